@@ -1,0 +1,170 @@
+/**
+ * The command line: `deno task start [flags]`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type Config, ConfigError, ConfigStore, loadConfig } from "./src/config/mod.ts";
+import { proxyUrl } from "./src/config/schema.ts";
+import { Upstream } from "./src/net/http.ts";
+import { listModels } from "./src/providers/registry.ts";
+import { startServer } from "./src/server/mod.ts";
+import { createLogger, LEVELS, type LogLevel } from "./src/util/log.ts";
+import { registerSecrets } from "./src/util/mask.ts";
+import { NAME, VERSION } from "./src/version.ts";
+
+/** `--help` text: every flag with its default and environment variable. */
+export const HELP = `${NAME} ${VERSION}: an OpenAI-compatible gateway to many AI services.
+
+Usage: deno task start [flags]
+
+Flags:
+  --port <n>        port to listen on (env PORT; default: server.port of the config, 8080)
+  --host <addr>     address to listen on (env HOST; default: server.host, 0.0.0.0)
+  --proxies <url>   proxy for every upstream: http://, https://, socks5://, socks5h://
+                    (env PROXIES; default: server.proxies of the config, none)
+  --config <path>   configuration file (env CONFIG; default: ./config.yaml;
+                    a missing file means defaults)
+  --log <level>     trace, debug, info, warn, error or silent (env LOG; default: info)
+  --models          print the model ids of every configured provider and exit
+  -h, --help        print this help and exit
+  -v, --version     print the version and exit
+`;
+
+/** The parsed command line. */
+export interface Cli {
+  port?: number;
+  host?: string;
+  proxies?: string;
+  config: string;
+  log: LogLevel;
+  models: boolean;
+  help: boolean;
+  version: boolean;
+}
+
+/** Parses arguments and environment; throws an Error with a clear message on bad input. */
+export function parseCli(args: string[], env: (name: string) => string | undefined): Cli {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      proxies: { type: "string" },
+      config: { type: "string" },
+      log: { type: "string" },
+      models: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+      version: { type: "boolean", short: "v", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const portText = values.port ?? env("PORT");
+  let port: number | undefined;
+  if (portText !== undefined && portText !== "") {
+    port = Number(portText);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new Error(`--port must be an integer from 0 to 65535, got '${portText}'`);
+    }
+  }
+  const proxies = values.proxies ?? env("PROXIES") ?? undefined;
+  if (proxies && !proxyUrl.safeParse(proxies).success) {
+    throw new Error(`--proxies must be an http://, https://, socks5:// or socks5h:// URL`);
+  }
+  const log = (values.log ?? env("LOG") ?? "info").toLowerCase();
+  if (!(LEVELS as readonly string[]).includes(log)) {
+    throw new Error(`--log must be one of ${LEVELS.join(", ")}, got '${log}'`);
+  }
+  return {
+    port,
+    host: values.host ?? env("HOST") ?? undefined,
+    proxies: proxies || undefined,
+    config: values.config ?? env("CONFIG") ?? "config.yaml",
+    log: log as LogLevel,
+    models: values.models,
+    help: values.help,
+    version: values.version,
+  };
+}
+
+/** Applies the command line on top of a loaded config. */
+export function cliOverride(cli: Cli): (config: Config) => void {
+  return (config) => {
+    if (cli.port !== undefined) config.server.port = cli.port;
+    if (cli.host !== undefined) config.server.host = cli.host;
+    if (cli.proxies !== undefined) config.server.proxies = cli.proxies;
+    registerSecrets(secretsOf(config));
+  };
+}
+
+/** Every credential in a config, so logs mask them. */
+function secretsOf(config: Config): string[] {
+  return [
+    ...config.server.password,
+    ...config["custom-llm"].flatMap((e) => e["api-key"]),
+    ...config.gemini.keys,
+    ...config.cohere.keys,
+    ...config.claude.cookies,
+    ...config.bing.cookies,
+    ...config.coze.cookies,
+    ...config.you.cookies,
+    ...config.images.magnify,
+    config.images.llm.token ?? "",
+  ];
+}
+
+async function main(): Promise<number> {
+  let cli: Cli;
+  try {
+    cli = parseCli(Deno.args, (n) => Deno.env.get(n));
+  } catch (err) {
+    console.error(`error: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (cli.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (cli.version) {
+    console.log(`${NAME} ${VERSION}`);
+    return 0;
+  }
+  const log = createLogger(cli.log);
+  let store: ConfigStore;
+  try {
+    const { config, warnings } = await loadConfig(cli.config);
+    for (const w of warnings) log.warn(`config: ${w}`);
+    store = new ConfigStore(cli.config, config, cliOverride(cli));
+  } catch (err) {
+    console.error(`error: ${err instanceof ConfigError ? err.message : err}`);
+    return 1;
+  }
+  if (cli.models) {
+    const config = store.current;
+    const signal = AbortSignal.timeout(10_000);
+    const models = await listModels(config, {
+      signal,
+      upstream: (provider, proxy) => new Upstream({ provider, config, signal, proxy }),
+    });
+    for (const m of models) console.log(m.id);
+    return 0;
+  }
+  const server = await startServer({ store, log, watch: true });
+  log.info(
+    `${NAME} ${VERSION} listening on http://${store.current.server.host}:${server.port} (config: ${store.file})`,
+  );
+  const stop = () => {
+    log.info("shutting down");
+    server.close().finally(() => Deno.exit(0));
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
+  await server.finished;
+  return 0;
+}
+
+if (import.meta.main) {
+  const code = await main();
+  if (code !== 0) Deno.exit(code);
+}

@@ -1,0 +1,139 @@
+/**
+ * Reads `config.yaml`: YAML with positions, validation with the zod schema, unknown keys turned
+ * into warnings. Every problem names the file, the line and the key.
+ *
+ * @module
+ */
+import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import type { z } from "zod";
+import { type Config, configSchema } from "./schema.ts";
+
+/** A configuration that cannot be used; `message` names file, line and key. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** The outcome of loading: the config plus warnings to log. */
+export interface LoadResult {
+  config: Config;
+  warnings: string[];
+  /** False when the file does not exist and defaults are used. */
+  found: boolean;
+}
+
+type Path = PropertyKey[];
+
+/** Formats a zod issue path as `a.b[0].c`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of path) {
+    if (typeof p === "number") out += `[${p}]`;
+    else out += out === "" ? String(p) : `.${String(p)}`;
+  }
+  return out;
+}
+
+/** Parses and validates config text. `file` is only used in messages. */
+export function parseConfig(text: string, file: string): LoadResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const pos = lineCounter.linePos(e.pos[0]);
+    throw new ConfigError(`${file}:${pos.line}:${pos.col}: invalid YAML: ${firstLine(e.message)}`);
+  }
+  const raw = doc.toJS() ?? {};
+  if (typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConfigError(`${file}:1:1: the top level must be a mapping of keys`);
+  }
+  const where = (path: Path): string => {
+    const pos = positionOf(doc, lineCounter, path);
+    return `${file}:${pos.line}:${pos.col}`;
+  };
+
+  const warnings: string[] = [];
+  let input: unknown = raw;
+  let result = configSchema.safeParse(input);
+  if (!result.success) {
+    const unknown = result.error.issues.filter((i) => i.code === "unrecognized_keys");
+    const other = result.error.issues.filter((i) => i.code !== "unrecognized_keys");
+    if (other.length > 0) {
+      throw new ConfigError(other.map((i) => describeIssue(i, where)).join("\n"));
+    }
+    input = structuredClone(raw);
+    for (const issue of unknown) {
+      for (const key of (issue as z.core.$ZodIssueUnrecognizedKeys).keys) {
+        const path = [...issue.path, key];
+        warnings.push(`${where(path)}: unknown key '${formatPath(path)}' ignored`);
+        deleteAt(input, path);
+      }
+    }
+    result = configSchema.safeParse(input);
+    if (!result.success) {
+      throw new ConfigError(result.error.issues.map((i) => describeIssue(i, where)).join("\n"));
+    }
+  }
+  return { config: result.data, warnings, found: true };
+}
+
+/** Loads a config file; a missing file gives defaults and a warning. */
+export async function loadConfig(file: string): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      return {
+        config: configSchema.parse({}),
+        warnings: [`${file} not found: starting with the default configuration`],
+        found: false,
+      };
+    }
+    throw new ConfigError(`${file}: cannot read: ${(err as Error).message}`);
+  }
+  return parseConfig(text, file);
+}
+
+/** The configuration every key at its default. */
+export function defaultConfig(): Config {
+  return configSchema.parse({});
+}
+
+function describeIssue(issue: z.core.$ZodIssue, where: (p: Path) => string): string {
+  const key = formatPath(issue.path);
+  return `${where(issue.path)}: '${key || "(top level)"}' ${issue.message}`;
+}
+
+function firstLine(s: string): string {
+  return s.split("\n")[0];
+}
+
+/** The line and column of the deepest node of `path` that exists in the document. */
+function positionOf(
+  doc: ReturnType<typeof parseDocument>,
+  lc: LineCounter,
+  path: Path,
+): { line: number; col: number } {
+  let node: unknown = doc.contents;
+  let offset = 0;
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && p.key.value === key);
+      if (!pair) break;
+      offset = (pair.key as { range?: [number, number, number] }).range?.[0] ?? offset;
+      node = pair.value;
+    } else if (node && typeof node === "object" && "items" in node && typeof key === "number") {
+      const item = (node as { items: unknown[] }).items[key];
+      if (!item) break;
+      offset = (item as { range?: [number, number, number] }).range?.[0] ?? offset;
+      node = item;
+    } else break;
+  }
+  return lc.linePos(offset);
+}
+
+function deleteAt(root: unknown, path: Path): void {
+  let node = root as Record<PropertyKey, unknown>;
+  for (const key of path.slice(0, -1)) node = node[key] as Record<PropertyKey, unknown>;
+  delete node[path[path.length - 1]];
+}

@@ -1,0 +1,238 @@
+/**
+ * The zod schema of `config.yaml`. Keys are kebab-case as users write them; the parsed object keeps
+ * those names so that an error path, a log line and the YAML file all spell a key the same way.
+ *
+ * Objects are strict: an unknown key is reported by the loader as a warning (see `load.ts`), then
+ * dropped, so a typo never stops the server but is never silent either.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** A number of seconds given as a non-negative number. */
+const seconds = z.number().nonnegative();
+
+/** One credential or a list of them; normalised to a list. */
+const secretList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : [v]).map((s) => s.trim()).filter((s) => s !== ""));
+
+/** A proxy URL for upstream traffic: http, https, socks5 or socks5h. */
+export const proxyUrl: z.ZodType<string> = z.string().refine(
+  (v) => /^(https?|socks5h?):\/\/[^\s/]+/i.test(v),
+  { message: "must be an http://, https://, socks5:// or socks5h:// URL" },
+);
+
+/** A URL root an upstream's endpoint paths are appended to. */
+const baseUrl = z
+  .string()
+  .refine((v) => /^(https?|wss?):\/\/[^\s]+$/i.test(v), { message: "must be an absolute URL" })
+  .transform((v) => v.replace(/\/+$/, ""));
+
+/** Upstream timeouts in seconds; 0 turns one off. */
+const timeouts = z.strictObject({
+  /** Until the upstream's response headers arrive (connection, TLS and request accepted). */
+  connect: seconds.default(30),
+  /** Until the first byte of the response body. */
+  "first-byte": seconds.default(120),
+  /** The longest silence between two chunks of a streamed body. */
+  idle: seconds.default(120),
+});
+
+const server = z.strictObject({
+  port: z.number().int().min(0).max(65535).default(8080),
+  host: z.string().default("0.0.0.0"),
+  proxies: proxyUrl.optional(),
+  /** Hosts that never go through a proxy (exact host names or `.suffix`). */
+  "no-proxy": z.array(z.string()).default(["localhost", "127.0.0.1", "::1"]),
+  password: secretList.default([]),
+  flags: z.boolean().default(true),
+  domain: baseUrl.optional(),
+  /** Maximum accepted request body in MiB. */
+  "body-limit": z.number().positive().default(20),
+  /** Seconds between `: keep-alive` comments while an upstream is silent. */
+  "keep-alive": z.number().positive().default(15),
+  timeouts: timeouts.prefault({}),
+});
+
+/** One OpenAI-compatible upstream (`custom-llm` list entry). */
+const customLlm = z.strictObject({
+  prefix: z.string().regex(/^[A-Za-z0-9._-]+$/, "letters, digits, '.', '_' or '-' only"),
+  "base-url": baseUrl,
+  "api-key": secretList.default([]),
+  /** `true` uses the global proxy, `false` none, a URL its own. */
+  "use-proxies": z.union([z.boolean(), proxyUrl]).default(true),
+  /** Use the prompt tool-call emulator instead of native tools. */
+  tc: z.boolean().default(false),
+  /** Model ids listed by `/v1/models`; empty means ask the upstream's `/models`. */
+  models: z.array(z.string()).default([]),
+  /** Extra headers sent upstream. */
+  headers: z.record(z.string(), z.string()).default({}),
+  /** Ask for usage in streams (`stream_options.include_usage`). */
+  "stream-usage": z.boolean().default(true),
+});
+
+/** Settings every pooled provider shares. */
+const poolSettings = {
+  /** Requests one account serves at the same time. */
+  concurrency: z.number().int().positive().optional(),
+  /** Seconds an account rests after a 429 when the upstream gives no Retry-After. */
+  cooldown: seconds.optional(),
+  /** Per provider proxy URL, or `false` for none. */
+  proxies: z.union([proxyUrl, z.literal(false)]).optional(),
+};
+
+const safety = z.strictObject({ category: z.string(), threshold: z.string() });
+
+const gemini = z.strictObject({
+  "base-url": baseUrl.default("https://generativelanguage.googleapis.com"),
+  keys: secretList.default([]),
+  safes: z.array(safety).default([]),
+  tc: z.boolean().default(false),
+  models: z.array(z.string()).default([]),
+  ...poolSettings,
+});
+
+const cohere = z.strictObject({
+  "base-url": baseUrl.default("https://api.cohere.ai"),
+  keys: secretList.default([]),
+  safety: z.enum(["NONE", "CONTEXTUAL", "STRICT"]).optional(),
+  tc: z.boolean().default(false),
+  ...poolSettings,
+});
+
+const claude = z.strictObject({
+  "base-url": baseUrl.default("https://claude.ai"),
+  cookies: secretList.default([]),
+  /** Tokens of padding for `<pad />`. */
+  pad: z.number().int().nonnegative().default(25000),
+  ...poolSettings,
+});
+
+const bing = z.strictObject({
+  "base-url": baseUrl.default("https://www.bing.com"),
+  "hub-url": baseUrl.default("wss://sydney.bing.com"),
+  cookies: secretList.default([]),
+  ...poolSettings,
+});
+
+const cozeBot = z.strictObject({
+  "bot-id": z.string(),
+  version: z.string().default(""),
+  scene: z.number().int().default(0),
+  /** The bot is used through the web SDK (no cookie). */
+  websdk: z.boolean().default(false),
+});
+
+const coze = z.strictObject({
+  "base-url": baseUrl.default("https://www.coze.com"),
+  "sign-url": baseUrl.default("https://complete-mmx-coze-helper.hf.space"),
+  "websdk-url": baseUrl.default("https://api.coze.com"),
+  "upload-url": baseUrl.default("https://complete-mmx-easy-images.hf.space"),
+  cookies: secretList.default([]),
+  "8k": cozeBot.optional(),
+  "128k": cozeBot.optional(),
+  images: cozeBot.optional(),
+  /** Seconds an owner-mode request waits for its bot before answering 429. */
+  "owner-wait": seconds.default(30),
+  ...poolSettings,
+});
+
+const lmsys = z.strictObject({
+  "base-url": baseUrl.default("https://lmarena.ai"),
+  /** `[fn_index, trigger_id]`, or a map model -> `[fn_index, trigger_id]`. */
+  fn: z
+    .union([
+      z.tuple([z.number().int(), z.number().int()]),
+      z.record(z.string(), z.tuple([z.number().int(), z.number().int()])),
+    ])
+    .optional(),
+  models: z.array(z.string()).default([]),
+  ...poolSettings,
+});
+
+const you = z.strictObject({
+  "base-url": baseUrl.default("https://you.com"),
+  cookies: secretList.default([]),
+  ...poolSettings,
+});
+
+const interpreter = z.strictObject({
+  "base-url": baseUrl.default("http://127.0.0.1:8000"),
+  "echo-code": z.boolean().default(false),
+  ...poolSettings,
+});
+
+const imageBackend = z.strictObject({
+  "base-url": baseUrl.optional(),
+  /** `[fn_index, trigger_id]` of a gradio space. */
+  fn: z.tuple([z.number().int(), z.number().int()]).optional(),
+  proxies: z.union([proxyUrl, z.literal(false)]).optional(),
+});
+
+const images = z.strictObject({
+  "prodia-sd": imageBackend.prefault({}),
+  "prodia-xl": imageBackend.prefault({}),
+  "dalle-4k": imageBackend.prefault({}),
+  "dalle-3-xl": imageBackend.prefault({}),
+  "animagine-xl": imageBackend.prefault({}),
+  "google-xl": imageBackend.prefault({}),
+  playground: imageBackend.prefault({}),
+  coze: imageBackend.prefault({}),
+  /** The LLM (any model of this server) that turns a prompt into tags. */
+  llm: z
+    .strictObject({
+      model: z.string().optional(),
+      "base-url": baseUrl.optional(),
+      token: z.string().optional(),
+    })
+    .prefault({}),
+  /** bigjpg.com API keys for up-scaling HD sizes. */
+  magnify: secretList.default([]),
+  /** Folder of stored images, relative to the config file. */
+  dir: z.string().default("data/images"),
+  /** Largest stored image in MiB. */
+  "max-size": z.number().positive().default(20),
+  /** Days a stored image is kept. */
+  "max-age": z.number().positive().default(7),
+  "negative-prompt": z.string().default(
+    "(deformed eyes, nose, ears, nose, leg, head), bad anatomy, ugly",
+  ),
+});
+
+const toolcall = z.strictObject({
+  enabled: z.boolean().default(true),
+  tasks: z.boolean().default(false),
+  /** A tool name that becomes the default choice. */
+  id: z.string().optional(),
+});
+
+const browser = z.strictObject({
+  executable: z.string().optional(),
+  headless: z.boolean().default(true),
+  args: z.array(z.string()).default([]),
+});
+
+/** The whole configuration file. */
+export const configSchema = z.strictObject({
+  server: server.prefault({}),
+  "custom-llm": z.array(customLlm).default([]),
+  gemini: gemini.prefault({}),
+  cohere: cohere.prefault({}),
+  claude: claude.prefault({}),
+  bing: bing.prefault({}),
+  coze: coze.prefault({}),
+  lmsys: lmsys.prefault({}),
+  you: you.prefault({}),
+  interpreter: interpreter.prefault({}),
+  images: images.prefault({}),
+  toolcall: toolcall.prefault({}),
+  browser: browser.prefault({}),
+});
+
+/** The parsed configuration. */
+export type Config = z.output<typeof configSchema>;
+/** One `custom-llm` entry. */
+export type CustomLlmConfig = Config["custom-llm"][number];
+/** The upstream timeouts in seconds. */
+export type Timeouts = Config["server"]["timeouts"];

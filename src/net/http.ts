@@ -1,0 +1,320 @@
+/**
+ * The upstream HTTP client: the one place for proxies, timeouts and the mapping of network
+ * failures and error responses to `GatewayError`s.
+ *
+ * Timeouts (seconds, from `server.timeouts`, overridable per call):
+ * - `connect`: until the response headers arrive;
+ * - `first-byte`: until the first byte of the body;
+ * - `idle`: the longest silence between two body chunks.
+ *
+ * @module
+ */
+import type { Config, Timeouts } from "../config/schema.ts";
+import { GatewayError, upstreamFailed, upstreamTimeout } from "../openai/errors.ts";
+import { redact } from "../util/mask.ts";
+import { readNdjson } from "./ndjson.ts";
+import { clientFor, proxyFor } from "./proxy.ts";
+import { readSse, type SseEvent } from "./sse.ts";
+
+/** Options of one upstream call on top of `RequestInit`. */
+export interface UpstreamInit extends Omit<RequestInit, "signal" | "client"> {
+  /** Timeouts for this call in seconds (0 = none); missing ones come from the config. */
+  timeouts?: Partial<Timeouts>;
+  /** Extra abort signal for this call only. */
+  signal?: AbortSignal;
+}
+
+/** Options of `Upstream`. */
+export interface UpstreamOptions {
+  /** The provider's id, used in error messages. */
+  provider: string;
+  config: Config;
+  /** Aborts every call (the client went away). */
+  signal: AbortSignal;
+  /** The provider's own proxy (`false` = none); undefined uses the server's. */
+  proxy?: string | false;
+}
+
+/** The largest error body read to build an error message. */
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+/** An HTTP client for one provider and one request. */
+export class Upstream {
+  constructor(readonly options: UpstreamOptions) {}
+
+  /**
+   * A client for work that must finish even when the request is over or the client left
+   * (deleting an upstream conversation): not tied to the request, bounded by `timeoutMs`.
+   */
+  detached(timeoutMs = 15_000): Upstream {
+    return new Upstream({ ...this.options, signal: AbortSignal.timeout(timeoutMs) });
+  }
+
+  /** The provider id errors are reported under. */
+  get provider(): string {
+    return this.options.provider;
+  }
+
+  /**
+   * Sends a request. Resolves with the response whatever its status (see `ok`), its body
+   * guarded by the first-byte and idle timeouts. Network failures become 502, timeouts 504.
+   */
+  async fetch(url: string | URL, init: UpstreamInit = {}): Promise<Response> {
+    const { config, provider } = this.options;
+    const t = { ...config.server.timeouts, ...init.timeouts };
+    const target = new URL(url);
+    const proxy = proxyFor(target, config, this.options.proxy);
+    const signals = [this.options.signal];
+    if (init.signal) signals.push(init.signal);
+    const connect = new AbortController();
+    signals.push(connect.signal);
+    const signal = AbortSignal.any(signals);
+    const timer = t.connect > 0
+      ? setTimeout(
+        () => connect.abort(new DOMException("connect", "TimeoutError")),
+        t.connect * 1000,
+      )
+      : undefined;
+    let res: Response;
+    try {
+      res = await fetch(target, {
+        ...init,
+        signal,
+        client: proxy ? clientFor(proxy) : undefined,
+      } as RequestInit);
+    } catch (err) {
+      if (connect.signal.aborted) {
+        throw upstreamTimeout(provider, `no response from ${target.host} within ${t.connect}s`);
+      }
+      if (this.options.signal.aborted || init.signal?.aborted) throw abortError(signal);
+      const via = proxy ? ` via proxy ${redact(proxy)}` : "";
+      throw upstreamFailed(provider, `cannot reach ${target.host}${via}: ${errText(err)}`, err);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!res.body) return res;
+    const body = guardBody(
+      res.body,
+      t["first-byte"],
+      t.idle,
+      () => upstreamTimeout(provider, `${target.host} went silent`),
+    );
+    return new Response(body, {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+    });
+  }
+
+  /** Sends a request and returns the response when its status is 2xx; else throws `httpError`. */
+  async ok(url: string | URL, init: UpstreamInit = {}): Promise<Response> {
+    const res = await this.fetch(url, init);
+    if (res.status >= 200 && res.status < 300) return res;
+    throw await httpError(this.provider, res);
+  }
+
+  /** A 2xx JSON response's body. A non-JSON body is a 502 quoting its start. */
+  async json<T = unknown>(url: string | URL, init: UpstreamInit = {}): Promise<T> {
+    const res = await this.ok(url, init);
+    return await readJson<T>(this.provider, res);
+  }
+
+  /** A 2xx event stream's events. A body of another type is a 502 quoting its start. */
+  async sse(url: string | URL, init: UpstreamInit = {}): Promise<AsyncGenerator<SseEvent>> {
+    const res = await this.ok(url, init);
+    await expectType(this.provider, res, ["text/event-stream"]);
+    return readSse(res.body!);
+  }
+
+  /** A 2xx NDJSON stream's values. */
+  async ndjson(url: string | URL, init: UpstreamInit = {}): Promise<AsyncGenerator<unknown>> {
+    const res = await this.ok(url, init);
+    await expectType(this.provider, res, [
+      "application/stream+json",
+      "application/x-ndjson",
+      "application/jsonl",
+      "application/json",
+      "text/plain",
+    ]);
+    return readNdjson(res.body!);
+  }
+}
+
+/** Reads a JSON body; a body that is not JSON is a 502 quoting its start. */
+export async function readJson<T>(provider: string, res: Response): Promise<T> {
+  const text = await res.text();
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw upstreamFailed(
+      provider,
+      `status ${res.status} with a body that is not JSON (${
+        res.headers.get("content-type") ?? "no content type"
+      }): ${snippet(text)}`,
+    );
+  }
+}
+
+/** Throws a 502 when the response's content type is none of `types`. */
+async function expectType(provider: string, res: Response, types: string[]): Promise<void> {
+  const ct = (res.headers.get("content-type") ?? "").toLowerCase();
+  if (types.some((t) => ct.includes(t))) return;
+  const text = await readCapped(res, 2048);
+  throw upstreamFailed(
+    provider,
+    `expected ${types[0]} but got ${ct || "no content type"} (status ${res.status}): ${
+      snippet(text)
+    }`,
+  );
+}
+
+/**
+ * Turns an error response into a `GatewayError`: the upstream's message (from the usual JSON
+ * error shapes or the raw text) with an honest status. 401/403/404/429 keep their status;
+ * 400/413/422 mean the request was refused (400/413); timeouts become 504; the rest 502.
+ */
+export async function httpError(provider: string, res: Response): Promise<GatewayError> {
+  const text = await readCapped(res, ERROR_BODY_LIMIT);
+  const detail = errorMessageOf(text) ?? (snippet(text) || res.statusText || "no body");
+  const status = mapStatus(res.status);
+  const retryAfter = parseRetryAfter(res.headers.get("retry-after"));
+  const err = new GatewayError(
+    status,
+    `${provider} upstream answered ${res.status}: ${detail}`,
+    undefined,
+    status === 429 ? "rate_limit_exceeded" : null,
+    null,
+    { retryAfter },
+  );
+  (err as GatewayError & { upstreamStatus?: number }).upstreamStatus = res.status;
+  return err;
+}
+
+/** The status the client sees for an upstream's error status. */
+export function mapStatus(status: number): number {
+  if ([400, 401, 403, 404, 413, 429].includes(status)) return status;
+  if (status === 422) return 400;
+  if (status === 408 || status === 504 || status === 524) return 504;
+  return 502;
+}
+
+/** Seconds from a `Retry-After` header (delta seconds or an HTTP date). */
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const n = Number(value);
+  if (Number.isFinite(n) && n >= 0) return n;
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) return undefined;
+  return Math.max(0, Math.ceil((t - Date.now()) / 1000));
+}
+
+/** Finds the message in the usual error body shapes (OpenAI, Google, Anthropic, plain). */
+export function errorMessageOf(text: string): string | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (Array.isArray(body)) body = body[0];
+  if (!body || typeof body !== "object") return undefined;
+  const b = body as Record<string, unknown>;
+  const e = b.error;
+  if (typeof e === "string") return e;
+  if (e && typeof e === "object") {
+    const m = (e as Record<string, unknown>).message;
+    if (typeof m === "string") return m;
+  }
+  for (const k of ["message", "msg", "detail"]) {
+    if (typeof b[k] === "string") return b[k] as string;
+  }
+  return undefined;
+}
+
+async function readCapped(res: Response, limit: number): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      size += value.length;
+    }
+  } catch {
+    // A broken error body still gives what arrived.
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  const all = new Uint8Array(Math.min(size, limit));
+  let off = 0;
+  for (const p of parts) {
+    const n = Math.min(p.length, all.length - off);
+    all.set(p.subarray(0, n), off);
+    off += n;
+    if (off >= all.length) break;
+  }
+  return new TextDecoder().decode(all);
+}
+
+/** The start of a body for an error message, on one line. */
+export function snippet(text: string, max = 200): string {
+  const t = text.replace(/\s+/g, " ").trim();
+  return t.length > max ? t.slice(0, max) + "…" : t;
+}
+
+function errText(err: unknown): string {
+  const e = err as Error;
+  const msg = e?.message ?? String(err);
+  const cause = (e?.cause as Error | undefined)?.message;
+  return cause && !msg.includes(cause) ? `${msg} (${cause})` : msg;
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new DOMException("aborted", "AbortError");
+}
+
+/**
+ * Wraps a body so that a read waiting longer than the first-byte (first chunk) or idle (later
+ * chunks) limit fails with the error `onTimeout` makes, and the upstream body is cancelled.
+ */
+export function guardBody(
+  body: ReadableStream<Uint8Array>,
+  firstByte: number,
+  idle: number,
+  onTimeout: () => Error,
+): ReadableStream<Uint8Array> {
+  if (firstByte <= 0 && idle <= 0) return body;
+  const reader = body.getReader();
+  let first = true;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const limit = first ? firstByte : idle;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        const read = reader.read();
+        const result = limit > 0
+          ? await Promise.race([
+            read,
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(onTimeout()), limit * 1000);
+            }),
+          ])
+          : await read;
+        first = false;
+        if (result.done) controller.close();
+        else controller.enqueue(result.value);
+      } catch (err) {
+        reader.cancel(err).catch(() => {});
+        controller.error(err);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}

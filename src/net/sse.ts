@@ -1,0 +1,40 @@
+/**
+ * Reads a `text/event-stream` body. Lines come from the linear `LineSplitter`; the SSE field rules
+ * (multi-line `data`, comments, `event`, `id`, `retry`, dispatch on a blank line) are
+ * eventsource-parser's.
+ *
+ * @module
+ */
+import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { readLines } from "./lines.ts";
+
+/** One server-sent event. */
+export interface SseEvent {
+  /** The `event:` field, or undefined for the default `message`. */
+  event?: string;
+  data: string;
+  id?: string;
+}
+
+/** Yields the events of an SSE body; a final event without a blank line is still delivered. */
+export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+  const queue: SseEvent[] = [];
+  const parser = createParser({
+    onEvent: (e: EventSourceMessage) => queue.push({ event: e.event, data: e.data, id: e.id }),
+  });
+  for await (const line of readLines(body)) {
+    parser.feed(line + "\n");
+    while (queue.length > 0) yield queue.shift()!;
+  }
+  // Dispatches an event the upstream did not end with a blank line.
+  parser.feed("\n");
+  while (queue.length > 0) yield queue.shift()!;
+}
+
+/** Writes one SSE event (`data:` lines split at line ends, as the format requires). */
+export function formatSse(data: string, event?: string): string {
+  let out = event ? `event: ${event}\n` : "";
+  if (!data.includes("\n") && !data.includes("\r")) return `${out}data: ${data}\n\n`;
+  for (const line of data.split(/\r\n|\r|\n/)) out += `data: ${line}\n`;
+  return out + "\n";
+}

@@ -1,0 +1,140 @@
+/**
+ * Errors in OpenAI's shape: `{"error":{"message","type","param","code"}}`, each with an honest
+ * HTTP status. Providers throw `GatewayError`s; the server turns any error into this shape.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import { redact } from "../util/mask.ts";
+
+/** The JSON body of an error response. */
+export interface ErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+/** An error with the status and OpenAI error fields the client should see. */
+export class GatewayError extends Error {
+  override name = "GatewayError";
+  /** Seconds the client should wait before retrying (429, 503). */
+  retryAfter?: number;
+
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type: string = typeForStatus(status),
+    readonly code: string | null = null,
+    readonly param: string | null = null,
+    options?: { cause?: unknown; retryAfter?: number },
+  ) {
+    super(message, options?.cause ? { cause: options.cause } : undefined);
+    this.retryAfter = options?.retryAfter;
+  }
+
+  /** The JSON body, with secrets masked. */
+  toBody(): ErrorBody {
+    return {
+      error: {
+        message: redact(this.message),
+        type: this.type,
+        param: this.param,
+        code: this.code,
+      },
+    };
+  }
+}
+
+/** The OpenAI error type that goes with an HTTP status. */
+export function typeForStatus(status: number): string {
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 404) return "not_found_error";
+  if (status === 429) return "rate_limit_error";
+  if (status === 504) return "timeout_error";
+  if (status >= 500) return "upstream_error";
+  return "invalid_request_error";
+}
+
+/** 400: the request is malformed. */
+export function invalidRequest(message: string, param: string | null = null, code?: string) {
+  return new GatewayError(400, message, "invalid_request_error", code ?? null, param);
+}
+
+/** 404: no provider serves this model. */
+export function unknownModel(model: string): GatewayError {
+  return new GatewayError(
+    404,
+    `The model '${model}' does not exist or is not configured on this server; see GET /v1/models`,
+    "invalid_request_error",
+    "model_not_found",
+    "model",
+  );
+}
+
+/** 502: the upstream failed; `detail` is its status and message. */
+export function upstreamFailed(provider: string, detail: string, cause?: unknown): GatewayError {
+  return new GatewayError(
+    502,
+    `${provider} upstream failed: ${detail}`,
+    "upstream_error",
+    null,
+    null,
+    {
+      cause,
+    },
+  );
+}
+
+/** 504: the upstream did not answer in time. */
+export function upstreamTimeout(provider: string, what: string): GatewayError {
+  return new GatewayError(
+    504,
+    `${provider} upstream timed out: ${what}`,
+    "timeout_error",
+    "timeout",
+  );
+}
+
+/** Turns a zod error into a 400 naming the first offending field. */
+export function fromZodError(err: z.ZodError, root = ""): GatewayError {
+  const issue = err.issues[0];
+  const param = root + pathString(issue.path);
+  let message = issue.message;
+  if (issue.code === "invalid_union" && "note" in issue === false) {
+    message = describeUnion(issue, param) ?? message;
+  }
+  return invalidRequest(`Invalid value for '${param || "body"}': ${message}`, param || null);
+}
+
+function describeUnion(issue: z.core.$ZodIssue, param: string): string | undefined {
+  if (issue.code !== "invalid_union") return undefined;
+  // A discriminated union reports the allowed discriminator values here.
+  const errors = (issue as { errors?: z.core.$ZodIssue[][] }).errors;
+  if (errors && errors.length > 0) {
+    const deepest = errors.map((e) =>
+      e[0]
+    ).filter(Boolean).sort((a, b) => b.path.length - a.path.length)[0];
+    if (deepest) return `${pathString(deepest.path) || param}: ${deepest.message}`;
+  }
+  return undefined;
+}
+
+/** Formats a path as `messages[0].content`. */
+export function pathString(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of path) {
+    out += typeof p === "number" ? `[${p}]` : out === "" ? String(p) : `.${String(p)}`;
+  }
+  return out;
+}
+
+/** Any thrown value as a `GatewayError` (unknown errors become 500 with their message). */
+export function toGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  if (err instanceof DOMException && err.name === "TimeoutError") {
+    return new GatewayError(504, "upstream timed out", "timeout_error", "timeout");
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new GatewayError(500, `internal error: ${message}`, "server_error", null, null, {
+    cause: err,
+  });
+}

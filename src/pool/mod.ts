@@ -1,0 +1,330 @@
+/**
+ * Account and key pools. One mechanism for every provider that holds credentials in config
+ * (cookies, API keys): pick the least busy ready account (ties go to the one used longest ago, so
+ * equal accounts rotate), release it when the request ends however it ends, put it aside on 429
+ * (for `Retry-After` or the provider's default) and on auth failures (until a timed re-check), and
+ * retry the request on the next account, only while nothing has reached the client yet.
+ *
+ * @module
+ */
+import { GatewayError } from "../openai/errors.ts";
+import type { ChatEvent } from "../providers/types.ts";
+import type { Logger } from "../util/log.ts";
+import { maskSecret, registerSecrets } from "../util/mask.ts";
+
+/** How a pool treats its accounts. */
+export interface PoolOptions {
+  /** Requests one account serves at once. */
+  concurrency: number;
+  /** Seconds an account rests after a 429 without `Retry-After`. */
+  cooldown: number;
+  /** Seconds an account rests after an auth failure before it is tried again. */
+  authCooldown: number;
+  /** Milliseconds a request waits for a busy account before giving up with 429. */
+  waitMs: number;
+}
+
+const DEFAULTS: PoolOptions = { concurrency: 1, cooldown: 60, authCooldown: 3600, waitMs: 10_000 };
+
+/** One account's state, as `/v1/pool` shows it. */
+export interface AccountState {
+  id: string;
+  busy: number;
+  ready: boolean;
+  aside_until: string | null;
+  last_error: string | null;
+  uses: number;
+}
+
+class Account {
+  busy = 0;
+  asideUntil = 0;
+  lastError: string | null = null;
+  lastPicked = 0;
+  uses = 0;
+  constructor(readonly secret: string) {}
+}
+
+/** A lease on one account for one upstream attempt. */
+export interface Lease {
+  /** The credential to use. */
+  readonly secret: string;
+  /** Ends the lease; safe to call more than once. */
+  release(): void;
+  /** Puts the account aside for `seconds` (a 429), recording `reason`. */
+  cooldown(reason: string, seconds?: number): void;
+  /** Puts the account aside after an auth failure until the timed re-check. */
+  authFailed(reason: string): void;
+  /** Records an error that does not put the account aside. */
+  noteError(reason: string): void;
+}
+
+/** The accounts of one provider. */
+export class Pool {
+  #accounts: Account[] = [];
+  #options: PoolOptions = DEFAULTS;
+  #signature = "";
+  #waiters: (() => void)[] = [];
+  #pick = 0;
+
+  constructor(readonly name: string, private readonly log?: Logger) {}
+
+  /** Sets the account list and options; accounts that stay keep their state. */
+  update(secrets: readonly string[], options: Partial<PoolOptions> = {}): void {
+    const merged = { ...DEFAULTS, ...stripUndefined(options) };
+    const signature = JSON.stringify([secrets, merged]);
+    if (signature === this.#signature) return;
+    this.#signature = signature;
+    this.#options = merged;
+    const old = new Map(this.#accounts.map((a) => [a.secret, a]));
+    this.#accounts = [...new Set(secrets)].map((s) => old.get(s) ?? new Account(s));
+    registerSecrets(secrets);
+  }
+
+  /** The number of accounts. */
+  get size(): number {
+    return this.#accounts.length;
+  }
+
+  /**
+   * Takes the least busy ready account not in `exclude`. Waits (up to `waitMs`) while every ready
+   * account is at its concurrency limit; throws 429 when none is ready at all.
+   */
+  async acquire(signal?: AbortSignal, exclude: ReadonlySet<string> = new Set()): Promise<Lease> {
+    const deadline = Date.now() + this.#options.waitMs;
+    while (true) {
+      const now = Date.now();
+      const candidates = this.#accounts.filter((a) => !exclude.has(a.secret));
+      if (candidates.length === 0) throw this.#noAccount(exclude.size > 0);
+      const ready = candidates.filter((a) => a.asideUntil <= now);
+      if (ready.length === 0) throw this.#allAside(candidates, now);
+      const free = ready.filter((a) => a.busy < this.#options.concurrency);
+      if (free.length > 0) {
+        free.sort((a, b) => a.busy - b.busy || a.lastPicked - b.lastPicked);
+        return this.#lease(free[0]);
+      }
+      if (now >= deadline || signal?.aborted) {
+        throw new GatewayError(
+          429,
+          `every ${this.name} account is busy (${this.#accounts.length} accounts, ${this.#options.concurrency} request(s) each); try again shortly`,
+          "rate_limit_error",
+          "pool_busy",
+          null,
+          { retryAfter: 1 },
+        );
+      }
+      await this.#waitForRelease(Math.min(deadline - now, 1000), signal);
+    }
+  }
+
+  /** The state of every account with secrets masked. */
+  state(): AccountState[] {
+    const now = Date.now();
+    return this.#accounts.map((a) => ({
+      id: maskSecret(a.secret),
+      busy: a.busy,
+      ready: a.asideUntil <= now,
+      aside_until: a.asideUntil > now ? new Date(a.asideUntil).toISOString() : null,
+      last_error: a.lastError,
+      uses: a.uses,
+    }));
+  }
+
+  #lease(a: Account): Lease {
+    a.busy++;
+    a.uses++;
+    a.lastPicked = ++this.#pick;
+    let released = false;
+    const aside = (seconds: number, reason: string) => {
+      a.asideUntil = Date.now() + seconds * 1000;
+      a.lastError = reason;
+      this.log?.warn(
+        `pool ${this.name}: account ${maskSecret(a.secret)} set aside for ${seconds}s: ${reason}`,
+      );
+    };
+    return {
+      secret: a.secret,
+      release: () => {
+        if (released) return;
+        released = true;
+        a.busy--;
+        this.#wake();
+      },
+      cooldown: (reason, seconds) => aside(seconds ?? this.#options.cooldown, reason),
+      authFailed: (reason) => aside(this.#options.authCooldown, reason),
+      noteError: (reason) => {
+        a.lastError = reason;
+      },
+    };
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  #waitForRelease(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener("abort", done, { once: true });
+      this.#waiters.push(done);
+    });
+  }
+
+  #noAccount(triedAll: boolean): GatewayError {
+    if (triedAll) {
+      return new GatewayError(
+        429,
+        `every ${this.name} account failed for this request`,
+        "rate_limit_error",
+        "pool_exhausted",
+      );
+    }
+    return new GatewayError(
+      401,
+      `no ${this.name} credential: send one as 'Authorization: Bearer …' or configure ${this.name} accounts in config.yaml`,
+      "authentication_error",
+      "missing_credential",
+    );
+  }
+
+  #allAside(candidates: Account[], now: number): GatewayError {
+    const first = Math.min(...candidates.map((a) => a.asideUntil));
+    const seconds = Math.max(1, Math.ceil((first - now) / 1000));
+    return new GatewayError(
+      429,
+      `every ${this.name} account is cooling down (${candidates.length} set aside); the first is ready again in ${seconds}s`,
+      "rate_limit_error",
+      "pool_cooling_down",
+      null,
+      { retryAfter: seconds },
+    );
+  }
+}
+
+/** The pools of every provider, created on first use. */
+export class PoolSet {
+  #pools = new Map<string, Pool>();
+  constructor(private readonly log?: Logger) {}
+
+  /** The pool `name`, updated to `secrets` and `options`. */
+  get(name: string, secrets: readonly string[], options: Partial<PoolOptions> = {}): Pool {
+    let pool = this.#pools.get(name);
+    if (!pool) {
+      pool = new Pool(name, this.log);
+      this.#pools.set(name, pool);
+    }
+    pool.update(secrets, options);
+    return pool;
+  }
+
+  /** Every pool's state for `/v1/pool`. */
+  state(): { provider: string; accounts: AccountState[] }[] {
+    return [...this.#pools.entries()]
+      .filter(([, p]) => p.size > 0)
+      .map(([provider, p]) => ({ provider, accounts: p.state() }));
+  }
+}
+
+/** How an attempt failed, for the retry decision. */
+function classify(err: unknown): "rate" | "auth" | "retry" | "fatal" {
+  if (!(err instanceof GatewayError)) return "fatal";
+  if (err.status === 429) return "rate";
+  if (err.status === 401 || err.status === 403) return "auth";
+  if (err.status === 502 || err.status === 503) return "retry";
+  return "fatal";
+}
+
+/** Options of `withAccount`. */
+export interface WithAccountOptions {
+  /** The credential the client sent; when set, the pool is not used. */
+  token?: string;
+  signal?: AbortSignal;
+  /** Attempts at most (default 3). */
+  tries?: number;
+}
+
+/**
+ * Runs `attempt` with an account of `pool` (or the client's own token) and streams its events.
+ * Until the first event is out, a failure puts the account aside as its error warrants and the
+ * next account is tried; after that, errors pass through. The account is released when the
+ * stream ends, fails or is abandoned.
+ */
+export async function* withAccount(
+  pool: Pool,
+  options: WithAccountOptions,
+  attempt: (secret: string, lease: Lease) => AsyncIterable<ChatEvent>,
+): AsyncGenerator<ChatEvent> {
+  if (options.token) {
+    yield* attempt(options.token, nullLease(options.token));
+    return;
+  }
+  const tries = options.tries ?? 3;
+  const tried = new Set<string>();
+  let lastError: unknown;
+  for (let i = 0; i < tries; i++) {
+    let lease: Lease;
+    try {
+      lease = await pool.acquire(options.signal, tried);
+    } catch (err) {
+      // Nothing left to try: report the upstream's own error rather than "pool exhausted".
+      throw lastError ?? err;
+    }
+    tried.add(lease.secret);
+    let started = false;
+    try {
+      for await (const ev of attempt(lease.secret, lease)) {
+        started = true;
+        yield ev;
+      }
+      return;
+    } catch (err) {
+      if (started || options.signal?.aborted) throw err;
+      const kind = classify(err);
+      const reason = (err as Error).message;
+      if (kind === "rate") lease.cooldown(reason, (err as GatewayError).retryAfter);
+      else if (kind === "auth") lease.authFailed(reason);
+      else lease.noteError(reason);
+      if (kind === "fatal") throw err;
+      lastError = err;
+    } finally {
+      lease.release();
+    }
+  }
+  throw lastError;
+}
+
+/** Acquires an account for a non-streaming call (embeddings, images) with the same retries. */
+export async function useAccount<T>(
+  pool: Pool,
+  options: WithAccountOptions,
+  attempt: (secret: string, lease: Lease) => Promise<T>,
+): Promise<T> {
+  let result: T | undefined;
+  // deno-lint-ignore require-yield
+  const events = withAccount(pool, options, async function* (secret, lease) {
+    result = await attempt(secret, lease);
+  });
+  for await (const _ of events) { /* no events */ }
+  return result as T;
+}
+
+function nullLease(secret: string): Lease {
+  return {
+    secret,
+    release() {},
+    cooldown() {},
+    authFailed() {},
+    noteError() {},
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,203 @@
+/**
+ * The `custom` provider: any OpenAI-compatible upstream listed under `custom-llm`. Model ids are
+ * `<prefix>/<upstream model>`. The client's request is forwarded with its unknown fields, native
+ * `tools`/`tool_calls` pass through both ways, and the upstream's stream becomes `ChatEvent`s.
+ *
+ * @module
+ */
+import type { Config, CustomLlmConfig } from "../../config/schema.ts";
+import { GatewayError, upstreamFailed } from "../../openai/errors.ts";
+import type { ChatRequest, EmbeddingRequest } from "../../openai/schema.ts";
+import { httpError } from "../../net/http.ts";
+import { readSse } from "../../net/sse.ts";
+import { useAccount, withAccount } from "../../pool/mod.ts";
+import type { ChatContext, ChatEvent, ChatProvider, EmbeddingResult, ModelInfo } from "../types.ts";
+import { eventsFromCompletion, OpenAiStreamMapper } from "./stream.ts";
+
+/** The `custom-llm` entry whose prefix starts `model`, and the upstream model name. */
+export function resolveCustom(
+  model: string,
+  config: Config,
+): { entry: CustomLlmConfig; upstreamModel: string } | undefined {
+  const slash = model.indexOf("/");
+  if (slash <= 0) return undefined;
+  const prefix = model.slice(0, slash);
+  const entry = config["custom-llm"].find((e) => e.prefix === prefix);
+  const upstreamModel = model.slice(slash + 1);
+  return entry && upstreamModel ? { entry, upstreamModel } : undefined;
+}
+
+function poolName(entry: CustomLlmConfig): string {
+  return `custom:${entry.prefix}`;
+}
+
+function proxyOf(entry: CustomLlmConfig): string | false | undefined {
+  const p = entry["use-proxies"];
+  return p === true ? undefined : p;
+}
+
+function headersFor(entry: CustomLlmConfig, key: string | undefined, stream: boolean) {
+  const h: Record<string, string> = {
+    "content-type": "application/json",
+    accept: stream ? "text/event-stream" : "application/json",
+    ...entry.headers,
+  };
+  if (key) h.authorization = `Bearer ${key}`;
+  return h;
+}
+
+/** The key pool of an entry, or undefined when neither the client nor config has a key. */
+function keyPool(entry: CustomLlmConfig, ctx: ChatContext) {
+  if (!ctx.token && entry["api-key"].length === 0) return undefined;
+  return ctx.pools.get(poolName(entry), entry["api-key"], { concurrency: 1_000_000 });
+}
+
+/** Streams `fn` with the client's key, a pooled key, or no key when none is configured. */
+function withKey(
+  entry: CustomLlmConfig,
+  ctx: ChatContext,
+  fn: (key: string | undefined) => AsyncIterable<ChatEvent>,
+): AsyncIterable<ChatEvent> {
+  const pool = keyPool(entry, ctx);
+  if (!pool) return fn(undefined);
+  return withAccount(pool, { token: ctx.token, signal: ctx.signal }, fn);
+}
+
+const modelCache = new Map<string, { at: number; models: ModelInfo[] }>();
+
+async function upstreamModels(
+  entry: CustomLlmConfig,
+  ctx: { signal?: AbortSignal; upstream?: ChatContext["upstream"] },
+): Promise<ModelInfo[]> {
+  const key = `${entry.prefix} ${entry["base-url"]}`;
+  const hit = modelCache.get(key);
+  if (hit && Date.now() - hit.at < 300_000) return hit.models;
+  if (!ctx.upstream) return [];
+  const http = ctx.upstream("custom", proxyOf(entry));
+  const body = await http.json<{ data?: { id?: string }[] }>(`${entry["base-url"]}/models`, {
+    headers: headersFor(entry, entry["api-key"][0], false),
+    timeouts: { connect: 5, "first-byte": 5, idle: 5 },
+  });
+  const models = (body.data ?? [])
+    .filter((m) => typeof m.id === "string")
+    .map((m) => ({ id: `${entry.prefix}/${m.id}`, owned_by: `custom:${entry.prefix}` }));
+  modelCache.set(key, { at: Date.now(), models });
+  return models;
+}
+
+/** The `custom` provider. */
+export const customProvider: ChatProvider = {
+  id: "custom",
+  nativeChoices: true,
+
+  async models(config, ctx = {}) {
+    const lists = await Promise.all(config["custom-llm"].map(async (entry) => {
+      if (entry.models.length > 0) {
+        return entry.models.map((m) => ({
+          id: `${entry.prefix}/${m}`,
+          owned_by: `custom:${entry.prefix}`,
+        }));
+      }
+      try {
+        return await upstreamModels(entry, ctx);
+      } catch {
+        return [];
+      }
+    }));
+    return lists.flat();
+  },
+
+  matches(model, config) {
+    return resolveCustom(model, config) !== undefined;
+  },
+
+  toolMode(model, config) {
+    return resolveCustom(model, config)?.entry.tc ? "emulated" : "native";
+  },
+
+  chat(req: ChatRequest, ctx: ChatContext) {
+    const { entry, upstreamModel } = resolveCustom(ctx.model, ctx.config)!;
+    const http = ctx.upstream("custom", proxyOf(entry));
+    const url = `${entry["base-url"]}/chat/completions`;
+    return withKey(entry, ctx, async function* (key) {
+      const body: Record<string, unknown> = { ...req, model: upstreamModel, stream: true };
+      if (entry["stream-usage"]) body.stream_options = { include_usage: true };
+      else delete body.stream_options;
+      let res = await http.fetch(url, {
+        method: "POST",
+        headers: headersFor(entry, key, true),
+        body: JSON.stringify(body),
+      });
+      if (res.status === 400 && body.stream_options) {
+        // Some upstreams refuse stream_options; ask once more without it.
+        const text = await res.text();
+        if (!/stream_options/i.test(text)) {
+          throw await errorFrom(http.provider, res.status, res.headers, text);
+        }
+        delete body.stream_options;
+        res = await http.fetch(url, {
+          method: "POST",
+          headers: headersFor(entry, key, true),
+          body: JSON.stringify(body),
+        });
+      }
+      if (res.status < 200 || res.status >= 300) {
+        throw await errorFrom(http.provider, res.status, res.headers, await res.text());
+      }
+      const type = (res.headers.get("content-type") ?? "").toLowerCase();
+      if (type.includes("application/json")) {
+        // The upstream ignored `stream: true` and answered in one piece.
+        const text = await res.text();
+        let completion: unknown;
+        try {
+          completion = JSON.parse(text);
+        } catch {
+          throw upstreamFailed("custom", `a body that is not JSON: ${text.slice(0, 200)}`);
+        }
+        yield* eventsFromCompletion(completion);
+        return;
+      }
+      if (!type.includes("text/event-stream")) {
+        const text = (await res.text()).slice(0, 300).replace(/\s+/g, " ");
+        throw upstreamFailed(
+          "custom",
+          `expected text/event-stream but got ${type || "no content type"}: ${text}`,
+        );
+      }
+      const mapper = new OpenAiStreamMapper("custom");
+      for await (const ev of readSse(res.body!)) {
+        if (ev.data === "[DONE]") break;
+        yield* mapper.map(ev.data);
+      }
+      yield* mapper.end();
+    });
+  },
+
+  async embed(req: EmbeddingRequest, ctx: ChatContext): Promise<EmbeddingResult> {
+    const { entry, upstreamModel } = resolveCustom(ctx.model, ctx.config)!;
+    const http = ctx.upstream("custom", proxyOf(entry));
+    const run = async (key: string | undefined) => {
+      const body = await http.json<EmbeddingResult>(`${entry["base-url"]}/embeddings`, {
+        method: "POST",
+        headers: headersFor(entry, key, false),
+        body: JSON.stringify({ ...req, model: upstreamModel }),
+      });
+      if (!Array.isArray(body?.data)) {
+        throw upstreamFailed("custom", "embeddings answer without a data list");
+      }
+      return body;
+    };
+    const pool = keyPool(entry, ctx);
+    if (!pool) return await run(undefined);
+    return await useAccount(pool, { token: ctx.token, signal: ctx.signal }, run);
+  },
+};
+
+function errorFrom(
+  provider: string,
+  status: number,
+  headers: Headers,
+  text: string,
+): Promise<GatewayError> {
+  return httpError(provider, new Response(text, { status, headers }));
+}

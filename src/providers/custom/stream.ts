@@ -1,0 +1,177 @@
+/**
+ * Maps an OpenAI-compatible upstream's answer (stream chunks or one completion) to `ChatEvent`s.
+ * Upstreams differ in small ways this absorbs: tool-call deltas without `index`, `reasoning` or
+ * `reasoning_content`, usage in a chunk of its own or on the finish chunk, errors inside the stream.
+ *
+ * @module
+ */
+import { GatewayError, upstreamFailed } from "../../openai/errors.ts";
+import type { ChatEvent, FinishReason } from "../types.ts";
+
+interface Delta {
+  content?: string | null;
+  reasoning_content?: string | null;
+  reasoning?: string | null;
+  tool_calls?: {
+    index?: number;
+    id?: string;
+    type?: string;
+    function?: { name?: string; arguments?: string };
+  }[];
+}
+
+interface Chunk {
+  choices?: { index?: number; delta?: Delta; finish_reason?: string | null }[];
+  usage?: Usage | null;
+  error?: unknown;
+}
+
+interface Usage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number };
+  completion_tokens_details?: { reasoning_tokens?: number };
+}
+
+const FINISH: Record<string, FinishReason> = {
+  stop: "stop",
+  length: "length",
+  tool_calls: "tool_calls",
+  function_call: "tool_calls",
+  content_filter: "content_filter",
+  max_tokens: "length",
+  end_turn: "stop",
+  eos: "stop",
+};
+
+/** Maps a finish reason of any OpenAI-like upstream to one of OpenAI's four. */
+export function mapFinish(reason: string): FinishReason {
+  return FINISH[reason] ?? "stop";
+}
+
+/** Turns one OpenAI-compatible stream into events; keeps tool-call indexes stable per choice. */
+export class OpenAiStreamMapper {
+  /** Per choice: the upstream's call key -> our index. */
+  #calls = new Map<number, Map<string, number>>();
+  #lastCall = new Map<number, string>();
+  #usage?: ChatEvent;
+
+  constructor(readonly provider: string) {}
+
+  /** The events of one `data:` payload. */
+  *map(data: string): Generator<ChatEvent> {
+    let chunk: Chunk;
+    try {
+      chunk = JSON.parse(data);
+    } catch {
+      throw upstreamFailed(this.provider, `stream event is not JSON: ${data.slice(0, 200)}`);
+    }
+    if (chunk.error) throw streamError(this.provider, chunk.error);
+    for (const c of chunk.choices ?? []) {
+      const choice = c.index ?? 0;
+      const d = c.delta ?? {};
+      const reasoning = d.reasoning_content ?? d.reasoning;
+      if (reasoning) yield { type: "reasoning", text: reasoning, choice };
+      if (d.content) yield { type: "text", text: d.content, choice };
+      for (const tc of d.tool_calls ?? []) yield* this.#toolCall(choice, tc);
+      if (c.finish_reason) yield { type: "finish", reason: mapFinish(c.finish_reason), choice };
+    }
+    if (chunk.usage) this.#usage = usageEvent(chunk.usage);
+  }
+
+  /** The usage event, once the stream ended (usage may come before or after the finish). */
+  *end(): Generator<ChatEvent> {
+    if (this.#usage) yield this.#usage;
+  }
+
+  *#toolCall(
+    choice: number,
+    tc: NonNullable<Delta["tool_calls"]>[number],
+  ): Generator<ChatEvent> {
+    let calls = this.#calls.get(choice);
+    if (!calls) this.#calls.set(choice, calls = new Map());
+    // A call is known by its upstream index; without one, by its id; else it continues the last.
+    const key = tc.index !== undefined
+      ? `i${tc.index}`
+      : tc.id
+      ? `id${tc.id}`
+      : this.#lastCall.get(choice) ?? "i0";
+    let index = calls.get(key);
+    const first = index === undefined;
+    if (index === undefined) {
+      index = calls.size;
+      calls.set(key, index);
+    }
+    this.#lastCall.set(choice, key);
+    const args = tc.function?.arguments ?? "";
+    if (first) {
+      yield {
+        type: "tool_call",
+        index,
+        id: tc.id,
+        name: tc.function?.name ?? "",
+        arguments: args,
+        choice,
+      };
+    } else if (args) {
+      yield { type: "tool_call", index, arguments: args, choice };
+    }
+  }
+}
+
+function usageEvent(u: Usage): ChatEvent {
+  return {
+    type: "usage",
+    prompt_tokens: u.prompt_tokens ?? 0,
+    completion_tokens: u.completion_tokens ?? 0,
+    cached_tokens: u.prompt_tokens_details?.cached_tokens,
+    reasoning_tokens: u.completion_tokens_details?.reasoning_tokens,
+  };
+}
+
+/** An error object found inside a stream as a `GatewayError`. */
+function streamError(provider: string, error: unknown): GatewayError {
+  const e = (typeof error === "object" && error) ? error as Record<string, unknown> : {};
+  const message = typeof error === "string" ? error : String(e.message ?? JSON.stringify(error));
+  const code = Number(e.code ?? e.status);
+  const status = code >= 400 && code < 600 ? (code === 429 ? 429 : code < 500 ? 400 : 502) : 502;
+  return new GatewayError(status, `${provider} upstream error in stream: ${message}`);
+}
+
+/** The events of a whole `chat.completion` object (an upstream that did not stream). */
+export function* eventsFromCompletion(body: unknown): Generator<ChatEvent> {
+  const b = body as {
+    choices?: {
+      index?: number;
+      message?: {
+        content?: string | null;
+        reasoning_content?: string | null;
+        tool_calls?: { id?: string; function?: { name?: string; arguments?: string } }[];
+      };
+      finish_reason?: string | null;
+    }[];
+    usage?: Usage;
+    error?: unknown;
+  };
+  if (b?.error) throw streamError("custom", b.error);
+  if (!Array.isArray(b?.choices)) throw upstreamFailed("custom", "answer without choices");
+  for (const c of b.choices) {
+    const choice = c.index ?? 0;
+    const m = c.message ?? {};
+    if (m.reasoning_content) yield { type: "reasoning", text: m.reasoning_content, choice };
+    if (m.content) yield { type: "text", text: m.content, choice };
+    let index = 0;
+    for (const tc of m.tool_calls ?? []) {
+      yield {
+        type: "tool_call",
+        index: index++,
+        id: tc.id,
+        name: tc.function?.name ?? "",
+        arguments: tc.function?.arguments ?? "",
+        choice,
+      };
+    }
+    yield { type: "finish", reason: mapFinish(c.finish_reason ?? "stop"), choice };
+  }
+  if (b.usage) yield usageEvent(b.usage);
+}

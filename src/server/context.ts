@@ -1,0 +1,71 @@
+/**
+ * Building what providers receive with a request: the abort signal tied to the client's
+ * connection, the upstream client factory, the logger and the flags.
+ *
+ * @module
+ */
+import { emptyFlags, type RequestFlags } from "../flags/types.ts";
+import { Upstream } from "../net/http.ts";
+import { fromZodError, invalidRequest } from "../openai/errors.ts";
+import type { ChatContext } from "../providers/types.ts";
+import { registerSecrets } from "../util/mask.ts";
+import type { Ctx } from "./app.ts";
+import type { z } from "zod";
+
+/** Reads and validates a JSON body with `schema`; every failure is a 400 naming the field. */
+export async function readBody<S extends z.ZodType>(c: Ctx, schema: S): Promise<z.output<S>> {
+  const text = await c.req.text();
+  if (text.trim() === "") throw invalidRequest("The request body is empty; expected JSON");
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw invalidRequest(`The request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw invalidRequest("The request body must be a JSON object");
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw fromZodError(parsed.error);
+  return parsed.data;
+}
+
+/**
+ * The provider context of a request; the controller that aborts its upstream calls; and
+ * `detach`, to call before returning a streamed response: from then on the stream's `cancel`
+ * reports a client that left, because in Deno's legacy mode (runs without
+ * `--unstable-no-legacy-abort`, e.g. from a URL) `request.signal` also fires on every response.
+ */
+export function makeContext(
+  c: Ctx,
+  model: string,
+  flags?: RequestFlags,
+): { ctx: ChatContext; abort: AbortController; detach: () => void } {
+  const deps = c.get("deps");
+  const config = deps.store.current;
+  const abort = new AbortController();
+  const clientSignal = c.req.raw.signal;
+  const onAbort = () => abort.abort(new DOMException("client disconnected", "AbortError"));
+  if (clientSignal.aborted) onAbort();
+  else clientSignal.addEventListener("abort", onAbort, { once: true });
+  const detach = () => clientSignal.removeEventListener("abort", onAbort);
+  const token = c.get("token");
+  // The client's credential is masked in every log line and error text.
+  registerSecrets([token]);
+  const ctx: ChatContext = {
+    signal: abort.signal,
+    config,
+    log: deps.log.child(`[${c.get("requestId")}]`),
+    requestId: c.get("requestId"),
+    token,
+    model,
+    flags: flags ?? emptyFlags({
+      enabled: config.toolcall.enabled,
+      tasks: config.toolcall.tasks,
+      id: config.toolcall.id,
+    }),
+    pools: deps.pools,
+    upstream: (provider, proxy) => new Upstream({ provider, config, signal: abort.signal, proxy }),
+  };
+  return { ctx, abort, detach };
+}

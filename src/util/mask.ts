@@ -1,0 +1,57 @@
+/**
+ * Keeps secrets out of logs and error texts. Known secrets (keys, cookies, passwords from config and
+ * the credentials of requests in flight) are replaced wherever they appear, and well-known token
+ * shapes are masked even when nobody registered them.
+ *
+ * @module
+ */
+
+const known = new Set<string>();
+
+/** Patterns of credentials that are masked even if never registered. */
+const patterns: RegExp[] = [
+  /\b(sk-[A-Za-z0-9_-]{4})[A-Za-z0-9_-]{8,}/g,
+  /\b(AIza[A-Za-z0-9_-]{2})[A-Za-z0-9_-]{20,}/g,
+  /\b(Bearer\s+[A-Za-z0-9._~+/-]{2})[A-Za-z0-9._~+/=-]{6,}/gi,
+  /\b((?:sessionKey|sessionid|_U|msToken|cf_clearance|stytch_session|ydc_stytch_session|__Secure-next-auth\.session-token)=[^;\s"]{2})[^;\s"]{4,}/g,
+  /([?&](?:key|token|api_key|access_token|sec_access_token)=[^&\s"]{2})[^&\s"]{4,}/gi,
+];
+
+/** Shows the first and last characters of a secret only, e.g. `sk-a…9f3` . */
+export function maskSecret(secret: string): string {
+  const s = secret.trim();
+  if (s.length <= 8) return "***";
+  const head = s.length > 24 ? 6 : 3;
+  return `${s.slice(0, head)}…${s.slice(-3)}`;
+}
+
+/** Registers secrets so that `redact` masks them. Short strings are ignored (too ambiguous). */
+export function registerSecrets(secrets: Iterable<string | undefined>): void {
+  for (const s of secrets) {
+    if (!s) continue;
+    const t = s.trim();
+    if (t.length >= 6) known.add(t);
+    // Cookie strings: also register each value, which may show up alone.
+    if (t.includes("=")) {
+      for (const part of t.split(";")) {
+        const v = part.slice(part.indexOf("=") + 1).trim();
+        if (v.length >= 8) known.add(v);
+      }
+    }
+  }
+}
+
+/** Forgets secrets registered for one request. */
+export function unregisterSecrets(secrets: Iterable<string | undefined>): void {
+  for (const s of secrets) if (s) known.delete(s.trim());
+}
+
+/** Returns `text` with every known secret and credential-shaped token masked. */
+export function redact(text: string): string {
+  let out = text;
+  for (const s of known) {
+    if (out.includes(s)) out = out.split(s).join(maskSecret(s));
+  }
+  for (const re of patterns) out = out.replace(re, "$1***");
+  return out;
+}

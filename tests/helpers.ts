@@ -1,0 +1,84 @@
+/**
+ * Starting the real gateway for tests: a config file in a temporary folder, `Deno.serve` on a
+ * random port, log lines captured.
+ *
+ * @module
+ */
+import { stringify } from "yaml";
+import { ConfigStore, loadConfig } from "../src/config/mod.ts";
+import { type RunningServer, startServer } from "../src/server/mod.ts";
+import { createLogger, type LogLevel } from "../src/util/log.ts";
+
+/** A gateway running for a test. */
+export interface TestGateway extends RunningServer {
+  /** `http://127.0.0.1:<port>` */
+  origin: string;
+  /** Every log line written so far. */
+  logs: string[];
+  store: ConfigStore;
+  /** The config file. */
+  file: string;
+  /** Rewrites the config file (the running server reloads it). */
+  writeConfig(config: Record<string, unknown> | string): Promise<void>;
+}
+
+/** Starts the gateway with `config` (an object written as YAML, or YAML text). */
+export async function startGateway(
+  config: Record<string, unknown> | string = {},
+  options: { watch?: boolean; level?: LogLevel } = {},
+): Promise<TestGateway> {
+  const dir = await Deno.makeTempDir({ prefix: "gateway-test-" });
+  const file = `${dir}/config.yaml`;
+  const text = (c: Record<string, unknown> | string) => typeof c === "string" ? c : stringify(c);
+  await Deno.writeTextFile(file, text(config));
+  const logs: string[] = [];
+  const log = createLogger(options.level ?? "debug", (_l, line) => logs.push(line));
+  const loaded = await loadConfig(file);
+  for (const w of loaded.warnings) log.warn(`config: ${w}`);
+  const store = new ConfigStore(file, loaded.config);
+  const server = await startServer({ store, log, port: 0, hostname: "127.0.0.1", watch: options.watch });
+  return {
+    ...server,
+    origin: `http://127.0.0.1:${server.port}`,
+    logs,
+    store,
+    file,
+    writeConfig: (c) => Deno.writeTextFile(file, text(c)),
+    async close() {
+      await server.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** Polls `check` every 20 ms until it returns true or `ms` pass. */
+export async function waitFor(check: () => boolean, ms = 3000, what = "condition"): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Reads an SSE response's `data:` payloads and comment lines in order. */
+export async function readSseRaw(res: Response): Promise<string> {
+  return await res.text();
+}
+
+/** The JSON payloads of an SSE body (skipping `[DONE]`), and whether `[DONE]` came last. */
+export function parseSseBody(text: string): { events: Record<string, unknown>[]; done: boolean; comments: string[] } {
+  const events: Record<string, unknown>[] = [];
+  const comments: string[] = [];
+  let done = false;
+  for (const block of text.split("\n\n")) {
+    for (const line of block.split("\n")) {
+      if (line.startsWith(":")) comments.push(line);
+      else if (line.startsWith("data: ")) {
+        const d = line.slice(6);
+        if (d === "[DONE]") done = true;
+        else events.push(JSON.parse(d));
+      }
+    }
+  }
+  return { events, done, comments };
+}
