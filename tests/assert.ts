@@ -13,7 +13,11 @@ export function assertOk(value: unknown, message?: string): asserts value {
 export { assertOk as assert };
 
 /** Deep strict equality. */
-export function assertEquals<T>(actual: unknown, expected: T, message?: string): asserts actual is T {
+export function assertEquals<T>(
+  actual: unknown,
+  expected: T,
+  message?: string,
+): asserts actual is T {
   assert.deepStrictEqual(actual, expected, message);
 }
 
@@ -29,7 +33,10 @@ export function assertMatch(text: string, re: RegExp, message?: string): void {
 
 /** Fails unless `text` contains `part`. */
 export function assertStringIncludes(text: string, part: string, message?: string): void {
-  assert.ok(text.includes(part), message ?? `expected ${JSON.stringify(text)} to include ${JSON.stringify(part)}`);
+  assert.ok(
+    text.includes(part),
+    message ?? `expected ${JSON.stringify(text)} to include ${JSON.stringify(part)}`,
+  );
 }
 
 /** Fails unless `value` is an instance of `type`. */

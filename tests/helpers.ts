@@ -36,7 +36,13 @@ export async function startGateway(
   const loaded = await loadConfig(file);
   for (const w of loaded.warnings) log.warn(`config: ${w}`);
   const store = new ConfigStore(file, loaded.config);
-  const server = await startServer({ store, log, port: 0, hostname: "127.0.0.1", watch: options.watch });
+  const server = await startServer({
+    store,
+    log,
+    port: 0,
+    hostname: "127.0.0.1",
+    watch: options.watch,
+  });
   return {
     ...server,
     origin: `http://127.0.0.1:${server.port}`,
@@ -66,8 +72,10 @@ export async function readSseRaw(res: Response): Promise<string> {
 }
 
 /** The JSON payloads of an SSE body (skipping `[DONE]`), and whether `[DONE]` came last. */
-export function parseSseBody(text: string): { events: Record<string, unknown>[]; done: boolean; comments: string[] } {
-  const events: Record<string, unknown>[] = [];
+export function parseSseBody<T = Record<string, unknown>>(
+  text: string,
+): { events: T[]; done: boolean; comments: string[] } {
+  const events: T[] = [];
   const comments: string[] = [];
   let done = false;
   for (const block of text.split("\n\n")) {

@@ -137,7 +137,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: Vars }> {
 
   app.use(async (c, next) => {
     const mib = deps.store.current.server["body-limit"];
-    await bodyLimit({
+    return await bodyLimit({
       maxSize: Math.floor(mib * 1024 * 1024),
       onError: () =>
         errorResponse(

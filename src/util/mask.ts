@@ -17,6 +17,9 @@ const patterns: RegExp[] = [
   /([?&](?:key|token|api_key|access_token|sec_access_token)=[^&\s"]{2})[^&\s"]{4,}/gi,
 ];
 
+/** Passwords inside URLs (`socks5://user:pass@host`) become `user:***@`. */
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi;
+
 /** Shows the first and last characters of a secret only, e.g. `sk-a…9f3` . */
 export function maskSecret(secret: string): string {
   const s = secret.trim();
@@ -53,5 +56,5 @@ export function redact(text: string): string {
     if (out.includes(s)) out = out.split(s).join(maskSecret(s));
   }
   for (const re of patterns) out = out.replace(re, "$1***");
-  return out;
+  return out.replace(URL_PASSWORD, "$1***@");
 }

@@ -58,7 +58,10 @@ Deno.test("plain chat: text, requested model name, usage", async () => {
   const sent = t.upstream.chatBodies()[0];
   assertEquals(sent.model, "gpt-4o-mini");
   assertEquals(sent.temperature, 0.2);
-  assertEquals(t.upstream.requests[0].headers.get("authorization"), "Bearer sk-upstream-key-123456");
+  assertEquals(
+    t.upstream.requests[0].headers.get("authorization"),
+    "Bearer sk-upstream-key-123456",
+  );
 });
 
 Deno.test("streamed chat arrives in pieces and ends with finish and usage", async () => {
@@ -102,8 +105,20 @@ Deno.test("streamed tool calls keep stable indexes and reassemble", async () => 
     ],
   });
   const tools: OpenAI.Chat.ChatCompletionTool[] = [
-    { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } },
-    { type: "function", function: { name: "get_time", parameters: { type: "object", properties: { tz: { type: "string" } } } } },
+    {
+      type: "function",
+      function: {
+        name: "get_weather",
+        parameters: { type: "object", properties: { city: { type: "string" } } },
+      },
+    },
+    {
+      type: "function",
+      function: {
+        name: "get_time",
+        parameters: { type: "object", properties: { tz: { type: "string" } } },
+      },
+    },
   ];
   const stream = t.client.chat.completions.stream({
     model: "up/gpt-4o-mini",
@@ -115,7 +130,9 @@ Deno.test("streamed tool calls keep stable indexes and reassemble", async () => 
   assertEquals(final.choices[0].finish_reason, "tool_calls");
   assertEquals(calls.length, 2);
   assertEquals(calls[0].type, "function");
-  if (calls[0].type !== "function" || calls[1].type !== "function") throw new Error("not functions");
+  if (calls[0].type !== "function" || calls[1].type !== "function") {
+    throw new Error("not functions");
+  }
   assertEquals(calls[0].function.name, "get_weather");
   assertEquals(JSON.parse(calls[0].function.arguments), { city: "Paris", unit: "c" });
   assertEquals(calls[1].function.name, "get_time");
@@ -161,18 +178,32 @@ Deno.test("an aborted stream aborts the upstream request", async () => {
   const upstreamReq = t.upstream.requests.find((r) => r.path === "/v1/chat/completions")!;
   const abortedAt = performance.now();
   await upstreamReq.aborted;
-  assert(upstreamReq.abortedAt! - abortedAt < 100, `upstream aborted after ${upstreamReq.abortedAt! - abortedAt} ms`);
+  assert(
+    upstreamReq.abortedAt! - abortedAt < 100,
+    `upstream aborted after ${upstreamReq.abortedAt! - abortedAt} ms`,
+  );
   // The server keeps serving.
   t.upstream.respond = (b) => ({ text: `Hello! You said: ${(b.messages.at(-1)!.content)}` });
-  const ok = await t.client.chat.completions.create({ model: "up/gpt-4o-mini", messages: [{ role: "user", content: "again" }] });
+  const ok = await t.client.chat.completions.create({
+    model: "up/gpt-4o-mini",
+    messages: [{ role: "user", content: "again" }],
+  });
   assertEquals(ok.choices[0].message.content, "Hello! You said: again");
-  await waitFor(() => t.gw.logs.some((l) => l.includes("client disconnected")), 2000, "disconnect log line");
+  await waitFor(
+    () => t.gw.logs.some((l) => l.includes("client disconnected")),
+    2000,
+    "disconnect log line",
+  );
 });
 
 Deno.test("errors surface as the SDK's typed errors", async () => {
   await using t = await setup();
   const err404 = await assertRejects(
-    () => t.client.chat.completions.create({ model: "nope/x", messages: [{ role: "user", content: "hi" }] }),
+    () =>
+      t.client.chat.completions.create({
+        model: "nope/x",
+        messages: [{ role: "user", content: "hi" }],
+      }),
     OpenAI.NotFoundError,
   );
   assertEquals(err404.code, "model_not_found");
@@ -182,23 +213,44 @@ Deno.test("errors surface as the SDK's typed errors", async () => {
     OpenAI.BadRequestError,
   );
 
-  t.upstream.respond = () => ({ error: { status: 500, message: "The server had an error", type: "server_error" } });
+  t.upstream.respond = () => ({
+    error: { status: 500, message: "The server had an error", type: "server_error" },
+  });
   const e502 = await assertRejects(
-    () => t.client.chat.completions.create({ model: "up/gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
+    () =>
+      t.client.chat.completions.create({
+        model: "up/gpt-4o-mini",
+        messages: [{ role: "user", content: "hi" }],
+      }),
     OpenAI.InternalServerError,
   );
   assertEquals(e502.status, 502);
   assertMatch(e502.message, /answered 500: The server had an error/);
-  t.upstream.respond = () => ({ error: { status: 429, message: "Rate limit reached for requests", type: "requests", code: "rate_limit_exceeded" } });
+  t.upstream.respond = () => ({
+    error: {
+      status: 429,
+      message: "Rate limit reached for requests",
+      type: "requests",
+      code: "rate_limit_exceeded",
+    },
+  });
   const rate = await assertRejects(
-    () => t.client.chat.completions.create({ model: "up/gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
+    () =>
+      t.client.chat.completions.create({
+        model: "up/gpt-4o-mini",
+        messages: [{ role: "user", content: "hi" }],
+      }),
     OpenAI.RateLimitError,
   );
   assertMatch(rate.message, /Rate limit reached/);
 
   // The key now rests for the upstream's Retry-After; the pool says so.
   const resting = await assertRejects(
-    () => t.client.chat.completions.create({ model: "up/gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
+    () =>
+      t.client.chat.completions.create({
+        model: "up/gpt-4o-mini",
+        messages: [{ role: "user", content: "hi" }],
+      }),
     OpenAI.RateLimitError,
   );
   assertMatch(resting.message, /cooling down.*ready again in [1-7]s/);
@@ -211,11 +263,21 @@ Deno.test("a bad client key reaches the SDK as an authentication error, masked",
     server: {},
     "custom-llm": [{ prefix: "up", "base-url": "http://127.0.0.1:1", models: ["m"] }],
   });
-  await t.gw.writeConfig({ "custom-llm": [{ prefix: "up", "base-url": t.upstream.baseUrl, models: ["gpt-4o-mini"] }] });
+  await t.gw.writeConfig({
+    "custom-llm": [{ prefix: "up", "base-url": t.upstream.baseUrl, models: ["gpt-4o-mini"] }],
+  });
   await t.gw.store.reload(createQuietLogger());
-  const client = new OpenAI({ baseURL: t.gw.url, apiKey: "sk-wrong-key-abcdefghijkl", maxRetries: 0 });
+  const client = new OpenAI({
+    baseURL: t.gw.url,
+    apiKey: "sk-wrong-key-abcdefghijkl",
+    maxRetries: 0,
+  });
   const err = await assertRejects(
-    () => client.chat.completions.create({ model: "up/gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
+    () =>
+      client.chat.completions.create({
+        model: "up/gpt-4o-mini",
+        messages: [{ role: "user", content: "hi" }],
+      }),
     OpenAI.AuthenticationError,
   );
   assertInstanceOf(err, OpenAI.APIError);
@@ -229,15 +291,26 @@ Deno.test("embeddings pass through custom upstreams", async () => {
   });
   await t.gw.writeConfig({
     server: { password: "gateway-pass" },
-    "custom-llm": [{ prefix: "up", "base-url": t.upstream.baseUrl, "api-key": "sk-upstream-key-123456" }],
+    "custom-llm": [{
+      prefix: "up",
+      "base-url": t.upstream.baseUrl,
+      "api-key": "sk-upstream-key-123456",
+    }],
   });
   await t.gw.store.reload(createQuietLogger());
-  const res = await t.client.embeddings.create({ model: "up/text-embedding-3-small", input: ["a", "b"], dimensions: 4 });
+  const res = await t.client.embeddings.create({
+    model: "up/text-embedding-3-small",
+    input: ["a", "b"],
+    dimensions: 4,
+  });
   assertEquals(res.data.length, 2);
   assertEquals(res.data[1].index, 1);
   assertEquals(res.data[0].embedding.length, 4);
   assertEquals(res.model, "up/text-embedding-3-small");
-  const sent = t.upstream.requests.find((r) => r.path === "/v1/embeddings")!.json as Record<string, unknown>;
+  const sent = t.upstream.requests.find((r) => r.path === "/v1/embeddings")!.json as Record<
+    string,
+    unknown
+  >;
   assertEquals(sent.model, "text-embedding-3-small");
 });
 

@@ -67,7 +67,12 @@ export interface ChatBody {
 
 const DEFAULT_MODELS = ["gpt-4o-mini", "gpt-4.1", "text-embedding-3-small"];
 
-function errorBody(message: string, type = "invalid_request_error", code: string | null = null, param: string | null = null) {
+function errorBody(
+  message: string,
+  type = "invalid_request_error",
+  code: string | null = null,
+  param: string | null = null,
+) {
   return { error: { message, type, param, code } };
 }
 
@@ -106,34 +111,77 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     if (options.keys?.length) {
       const key = auth.replace(/^Bearer\s+/i, "");
       if (!auth) {
-        return json(errorBody("You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).", "invalid_request_error", null), 401);
+        return json(
+          errorBody(
+            "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            "invalid_request_error",
+            null,
+          ),
+          401,
+        );
       }
       if (!options.keys.includes(key)) {
-        return json(errorBody(`Incorrect API key provided: ${key.slice(0, 3)}****${key.slice(-4)}.`, "invalid_request_error", "invalid_api_key"), 401);
+        return json(
+          errorBody(
+            `Incorrect API key provided: ${key.slice(0, 3)}****${key.slice(-4)}.`,
+            "invalid_request_error",
+            "invalid_api_key",
+          ),
+          401,
+        );
       }
     }
     if (req.method === "GET" && rec.path === "/v1/models") {
       return json({
         object: "list",
-        data: models.map((id) => ({ id, object: "model", created: 1_715_367_049, owned_by: "system" })),
+        data: models.map((id) => ({
+          id,
+          object: "model",
+          created: 1_715_367_049,
+          owned_by: "system",
+        })),
       });
     }
-    if (req.method !== "POST") return json(errorBody(`Invalid URL (${req.method} ${rec.path})`), 404);
+    if (req.method !== "POST") {
+      return json(errorBody(`Invalid URL (${req.method} ${rec.path})`), 404);
+    }
     if (rec.json === undefined || typeof rec.json !== "object") {
       return json(errorBody("We could not parse the JSON body of your request."), 400);
     }
-    if (rec.path === "/v1/embeddings") return embeddings(rec.json as Record<string, unknown>, models);
-    if (rec.path !== "/v1/chat/completions") return json(errorBody(`Invalid URL (POST ${rec.path})`), 404);
+    if (rec.path === "/v1/embeddings") {
+      return embeddings(rec.json as Record<string, unknown>, models);
+    }
+    if (rec.path !== "/v1/chat/completions") {
+      return json(errorBody(`Invalid URL (POST ${rec.path})`), 404);
+    }
 
     const body = rec.json as ChatBody;
     if (!Array.isArray(body.messages) || body.messages.length === 0) {
-      return json(errorBody("[] is too short - 'messages'", "invalid_request_error", null, "messages"), 400);
+      return json(
+        errorBody("[] is too short - 'messages'", "invalid_request_error", null, "messages"),
+        400,
+      );
     }
     if (!models.includes(body.model)) {
-      return json(errorBody(`The model \`${body.model}\` does not exist or you do not have access to it.`, "invalid_request_error", "model_not_found"), 404);
+      return json(
+        errorBody(
+          `The model \`${body.model}\` does not exist or you do not have access to it.`,
+          "invalid_request_error",
+          "model_not_found",
+        ),
+        404,
+      );
     }
     if (body.stream_options && !body.stream) {
-      return json(errorBody("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "invalid_request_error", null, "stream_options"), 400);
+      return json(
+        errorBody(
+          "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+          "invalid_request_error",
+          null,
+          "stream_options",
+        ),
+        400,
+      );
     }
     if (body.stream_options && options.rejectStreamOptions) {
       return json(errorBody("Unrecognized request argument supplied: stream_options"), 400);
@@ -147,20 +195,34 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     if (script.error) {
       const e = script.error;
       const headers: HeadersInit = e.status === 429 ? { "retry-after": "7" } : {};
-      return json(errorBody(e.message, e.type ?? "invalid_request_error", e.code ?? null), e.status, headers);
+      return json(
+        errorBody(e.message, e.type ?? "invalid_request_error", e.code ?? null),
+        e.status,
+        headers,
+      );
     }
     if (script.raw) {
-      return new Response(script.raw.body, { status: script.raw.status, headers: { "content-type": script.raw.contentType } });
+      return new Response(script.raw.body, {
+        status: script.raw.status,
+        headers: { "content-type": script.raw.contentType },
+      });
     }
     const id = `chatcmpl-fake${++seq}`;
     const created = Math.floor(Date.now() / 1000);
     const promptTokens = tokensOf(JSON.stringify(body.messages));
     const completionTokens = tokensOf((script.text ?? "") + JSON.stringify(script.toolCalls ?? []));
-    const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    };
     const calls = (script.toolCalls ?? []).map((c, i) => ({
       id: c.id ?? `call_fake${seq}x${i}`,
       type: "function",
-      function: { name: c.name, arguments: typeof c.arguments === "string" ? c.arguments : JSON.stringify(c.arguments) },
+      function: {
+        name: c.name,
+        arguments: typeof c.arguments === "string" ? c.arguments : JSON.stringify(c.arguments),
+      },
     }));
     const finish = script.finish ?? (calls.length > 0 ? "tool_calls" : "stop");
 
@@ -172,7 +234,12 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
         model: body.model,
         choices: [{
           index: 0,
-          message: { role: "assistant", content: script.text ?? null, refusal: null, ...(calls.length ? { tool_calls: calls } : {}) },
+          message: {
+            role: "assistant",
+            content: script.text ?? null,
+            refusal: null,
+            ...(calls.length ? { tool_calls: calls } : {}),
+          },
           logprobs: null,
           finish_reason: finish,
         }],
@@ -183,20 +250,33 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
 
     const includeUsage = body.stream_options?.include_usage === true;
     const chunk = (delta: unknown, finishReason: string | null = null) =>
-      `data: ${JSON.stringify({
-        id,
-        object: "chat.completion.chunk",
-        created,
-        model: body.model,
-        system_fingerprint: "fp_fake",
-        choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-        ...(includeUsage ? { usage: null } : {}),
-      })}\n\n`;
+      `data: ${
+        JSON.stringify({
+          id,
+          object: "chat.completion.chunk",
+          created,
+          model: body.model,
+          system_fingerprint: "fp_fake",
+          choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+          ...(includeUsage ? { usage: null } : {}),
+        })
+      }\n\n`;
     const events: string[] = [chunk({ role: "assistant", content: "", refusal: null })];
     for (const p of pieces(script.reasoning ?? "", 6)) events.push(chunk({ reasoning_content: p }));
-    for (const p of pieces(script.text ?? "", script.pieceSize ?? 4)) events.push(chunk({ content: p }));
+    for (const p of pieces(script.text ?? "", script.pieceSize ?? 4)) {
+      events.push(chunk({ content: p }));
+    }
     calls.forEach((c, index) => {
-      events.push(chunk({ tool_calls: [{ index, id: c.id, type: "function", function: { name: c.function.name, arguments: "" } }] }));
+      events.push(
+        chunk({
+          tool_calls: [{
+            index,
+            id: c.id,
+            type: "function",
+            function: { name: c.function.name, arguments: "" },
+          }],
+        }),
+      );
       for (const p of pieces(c.function.arguments, 5)) {
         events.push(chunk({ tool_calls: [{ index, function: { arguments: p } }] }));
       }
@@ -206,7 +286,19 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     } else {
       events.push(chunk({}, finish));
       if (includeUsage) {
-        events.push(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: body.model, system_fingerprint: "fp_fake", choices: [], usage })}\n\n`);
+        events.push(
+          `data: ${
+            JSON.stringify({
+              id,
+              object: "chat.completion.chunk",
+              created,
+              model: body.model,
+              system_fingerprint: "fp_fake",
+              choices: [],
+              usage,
+            })
+          }\n\n`,
+        );
       }
       events.push("data: [DONE]\n\n");
     }
@@ -229,7 +321,9 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     origin: fake.origin,
     requests: fake.requests,
     chatBodies: () =>
-      fake.requests.filter((r) => r.path === "/v1/chat/completions").map((r) => r.json as Record<string, unknown>),
+      fake.requests.filter((r) => r.path === "/v1/chat/completions").map((r) =>
+        r.json as Record<string, unknown>
+      ),
     get respond() {
       return state.respond;
     },
@@ -242,11 +336,25 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
 
 function embeddings(body: Record<string, unknown>, models: string[]): Response {
   if (!models.includes(String(body.model))) {
-    return json(errorBody(`The model \`${body.model}\` does not exist or you do not have access to it.`, "invalid_request_error", "model_not_found"), 404);
+    return json(
+      errorBody(
+        `The model \`${body.model}\` does not exist or you do not have access to it.`,
+        "invalid_request_error",
+        "model_not_found",
+      ),
+      404,
+    );
   }
   const inputs = Array.isArray(body.input) ? body.input : [body.input];
   if (inputs.length === 0 || inputs.some((i) => i === "")) {
-    return json(errorBody("'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.", "invalid_request_error", null), 400);
+    return json(
+      errorBody(
+        "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
+        "invalid_request_error",
+        null,
+      ),
+      400,
+    );
   }
   const dims = typeof body.dimensions === "number" ? body.dimensions : 8;
   const data = inputs.map((input, index) => {
@@ -263,7 +371,12 @@ function embeddings(body: Record<string, unknown>, models: string[]): Response {
     return { object: "embedding", index, embedding };
   });
   const tokens = inputs.reduce((n: number, i) => n + tokensOf(String(i)), 0);
-  return json({ object: "list", data, model: body.model, usage: { prompt_tokens: tokens, total_tokens: tokens } });
+  return json({
+    object: "list",
+    data,
+    model: body.model,
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
 }
 
 export { sleep };

@@ -1,0 +1,125 @@
+/**
+ * config.yaml: defaults, validation messages with file, line and key, unknown keys, hot reload.
+ */
+import { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "../assert.ts";
+import { ConfigError, ConfigStore, loadConfig, parseConfig } from "../../src/config/mod.ts";
+import { createLogger } from "../../src/util/log.ts";
+import { startGateway, waitFor } from "../helpers.ts";
+
+Deno.test("an empty file gives every default", () => {
+  const { config, warnings } = parseConfig("", "config.yaml");
+  assertEquals(warnings, []);
+  assertEquals(config.server.port, 8080);
+  assertEquals(config.server.flags, true);
+  assertEquals(config.server.password, []);
+  assertEquals(config.server.timeouts, { connect: 30, "first-byte": 120, idle: 120 });
+  assertEquals(config["custom-llm"], []);
+  assertEquals(config.gemini["base-url"], "https://generativelanguage.googleapis.com");
+  assertEquals(config.claude["base-url"], "https://claude.ai");
+  assertEquals(config.bing["hub-url"], "wss://sydney.bing.com");
+  assertEquals(config.toolcall, { enabled: true, tasks: false });
+});
+
+Deno.test("a missing file starts with defaults and a warning", async () => {
+  const r = await loadConfig("/nonexistent/dir/config.yaml");
+  assertEquals(r.found, false);
+  assertEquals(r.config.server.port, 8080);
+  assertMatch(r.warnings[0], /config\.yaml not found: starting with the default configuration/);
+});
+
+Deno.test("unknown keys are warned with file, line and key, then ignored", () => {
+  const text =
+    "server:\n  port: 9000\n  prot: 1\nbogus: true\ncustom-llm:\n  - prefix: a\n    base-url: http://x/v1\n    colour: red\n";
+  const { config, warnings } = parseConfig(text, "conf.yaml");
+  assertEquals(config.server.port, 9000);
+  assertEquals(
+    warnings.sort(),
+    [
+      "conf.yaml:3:3: unknown key 'server.prot' ignored",
+      "conf.yaml:4:1: unknown key 'bogus' ignored",
+      "conf.yaml:8:5: unknown key 'custom-llm[0].colour' ignored",
+    ].sort(),
+  );
+});
+
+Deno.test("a wrong type is refused with file, line and key", () => {
+  const err = assertThrows(
+    () => parseConfig('server:\n  port: 9000\n  flags: "yes"\n', "conf.yaml"),
+    ConfigError,
+  );
+  assertMatch(err.message, /^conf\.yaml:3:3: 'server\.flags' .*boolean/);
+  const err2 = assertThrows(
+    () => parseConfig("custom-llm:\n  - prefix: ok\n    base-url: not a url\n", "c.yaml"),
+    ConfigError,
+  );
+  assertMatch(err2.message, /^c\.yaml:3:5: 'custom-llm\[0\]\.base-url' must be an absolute URL/);
+  const err3 = assertThrows(
+    () => parseConfig("server:\n  proxies: ftp://x\n", "c.yaml"),
+    ConfigError,
+  );
+  assertMatch(err3.message, /'server\.proxies' must be an http:\/\/, https:\/\/, socks5/);
+});
+
+Deno.test("invalid YAML is refused with its position", () => {
+  const err = assertThrows(() => parseConfig("server:\n  port: [1, 2\n", "bad.yaml"), ConfigError);
+  assertMatch(err.message, /^bad\.yaml:\d+:\d+: invalid YAML/);
+});
+
+Deno.test("secrets are normalised to lists and base URLs lose trailing slashes", () => {
+  const { config } = parseConfig(
+    "server:\n  password: single\ngemini:\n  keys: AIzaOne\n  base-url: http://127.0.0.1:9/\n",
+    "c.yaml",
+  );
+  assertEquals(config.server.password, ["single"]);
+  assertEquals(config.gemini.keys, ["AIzaOne"]);
+  assertEquals(config.gemini["base-url"], "http://127.0.0.1:9");
+});
+
+Deno.test("reload: a valid edit goes live, an invalid one is refused and logged", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/config.yaml`;
+  await Deno.writeTextFile(file, "server:\n  keep-alive: 15\n");
+  const lines: string[] = [];
+  const log = createLogger("info", (_l, line) => lines.push(line));
+  const store = new ConfigStore(file, (await loadConfig(file)).config);
+  let changes = 0;
+  store.onChange(() => changes++);
+  await Deno.writeTextFile(file, "server:\n  keep-alive: 5\n");
+  assertEquals(await store.reload(log), true);
+  assertEquals(store.current.server["keep-alive"], 5);
+  await Deno.writeTextFile(file, "server:\n  keep-alive: many\n");
+  assertEquals(await store.reload(log), false);
+  assertEquals(store.current.server["keep-alive"], 5);
+  assertEquals(changes, 1);
+  assert(
+    lines.some((l) =>
+      /edit refused, the previous configuration stays live: .*config\.yaml:2:3/.test(l)
+    ),
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the running server reloads its file when it changes", async () => {
+  const gw = await startGateway({ "custom-llm": [] }, { watch: true });
+  try {
+    const models = async () =>
+      (await (await fetch(`${gw.url}/models`)).json()).data.map((m: { id: string }) => m.id);
+    assertEquals(await models(), []);
+    await gw.writeConfig({
+      "custom-llm": [{ prefix: "p", "base-url": "http://127.0.0.1:9/v1", models: ["m1"] }],
+    });
+    await waitFor(() => gw.store.current["custom-llm"].length === 1, 5000, "reload");
+    assertEquals(await models(), ["p/m1"]);
+    await gw.writeConfig("custom-llm: 12\n");
+    await waitFor(() => gw.logs.some((l) => l.includes("edit refused")), 5000, "refusal log");
+    assertEquals(await models(), ["p/m1"]);
+  } finally {
+    await gw.close();
+  }
+});
+
+Deno.test("loadConfig reports an unreadable path as a ConfigError", async () => {
+  const dir = await Deno.makeTempDir();
+  await assertRejects(() => loadConfig(dir), ConfigError, "cannot read");
+  await Deno.remove(dir);
+});
