@@ -1,0 +1,766 @@
+/**
+ * A fake gradio app speaking the queue protocol as gradio 4 serves it over HTTP and gradio 3 over
+ * a websocket, plus an LMSYS arena ("Direct Chat") and the image spaces built on it.
+ *
+ * Gradio 4 (`POST /queue/join`, `GET /queue/data?session_hash=`): a join without a session hash
+ * is 400 `{"detail":"Session hash not found."}`, a full queue 503 `{"detail":"Queue is full."}`,
+ * else 200 `{"event_id"}`. The data stream (`text/event-stream`) carries, per event,
+ * `estimation`, `process_starts`, `process_generating` (the first with whole output values, then
+ * one list of diff operations per output, computed as gradio's `utils.diff` does: `replace`,
+ * `append`, `add`, `delete`), `process_completed` (whole values; `success:false` with
+ * `output.error` when the function raises, the error hidden unless `showError`), `heartbeat`
+ * every `heartbeatMs` while idle, and `close_stream` once the session has no pending event. An
+ * unknown session gets one `unexpected_error` ("404: Session not found.").
+ *
+ * Gradio 3 (websocket `/queue/join`): `send_hash` -> `{fn_index, session_hash}` -> `estimation`,
+ * `send_data` -> `{data, fn_index, session_hash}` -> `process_starts`, `process_generating`
+ * (whole values), `process_completed`, then the server closes.
+ *
+ * Like lmarena behind HAProxy, the app may run as several backends (`servers`): `GET /info`
+ * (gradio's API info) sets `SERVERID=<name>|<stamp>`, requests are routed by that cookie, and
+ * without it to the next backend (which also sets the cookie), so a session started on one
+ * backend is unknown to another. A backend listed in `downServers` answers 503.
+ *
+ * @module
+ */
+import { type Fake, json, type Recorded, serveFake, sleep } from "./serve.ts";
+
+/** A JSON response carrying `extra` headers (cookies) too. */
+function reply(body: unknown, status: number, extra: Headers): Response {
+  const headers = new Headers(extra);
+  headers.set("content-type", "application/json");
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+/** What a fake function receives. */
+export interface FnContext {
+  /** State kept per session hash (gradio's `gr.State` of that user). */
+  state: Map<string, unknown>;
+  /** The backend that runs the call. */
+  server: string;
+  /** Stores a file and returns gradio 4's `FileData` for it (served at `/file=`). */
+  addFile(bytes: Uint8Array, mime: string, name?: string): Record<string, unknown>;
+  /** The origin of the fake (`http://127.0.0.1:<port>`). */
+  origin: string;
+}
+
+/**
+ * One function of the app: yields whole output lists while generating; its return value is the
+ * final output list (the last yielded one when it returns nothing). Throwing fails the event.
+ */
+export type FakeFn = (
+  data: unknown[],
+  ctx: FnContext,
+) => AsyncGenerator<unknown[], unknown[] | void> | Promise<unknown[]>;
+
+/** Options of a fake gradio app. */
+export interface FakeGradioOptions {
+  /** The functions by `fn_index`. */
+  fns: Record<number, FakeFn>;
+  /** Number of inputs each function takes (a call with another count fails the event). */
+  inputs?: Record<number, number>;
+  /** Backend names for sticky routing; none = one backend, no SERVERID. */
+  servers?: string[];
+  /** Backends that answer 503 (e.g. `S0`). */
+  downServers?: string[];
+  /** SERVERID values `/info` hands out in order (then round-robin over `servers`). */
+  infoSequence?: string[];
+  /** Gradio 3 websocket instead of the HTTP queue. */
+  websocket?: boolean;
+  /** Show function errors to clients (`show_error=True`). */
+  showError?: boolean;
+  /** Milliseconds between heartbeats while idle (gradio: 15 s). */
+  heartbeatMs?: number;
+  /** Milliseconds between two streamed outputs. */
+  stepMs?: number;
+  /** Answer joins with 503 "Queue is full.". */
+  queueFull?: boolean;
+  /**
+   * A cookie (`name`) the front set on the first join, required on every later queue request
+   * (as a bot-management cookie is): requests without it get 403.
+   */
+  stepCookie?: string;
+}
+
+/** A running fake gradio app. */
+export interface FakeGradio extends Fake {
+  options: FakeGradioOptions;
+  /** Queue joins received (parsed bodies) with the backend that took them. */
+  joins: { body: Record<string, unknown>; server: string; cookie: string }[];
+  /** Websocket messages received from clients. */
+  socketMessages: Record<string, unknown>[];
+  /** Number of `/info` calls. */
+  infoCalls: number;
+  /** Stored files (`/file=` path -> bytes and type). */
+  files: Map<string, { bytes: Uint8Array; mime: string }>;
+}
+
+interface Backend {
+  sessions: Map<string, SessionQueue>;
+  state: Map<string, Map<string, unknown>>;
+}
+
+interface SessionQueue {
+  messages: Record<string, unknown>[];
+  pending: Set<string>;
+  wake?: () => void;
+}
+
+/** Starts a fake gradio app. */
+export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeGradio> {
+  const servers = options.servers ?? ["main"];
+  const backends = new Map<string, Backend>(
+    servers.map((s) => [s, { sessions: new Map(), state: new Map() }]),
+  );
+  let roundRobin = 0;
+  let infoIndex = 0;
+  const files = new Map<string, { bytes: Uint8Array; mime: string }>();
+  const joins: FakeGradio["joins"] = [];
+  const socketMessages: Record<string, unknown>[] = [];
+  const issuedStepCookies = new Set<string>();
+  let origin = "";
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const sticky = options.servers !== undefined;
+
+  const nextServer = () => servers[roundRobin++ % servers.length];
+  const route = (req: Request): { server: string; setCookie?: string } => {
+    if (!sticky) return { server: servers[0] };
+    const cookie = cookieOf(req, "SERVERID");
+    const name = cookie?.split("|")[0];
+    if (name && backends.has(name)) return { server: name };
+    const server = nextServer();
+    return { server, setCookie: serverCookie(server) };
+  };
+
+  const ctxFor = (server: string, session: string): FnContext => {
+    const backend = backends.get(server)!;
+    let state = backend.state.get(session);
+    if (!state) backend.state.set(session, state = new Map());
+    return {
+      state,
+      server,
+      origin,
+      addFile(bytes, mime, name = "image.png") {
+        const path = `/tmp/gradio/${crypto.randomUUID().replaceAll("-", "")}/${name}`;
+        files.set(path, { bytes, mime });
+        return {
+          path,
+          url: `${origin}/file=${path}`,
+          size: bytes.length,
+          orig_name: name,
+          mime_type: mime,
+          is_stream: false,
+          meta: { _type: "gradio.FileData" },
+        };
+      },
+    };
+  };
+
+  const runEvent = async (
+    server: string,
+    session: string,
+    eventId: string,
+    fnIndex: number,
+    data: unknown[],
+    emit: (m: Record<string, unknown>) => void,
+    incremental: boolean,
+  ) => {
+    const started = performance.now();
+    emit({ msg: "estimation", event_id: eventId, rank: 0, queue_size: 1, rank_eta: 0.5 });
+    emit({ msg: "process_starts", event_id: eventId, eta: 0.5, progress_data: null });
+    const fn = options.fns[fnIndex];
+    let last: unknown[] | undefined;
+    try {
+      const expected = options.inputs?.[fnIndex];
+      if (expected !== undefined && data.length !== expected) {
+        throw new Error(
+          `An event handler (fn ${fnIndex}) didn't receive enough input values (needed: ${expected}, got: ${data.length}).`,
+        );
+      }
+      const result = fn(data, ctxFor(server, session));
+      if (result instanceof Promise) {
+        last = await result;
+      } else {
+        let previous: unknown[] | undefined;
+        while (true) {
+          const step = await result.next();
+          if (step.done) {
+            if (Array.isArray(step.value)) last = step.value;
+            break;
+          }
+          if (options.stepMs) await sleep(options.stepMs);
+          const whole = structuredClone(step.value);
+          const out = incremental && previous ? whole.map((v, i) => diff(previous![i], v)) : whole;
+          emit({
+            msg: "process_generating",
+            event_id: eventId,
+            output: { data: out, is_generating: true, changed_state_ids: [] },
+            success: true,
+          });
+          previous = whole;
+          last = whole;
+        }
+      }
+      const duration = (performance.now() - started) / 1000;
+      emit({
+        msg: "process_completed",
+        event_id: eventId,
+        output: {
+          data: last ?? [],
+          is_generating: false,
+          duration,
+          average_duration: duration,
+          render_config: null,
+          changed_state_ids: [],
+        },
+        success: true,
+        title: null,
+      });
+    } catch (err) {
+      emit({
+        msg: "process_completed",
+        event_id: eventId,
+        output: { error: options.showError ? (err as Error).message : null },
+        success: false,
+        title: null,
+      });
+    }
+  };
+
+  const fake = await serveFake((req: Request, rec: Recorded) => {
+    const url = new URL(req.url);
+    if (url.pathname === "/info" && req.method === "GET") {
+      fakeState.infoCalls++;
+      const headers = new Headers({ "content-type": "application/json" });
+      if (sticky) {
+        const name = options.infoSequence?.[infoIndex++] ?? nextServer();
+        headers.append("set-cookie", serverCookie(name));
+      }
+      return new Response(
+        JSON.stringify({ named_endpoints: {}, unnamed_endpoints: {} }),
+        { headers },
+      );
+    }
+    if (url.pathname.startsWith("/file=") && req.method === "GET") {
+      const f = files.get(decodeURIComponent(url.pathname.slice("/file=".length)));
+      if (!f) return json({ detail: "File not found" }, 404);
+      return new Response(f.bytes as Uint8Array<ArrayBuffer>, {
+        headers: { "content-type": f.mime, "content-length": String(f.bytes.length) },
+      });
+    }
+    if (!url.pathname.startsWith("/queue/")) return json({ detail: "Not Found" }, 404);
+
+    const { server, setCookie } = route(req);
+    if (options.downServers?.includes(server)) {
+      return new Response("<html><body><h1>503 Service Unavailable</h1></body></html>", {
+        status: 503,
+        headers: { "content-type": "text/html" },
+      });
+    }
+    const extra = new Headers();
+    if (setCookie) extra.append("set-cookie", setCookie);
+    if (options.stepCookie) {
+      const have = cookieOf(req, options.stepCookie);
+      const firstJoin = issuedStepCookies.size === 0 && url.pathname === "/queue/join";
+      if (!firstJoin && (!have || !issuedStepCookies.has(have))) {
+        return new Response("<html><title>Just a moment...</title></html>", {
+          status: 403,
+          headers: { "content-type": "text/html" },
+        });
+      }
+      if (firstJoin) {
+        const value = crypto.randomUUID();
+        issuedStepCookies.add(value);
+        extra.append("set-cookie", `${options.stepCookie}=${value}; Path=/; HttpOnly; Secure`);
+      }
+    }
+    const backend = backends.get(server)!;
+
+    if (url.pathname === "/queue/join" && options.websocket) {
+      if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+        return json({ detail: "Method Not Allowed" }, 405);
+      }
+      const { socket, response } = Deno.upgradeWebSocket(req);
+      serveSocket(socket, server);
+      return response;
+    }
+
+    if (url.pathname === "/queue/join" && req.method === "POST") {
+      const body = rec.json as Record<string, unknown> | undefined;
+      if (!body || typeof body !== "object") {
+        return reply(
+          { detail: [{ type: "json_invalid", loc: ["body"], msg: "JSON decode error" }] },
+          422,
+          extra,
+        );
+      }
+      if (typeof body.session_hash !== "string") {
+        return reply({ detail: "Session hash not found." }, 400, extra);
+      }
+      if (options.queueFull) return reply({ detail: "Queue is full." }, 503, extra);
+      const fnIndex = body.fn_index;
+      if (typeof fnIndex !== "number" || !(fnIndex in options.fns)) {
+        return reply({ detail: `Function index ${fnIndex} not found.` }, 400, extra);
+      }
+      if (!Array.isArray(body.data)) {
+        return reply(
+          {
+            detail: [{
+              type: "list_type",
+              loc: ["body", "data"],
+              msg: "Input should be a valid list",
+            }],
+          },
+          422,
+          extra,
+        );
+      }
+      joins.push({ body, server, cookie: req.headers.get("cookie") ?? "" });
+      const session = body.session_hash;
+      let q = backend.sessions.get(session);
+      if (!q) backend.sessions.set(session, q = { messages: [], pending: new Set() });
+      const eventId = crypto.randomUUID().replaceAll("-", "");
+      q.pending.add(eventId);
+      const queue = q;
+      runEvent(server, session, eventId, fnIndex, body.data, (m) => {
+        queue.messages.push(m);
+        queue.wake?.();
+      }, true);
+      return reply({ event_id: eventId }, 200, extra);
+    }
+
+    if (url.pathname === "/queue/data" && req.method === "GET") {
+      const session = url.searchParams.get("session_hash");
+      if (!session) {
+        return reply(
+          { detail: [{ type: "missing", loc: ["query", "session_hash"], msg: "Field required" }] },
+          422,
+          extra,
+        );
+      }
+      const q = backend.sessions.get(session);
+      const headers = new Headers(extra);
+      headers.set("content-type", "text/event-stream; charset=utf-8");
+      headers.set("cache-control", "no-cache");
+      const enc = new TextEncoder();
+      const line = (m: unknown) => enc.encode(`data: ${JSON.stringify(m)}\n\n`);
+      const body = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          try {
+            if (!q) {
+              controller.enqueue(line({
+                msg: "unexpected_error",
+                message: "404: Session not found.",
+                success: false,
+              }));
+              controller.close();
+              return;
+            }
+            let lastBeat = performance.now();
+            while (!rec.wasAborted) {
+              const m = q.messages.shift();
+              if (!m) {
+                await new Promise<void>((r) => {
+                  const t = setTimeout(r, Math.min(50, heartbeatMs));
+                  q.wake = () => {
+                    clearTimeout(t);
+                    r();
+                  };
+                });
+                q.wake = undefined;
+                if (performance.now() - lastBeat > heartbeatMs) {
+                  controller.enqueue(line({ msg: "heartbeat" }));
+                  lastBeat = performance.now();
+                }
+                continue;
+              }
+              controller.enqueue(line(m));
+              if (m.msg === "process_completed") {
+                q.pending.delete(m.event_id as string);
+                if (q.pending.size === 0) {
+                  controller.enqueue(line({ msg: "close_stream" }));
+                  controller.close();
+                  return;
+                }
+              }
+            }
+          } catch {
+            // The client went away.
+          }
+        },
+      });
+      return new Response(body, { headers });
+    }
+    return reply({ detail: "Method Not Allowed" }, 405, extra);
+  });
+
+  function serveSocket(socket: WebSocket, server: string) {
+    let session = "";
+    let fnIndex = -1;
+    const send = (m: unknown) => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(m));
+    };
+    socket.onopen = () => send({ msg: "send_hash" });
+    socket.onmessage = (e) => {
+      let m: Record<string, unknown>;
+      try {
+        m = JSON.parse(String(e.data));
+      } catch {
+        socket.close(1003, "bad json");
+        return;
+      }
+      socketMessages.push(m);
+      if (!session) {
+        if (typeof m.session_hash !== "string" || typeof m.fn_index !== "number") {
+          socket.close(1008, "expected {fn_index, session_hash}");
+          return;
+        }
+        session = m.session_hash;
+        fnIndex = m.fn_index;
+        if (options.queueFull) {
+          send({ msg: "queue_full" });
+          socket.close();
+          return;
+        }
+        send({
+          msg: "estimation",
+          rank: 0,
+          queue_size: 1,
+          avg_event_process_time: 1,
+          avg_event_concurrent_process_time: 1,
+          rank_eta: 1,
+          queue_eta: 1,
+        });
+        send({ msg: "send_data" });
+        return;
+      }
+      if (!Array.isArray(m.data) || m.fn_index !== fnIndex || m.session_hash !== session) {
+        socket.close(1008, "expected {data, fn_index, session_hash}");
+        return;
+      }
+      if (!(fnIndex in options.fns)) {
+        send({ msg: "process_completed", output: { error: null }, success: false });
+        socket.close();
+        return;
+      }
+      const eventId = crypto.randomUUID().replaceAll("-", "");
+      runEvent(server, session, eventId, fnIndex, m.data, (out) => {
+        // Gradio 3 sends neither event ids nor estimation twice over the socket.
+        if (out.msg === "estimation") return;
+        const { event_id: _e, ...rest } = out;
+        send(rest);
+        if (out.msg === "process_completed") socket.close();
+      }, false);
+    };
+  }
+
+  const fakeState: FakeGradio = {
+    ...fake,
+    options,
+    joins,
+    socketMessages,
+    infoCalls: 0,
+    files,
+  };
+  origin = fake.origin;
+  return fakeState;
+}
+
+function serverCookie(name: string): string {
+  return `SERVERID=${name}|${Math.floor(Date.now() / 1000).toString(16)}; path=/`;
+}
+
+function cookieOf(req: Request, name: string): string | undefined {
+  for (const part of (req.headers.get("cookie") ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** Gradio's `utils.diff`: the edits that turn `old` into `value`. */
+export function diff(old: unknown, value: unknown): unknown[] {
+  const edits: unknown[] = [];
+  const walk = (a: unknown, b: unknown, path: (string | number)[]) => {
+    if (JSON.stringify(a) === JSON.stringify(b)) return;
+    const ta = a === null ? "null" : Array.isArray(a) ? "list" : typeof a;
+    const tb = b === null ? "null" : Array.isArray(b) ? "list" : typeof b;
+    if (ta !== tb) {
+      edits.push(["replace", path, b]);
+      return;
+    }
+    if (typeof a === "string" && (b as string).startsWith(a)) {
+      edits.push(["append", path, (b as string).slice(a.length)]);
+      return;
+    }
+    if (Array.isArray(a) && Array.isArray(b)) {
+      const common = Math.min(a.length, b.length);
+      for (let i = 0; i < common; i++) walk(a[i], b[i], [...path, i]);
+      for (let i = a.length - 1; i >= common; i--) edits.push(["delete", [...path, i], null]);
+      for (let i = common; i < b.length; i++) edits.push(["add", [...path, i], b[i]]);
+      return;
+    }
+    if (ta === "object") {
+      const oa = a as Record<string, unknown>;
+      const ob = b as Record<string, unknown>;
+      for (const k of Object.keys(oa)) {
+        if (k in ob) walk(oa[k], ob[k], [...path, k]);
+        else edits.push(["delete", [...path, k], null]);
+      }
+      for (const k of Object.keys(ob)) if (!(k in oa)) edits.push(["add", [...path, k], ob[k]]);
+      return;
+    }
+    edits.push(["replace", path, b]);
+  };
+  walk(old, value, []);
+  return edits;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The LMSYS arena ("Direct Chat" of FastChat's gradio web server)
+
+/** FastChat's texts the arena shows in the chat instead of an answer. */
+export const ARENA_TEXTS = {
+  moderation: "$MODERATION$ YOUR INPUT VIOLATES OUR CONTENT MODERATION GUIDELINES.",
+  rateLimit:
+    "**RATE LIMIT OF THIS MODEL IS REACHED. PLEASE COME BACK LATER OR USE BATTLE MODE (the 1st tab).**",
+  serverError: "**NETWORK ERROR DUE TO HIGH TRAFFIC. PLEASE REGENERATE OR REFRESH THIS PAGE.**",
+};
+
+/** Options of the fake arena. */
+export interface FakeArenaOptions {
+  /** `fn_index` of `add_text`; `bot_response` is `fn + 1` (two steps) or `fn + 2` (three). */
+  fn?: number;
+  /** Three-step flow (text as `{text, files}`, a no-input step between). Default true. */
+  threeStep?: boolean;
+  /** Models the arena serves. */
+  models?: string[];
+  /** What the model answers: pieces of the answer, streamed cumulatively. */
+  answer?: (prompt: string, model: string, params: unknown[]) => string[];
+  /** A prompt containing this word is flagged by moderation. */
+  flagWord?: string;
+  /** Models whose rate limit is reached. */
+  limited?: string[];
+  /** Extra gradio options (servers, cookies, delays...). */
+  gradio?: Partial<FakeGradioOptions>;
+}
+
+const CURSOR_HTML = ' <span class="cursor"></span> ';
+
+/** Starts a fake arena: `add_text` -> (three steps: a no-input step) -> `bot_response`. */
+export async function startFakeArena(options: FakeArenaOptions = {}): Promise<FakeGradio> {
+  const fn = options.fn ?? 49;
+  const three = options.threeStep ?? true;
+  const models = options.models ?? ["claude-3-5-sonnet-20240620", "gpt-4o-2024-05-13"];
+  const answer = options.answer ??
+    ((p: string) => ["Hello", "Hello! You", `Hello! You said: ${p}`]);
+
+  // add_text(state, model_selector, textbox[, image]) -> state, chatbot, textbox, buttons...
+  const addText: FakeFn = (data, ctx) => {
+    const [, model, input] = data;
+    const text = three
+      ? (input && typeof input === "object" ? (input as { text?: unknown }).text : undefined)
+      : input;
+    if (typeof text !== "string") {
+      return Promise.reject(
+        new Error(`textbox value must be ${three ? "{text, files}" : "a string"}`),
+      );
+    }
+    if (typeof model !== "string") return Promise.reject(new Error("no model selected"));
+    ctx.state.set("model", model);
+    ctx.state.set("prompt", text);
+    ctx.state.set("skip", false);
+    let bot: string | null = null;
+    if (options.flagWord && text.includes(options.flagWord)) {
+      bot = ARENA_TEXTS.moderation;
+      ctx.state.set("skip", true);
+    }
+    ctx.state.set("chatbot", [[text, bot]]);
+    return Promise.resolve([{ model }, [[text, bot]], "", null, null, null, null, null]);
+  };
+
+  // bot_response(state, temperature, top_p, max_new_tokens) -> state, chatbot, buttons...
+  const botResponse: FakeFn = async function* (data, ctx) {
+    const model = ctx.state.get("model") as string | undefined;
+    const prompt = ctx.state.get("prompt") as string | undefined;
+    const btn = { __type__: "update", interactive: false };
+    if (!model || prompt === undefined) throw new Error("no conversation: add_text first");
+    const chatbot = structuredClone(ctx.state.get("chatbot")) as [string, string | null][];
+    const last = chatbot[chatbot.length - 1];
+    if (ctx.state.get("skip")) {
+      yield [{ model }, chatbot, btn, btn, btn, btn, btn];
+      return;
+    }
+    if (options.limited?.includes(model)) {
+      last[1] = `${ARENA_TEXTS.rateLimit}\n\nUSER_DAILY_LIMIT (${model}): 5`;
+      yield [{ model }, chatbot, btn, btn, btn, btn, btn];
+      return;
+    }
+    if (!models.includes(model)) {
+      last[1] = ARENA_TEXTS.serverError;
+      yield [{ model }, chatbot, btn, btn, btn, btn, btn];
+      return;
+    }
+    last[1] = CURSOR_HTML;
+    yield [{ model }, structuredClone(chatbot), btn, btn, btn, btn, btn];
+    const pieces = answer(prompt, model, data.slice(1));
+    for (const p of pieces) {
+      last[1] = p + "▌";
+      yield [{ model }, structuredClone(chatbot), btn, btn, btn, btn, btn];
+    }
+    last[1] = pieces[pieces.length - 1] ?? "";
+    const done = { __type__: "update", interactive: true };
+    yield [{ model }, structuredClone(chatbot), done, done, done, done, done];
+  };
+
+  const fns: Record<number, FakeFn> = { [fn]: addText };
+  const inputs: Record<number, number> = { [fn]: 4 };
+  if (three) {
+    // The second step only re-enables buttons; it takes no input.
+    fns[fn + 1] = () => Promise.resolve([null, null, null, null, null]);
+    inputs[fn + 1] = 0;
+    fns[fn + 2] = botResponse;
+    inputs[fn + 2] = 4;
+  } else {
+    fns[fn + 1] = botResponse;
+    inputs[fn + 1] = 4;
+  }
+  return await startFakeGradio({ fns, inputs, ...options.gradio });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Image spaces
+
+/** A tiny valid PNG (1x1), optionally padded to `size` bytes with an extra chunk. */
+export function pngBytes(size = 0): Uint8Array {
+  const base = Uint8Array.from(
+    atob(
+      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+    ),
+    (c) => c.charCodeAt(0),
+  );
+  if (size <= base.length) return base;
+  const out = new Uint8Array(size);
+  out.set(base);
+  return out;
+}
+
+/** A tiny JPEG-looking payload (SOI marker, JFIF header, EOI). */
+export function jpegBytes(): Uint8Array {
+  return Uint8Array.from([
+    0xff,
+    0xd8,
+    0xff,
+    0xe0,
+    0x00,
+    0x10,
+    0x4a,
+    0x46,
+    0x49,
+    0x46,
+    0x00,
+    0x01,
+    0x01,
+    0x00,
+    0x00,
+    0x01,
+    0x00,
+    0x01,
+    0x00,
+    0x00,
+    0xff,
+    0xd9,
+  ]);
+}
+
+/** `data:<mime>;base64,...` of bytes. */
+export function dataUrl(bytes: Uint8Array, mime: string): string {
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return `data:${mime};base64,${btoa(bin)}`;
+}
+
+/** Which image space a fake plays. */
+export type SpaceKind =
+  | "prodia-sd"
+  | "prodia-xl"
+  | "dalle-4k"
+  | "dalle-3-xl"
+  | "animagine-xl"
+  | "google-xl";
+
+/** Options of a fake image space. */
+export interface FakeSpaceOptions {
+  /** Fail every generation with this message (shown when `showError`). */
+  fail?: string;
+  /** Bytes of the generated image (default a 1x1 PNG). */
+  image?: () => Uint8Array;
+  /** Delay before the result, in ms. */
+  delayMs?: number;
+  gradio?: Partial<FakeGradioOptions>;
+}
+
+/**
+ * A fake image space: the `fn_index`, inputs and output shape each real space has (prodia-sd: a
+ * file; prodia-xl: a base64 PNG over gradio 3; dalle-4k, dalle-3-xl, animagine: a gallery of
+ * files; google-xl: base64 JPEGs over gradio 3).
+ */
+export async function startFakeSpace(
+  kind: SpaceKind,
+  options: FakeSpaceOptions = {},
+): Promise<FakeGradio> {
+  const image = options.image ?? (() => pngBytes());
+  const wait = () => options.delayMs ? sleep(options.delayMs) : Promise.resolve();
+  const check = (data: unknown[]) => {
+    if (typeof data[0] !== "string" || data[0].trim() === "") throw new Error("empty prompt");
+    if (options.fail) throw new Error(options.fail);
+  };
+  const gallery: FakeFn = async (data, ctx) => {
+    check(data);
+    await wait();
+    return [[{ image: ctx.addFile(image(), "image/png", "image.png"), caption: null }], 12345];
+  };
+  const specs: Record<SpaceKind, { fn: number; inputs: number; run: FakeFn; ws?: boolean }> = {
+    "prodia-sd": {
+      fn: 0,
+      inputs: 9,
+      run: async (data, ctx) => {
+        check(data);
+        await wait();
+        return [ctx.addFile(image(), "image/png", "image.png")];
+      },
+    },
+    "prodia-xl": {
+      fn: 0,
+      inputs: 9,
+      ws: true,
+      run: async (data) => {
+        check(data);
+        await wait();
+        return [dataUrl(image(), "image/png")];
+      },
+    },
+    "dalle-4k": { fn: 3, inputs: 9, run: gallery },
+    "dalle-3-xl": { fn: 3, inputs: 8, run: gallery },
+    "animagine-xl": { fn: 5, inputs: 15, run: gallery },
+    "google-xl": {
+      fn: 2,
+      inputs: 4,
+      ws: true,
+      run: async (data) => {
+        check(data);
+        await wait();
+        const img = options.image ? image() : jpegBytes();
+        return [[dataUrl(img, "image/jpeg"), dataUrl(img, "image/jpeg")]];
+      },
+    },
+  };
+  const spec = specs[kind];
+  return await startFakeGradio({
+    fns: { [spec.fn]: spec.run },
+    inputs: { [spec.fn]: spec.inputs },
+    websocket: spec.ws,
+    showError: true,
+    ...options.gradio,
+  });
+}
