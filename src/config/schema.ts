@@ -153,7 +153,18 @@ const lmsys = z.strictObject({
 
 const you = z.strictObject({
   "base-url": baseUrl.default("https://you.com"),
+  /** Account cookies (the whole `Cookie` header of a signed-in you.com tab), one per account. */
   cookies: secretList.default([]),
+  /** Pass Cloudflare's challenge with Chromium (`browser.*`) before calling the API. */
+  clearance: z.boolean().default(true),
+  /** Conversations of at least this many tokens are uploaded as a file instead of query text. */
+  "file-tokens": z.number().int().positive().default(12000),
+  /** The question sent with an uploaded conversation. */
+  notice: z.string().default("Please review the attached prompt"),
+  /** Seconds an account rests when its quota is used up. */
+  "quota-cooldown": seconds.default(21600),
+  /** Extra you.com model names served as `you/<name>` beyond the built-in list. */
+  models: z.array(z.string()).default([]),
   ...poolSettings,
 });
 
@@ -208,9 +219,15 @@ const toolcall = z.strictObject({
 });
 
 const browser = z.strictObject({
+  /** Chromium/Chrome binary (path or name on PATH); default: chromium, chromium-browser, google-chrome. */
   executable: z.string().optional(),
   headless: z.boolean().default(true),
+  /** Extra command line flags for the browser. */
   args: z.array(z.string()).default([]),
+  /** Seconds a site's challenge may take to pass. */
+  timeout: z.number().positive().default(30),
+  /** `Accept-Language` of the browser and of the calls that reuse its clearance. */
+  lang: z.string().default("en-US,en;q=0.9"),
 });
 
 /** The whole configuration file. */

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { closeBrowser } from "../browser/mod.ts";
 import type { ConfigStore } from "../config/mod.ts";
 import { closeProxyClients } from "../net/proxy.ts";
 import { PoolSet } from "../pool/mod.ts";
@@ -70,6 +71,7 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
       store.close();
       await server.shutdown();
       closeProxyClients();
+      await closeBrowser();
     },
   }));
 }

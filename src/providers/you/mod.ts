@@ -1,0 +1,234 @@
+/**
+ * The `you` provider: you.com's chat through its web API, models `you/<mode>`.
+ *
+ * you.com sits behind Cloudflare's challenge, so API calls reuse a clearance a real Chromium earned
+ * (`src/browser/`): the site is opened with the account's cookies, `cf_clearance` and the user agent
+ * are taken and kept until a call is refused (403), then the challenge is passed again. One run at
+ * a time per site and proxy: requests arriving meanwhile wait for it.
+ *
+ * Accounts come from the `you.cookies` pool (one request per account at a time unless
+ * `you.concurrency` says more). Before each answer the account's quota is checked
+ * (`getYouProState`); an exhausted account rests `you.quota-cooldown` seconds and the next one is
+ * tried, as after a 403 that a fresh clearance did not cure.
+ *
+ * you.com has no tool calling and no roles: tools are emulated in the prompt by the server, and
+ * the conversation is flattened (see `prompt.ts`).
+ *
+ * @module
+ */
+import {
+  ChallengeTimeout,
+  type Clearance,
+  ClearanceCache,
+  passChallenge,
+  sharedBrowser,
+} from "../../browser/mod.ts";
+import type { Config } from "../../config/schema.ts";
+import { proxyFor } from "../../net/proxy.ts";
+import { GatewayError, upstreamFailed, upstreamTimeout } from "../../openai/errors.ts";
+import type { ChatRequest } from "../../openai/schema.ts";
+import { withAccount } from "../../pool/mod.ts";
+import { maskSecret } from "../../util/mask.ts";
+import { TokenCounter } from "../../util/tokens.ts";
+import type { ChatContext, ChatEvent, ChatProvider, ModelInfo } from "../types.ts";
+import { answerDeltas, QuotaExhausted, YouApi } from "./api.ts";
+import { cookieHeader } from "./cookies.ts";
+import { buildPrompt, describePrompt, type YouPrompt } from "./prompt.ts";
+
+/** you.com's `selectedAiModel` values, served as `you/<value>`. */
+export const YOU_MODELS = [
+  "gpt_4",
+  "gpt_4o",
+  "gpt_4o_mini",
+  "gpt_4_turbo",
+  "openai_o1",
+  "openai_o1_mini",
+  "claude_2",
+  "claude_3_haiku",
+  "claude_3_sonnet",
+  "claude_3_5_sonnet",
+  "claude_3_opus",
+  "gemini_pro",
+  "gemini_1_5_pro",
+  "gemini_1_5_flash",
+];
+
+/** Clearances of every site and proxy, shared by all requests. */
+const clearances = new ClearanceCache();
+
+/** The you.com model name of `model`, or undefined when it is not one. */
+export function youModel(model: string, config: Config): string | undefined {
+  if (!model.startsWith("you/")) return undefined;
+  const name = model.slice(4);
+  return YOU_MODELS.includes(name) || config.you.models.includes(name) ? name : undefined;
+}
+
+/** Drops every kept clearance (tests; a changed network). */
+export function forgetClearances(): void {
+  clearances.clear();
+}
+
+function promptOf(req: ChatRequest, ctx: ChatContext): YouPrompt {
+  return buildPrompt(req.messages, {
+    fileTokens: ctx.config.you["file-tokens"],
+    notice: ctx.config.you.notice,
+    charSequences: ctx.flags.charSequences,
+  });
+}
+
+/** The `you` provider. */
+export const youProvider: ChatProvider = {
+  id: "you",
+  flattens: true,
+
+  models(config): ModelInfo[] {
+    if (config.you.cookies.length === 0) return [];
+    const names = [...new Set([...YOU_MODELS, ...config.you.models])];
+    return names.map((m) => ({ id: `you/${m}`, owned_by: "you" }));
+  },
+
+  matches(model, config) {
+    return youModel(model, config) !== undefined;
+  },
+
+  toolMode() {
+    return "emulated";
+  },
+
+  renderPrompt(req, ctx) {
+    return describePrompt(promptOf(req, ctx));
+  },
+
+  chat(req, ctx) {
+    const cfg = ctx.config.you;
+    const model = youModel(ctx.model, ctx.config)!;
+    const prompt = promptOf(req, ctx);
+    const pool = ctx.pools.get("you", cfg.cookies, {
+      concurrency: cfg.concurrency ?? 1,
+      cooldown: cfg.cooldown,
+    });
+    return withAccount(
+      pool,
+      { token: ctx.token, signal: ctx.signal },
+      (secret) => answer(ctx, model, prompt, secret),
+    );
+  },
+};
+
+/** One attempt with one account: clearance, quota, upload, then the answer stream. */
+async function* answer(
+  ctx: ChatContext,
+  model: string,
+  prompt: YouPrompt,
+  secret: string,
+): AsyncGenerator<ChatEvent> {
+  const cfg = ctx.config.you;
+  const base = cfg["base-url"];
+  const http = ctx.upstream("you", cfg.proxies);
+  const proxy = proxyFor(new URL(base), ctx.config, cfg.proxies);
+  const key = `${base} ${proxy ?? ""}`;
+  const useBrowser = cfg.clearance;
+  let clearance = useBrowser ? await clearanceFor(ctx, key, base, proxy, secret, model) : undefined;
+
+  let res: Response | undefined;
+  for (let round = 0; !res; round++) {
+    const api = new YouApi(http, base, secret, model, clearance, ctx.config.browser.lang);
+    try {
+      const quota = await api.quota();
+      if (quota.remaining <= 0) {
+        throw new QuotaExhausted(
+          `${quota.used ?? "?"} of ${quota.max ?? "?"} calls used`,
+          cfg["quota-cooldown"],
+        );
+      }
+      const files = prompt.file !== undefined ? await api.upload(prompt.file) : undefined;
+      res = await api.stream(prompt.query, prompt.chat, files);
+    } catch (err) {
+      if (!(err instanceof GatewayError) || err.status !== 403) throw err;
+      // A refused call means the clearance no longer works, whoever else is using it.
+      if (useBrowser) clearances.drop(key, clearance);
+      if (useBrowser && round === 0) {
+        ctx.log.info("you: 403 from you.com; passing the Cloudflare challenge again");
+        clearance = await clearanceFor(ctx, key, base, proxy, secret, model);
+        continue;
+      }
+      throw new GatewayError(
+        403,
+        `you.com refused account ${maskSecret(secret)}${
+          useBrowser ? " even with a fresh Cloudflare clearance" : ""
+        }: ${err.message}`,
+        "permission_error",
+        "upstream_forbidden",
+      );
+    }
+  }
+
+  const counter = new TokenCounter();
+  let any = false;
+  const deltas = answerDeltas(
+    res.body!,
+    (notice) => ctx.log.warn(`you: quota notice in the answer (${notice.slice(0, 60)}…)`),
+  );
+  let done = false;
+  try {
+    while (true) {
+      const r = await deltas.next();
+      if (r.done) {
+        done = r.value;
+        break;
+      }
+      any = true;
+      counter.push(r.value);
+      yield { type: "text", text: r.value };
+    }
+  } finally {
+    await deltas.return(false);
+  }
+  if (!any) {
+    throw upstreamFailed(
+      "you",
+      done ? "the answer was empty" : "the answer stream ended before any text",
+    );
+  }
+  if (!done) ctx.log.warn("you: the answer stream ended without its 'done' event");
+  yield { type: "usage", prompt_tokens: prompt.tokens, completion_tokens: counter.total };
+  yield { type: "finish", reason: "stop" };
+}
+
+/** The kept clearance for `key`, or a new one from the shared browser (one run at a time). */
+async function clearanceFor(
+  ctx: ChatContext,
+  key: string,
+  base: string,
+  proxy: string | undefined,
+  secret: string,
+  model: string,
+): Promise<Clearance> {
+  const browserCfg = ctx.config.browser;
+  const log = ctx.log;
+  const config = ctx.config;
+  return await clearances.get(key, async () => {
+    const browser = await sharedBrowser(config, log);
+    log.info(`you: passing the Cloudflare challenge of ${new URL(base).host} with Chromium`);
+    const started = Date.now();
+    try {
+      const c = await passChallenge(browser, {
+        url: `${base}/`,
+        cookieHeader: cookieHeader(secret, model),
+        proxy,
+        lang: browserCfg.lang,
+        timeoutMs: browserCfg.timeout * 1000,
+      });
+      log.info(
+        `you: challenge passed in ${Date.now() - started} ms (${
+          c.cookies.cf_clearance ? "cf_clearance" : "no clearance cookie needed"
+        })`,
+      );
+      return c;
+    } catch (err) {
+      if (err instanceof GatewayError) throw err;
+      if (err instanceof ChallengeTimeout) throw upstreamTimeout("you", err.message);
+      throw upstreamFailed("you", `Cloudflare challenge: ${(err as Error).message}`, err);
+    }
+  }, ctx.signal);
+}
