@@ -90,6 +90,8 @@ const gemini = z.strictObject({
   safes: z.array(safety).default([]),
   tc: z.boolean().default(false),
   models: z.array(z.string()).default([]),
+  /** Ask thinking models (2.5 and later) for thought summaries, sent as `reasoning_content`. */
+  thoughts: z.boolean().default(true),
   ...poolSettings,
 });
 
@@ -98,6 +100,8 @@ const cohere = z.strictObject({
   keys: secretList.default([]),
   safety: z.enum(["NONE", "CONTEXTUAL", "STRICT"]).optional(),
   tc: z.boolean().default(false),
+  /** Model ids served and listed on top of the built-in ones. */
+  models: z.array(z.string()).default([]),
   ...poolSettings,
 });
 
@@ -171,6 +175,10 @@ const you = z.strictObject({
 const interpreter = z.strictObject({
   "base-url": baseUrl.default("http://127.0.0.1:8000"),
   "echo-code": z.boolean().default(false),
+  /** Accept the interpreter's socket.io connection (`open-interpreter-ws`) at /socket.io/open-i/. */
+  ws: z.boolean().default(false),
+  /** Seconds an `open-interpreter-ws` request waits for the interpreter's next message. */
+  "ws-timeout": seconds.default(300),
   ...poolSettings,
 });
 

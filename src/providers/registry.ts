@@ -6,12 +6,14 @@
  */
 import type { Config } from "../config/schema.ts";
 import { customProvider } from "./custom/mod.ts";
+import { geminiProvider } from "./gemini/mod.ts";
 import type { ChatContext, ChatProvider, ModelInfo } from "./types.ts";
 import { youProvider } from "./you/mod.ts";
 
 /** Every provider, in matching order (`custom` last: its prefixes are user-chosen). */
 export const providers: readonly ChatProvider[] = [
   youProvider,
+  geminiProvider,
   customProvider,
 ];
 

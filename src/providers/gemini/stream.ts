@@ -1,0 +1,132 @@
+/**
+ * Gemini answers (`GenerateContentResponse`s, streamed or whole) as `ChatEvent`s: every part of
+ * every candidate (text, thought text as reasoning, function calls with their thought signatures
+ * and the client's tool names), finish reasons, usage, blocked prompts and errors in the stream.
+ *
+ * @module
+ */
+import { upstreamFailed } from "../../openai/errors.ts";
+import { toolCallId } from "../../util/id.ts";
+import type { ChatEvent, FinishReason } from "../types.ts";
+import { fromGoogleError, type GoogleError } from "./errors.ts";
+import type { ToolNames } from "./names.ts";
+import type { GeminiPart } from "./request.ts";
+import type { SignatureCache } from "./signatures.ts";
+
+/** What the API sends (one chunk of a stream, or the whole answer). */
+export interface GeminiResponse {
+  candidates?: {
+    content?: { parts?: GeminiPart[]; role?: string };
+    finishReason?: string;
+    index?: number;
+  }[];
+  promptFeedback?: { blockReason?: string };
+  usageMetadata?: {
+    promptTokenCount?: number;
+    candidatesTokenCount?: number;
+    thoughtsTokenCount?: number;
+    cachedContentTokenCount?: number;
+    totalTokenCount?: number;
+  };
+  error?: GoogleError;
+}
+
+const FINISH: Record<string, FinishReason> = {
+  STOP: "stop",
+  MAX_TOKENS: "length",
+  SAFETY: "content_filter",
+  RECITATION: "content_filter",
+  BLOCKLIST: "content_filter",
+  PROHIBITED_CONTENT: "content_filter",
+  SPII: "content_filter",
+  IMAGE_SAFETY: "content_filter",
+  LANGUAGE: "stop",
+  OTHER: "stop",
+  FINISH_REASON_UNSPECIFIED: "stop",
+};
+
+/** Maps Gemini's finish reason to OpenAI's. */
+export function mapFinish(reason: string): FinishReason {
+  return FINISH[reason] ?? "stop";
+}
+
+/** Turns one answer's chunks into events. */
+export class GeminiMapper {
+  /** Per candidate: tool calls emitted so far. */
+  #calls = new Map<number, number>();
+  /** Per candidate: whether anything was emitted. */
+  #emitted = new Set<number>();
+  #usage?: GeminiResponse["usageMetadata"];
+
+  constructor(
+    readonly names: ToolNames,
+    readonly signatures: SignatureCache,
+    readonly parallel = true,
+  ) {}
+
+  /** The events of one chunk; an error object in it is thrown as a `GatewayError`. */
+  *map(chunk: GeminiResponse): Generator<ChatEvent> {
+    if (chunk.error) throw fromGoogleError(chunk.error);
+    if (chunk.usageMetadata) this.#usage = chunk.usageMetadata;
+    const candidates = chunk.candidates ?? [];
+    if (candidates.length === 0 && chunk.promptFeedback?.blockReason) {
+      yield { type: "finish", reason: "content_filter", choice: 0 };
+      return;
+    }
+    for (const [i, c] of candidates.entries()) {
+      const choice = c.index ?? i;
+      for (const p of c.content?.parts ?? []) yield* this.#part(choice, p);
+      if (c.finishReason) {
+        if (c.finishReason === "MALFORMED_FUNCTION_CALL" && !this.#emitted.has(choice)) {
+          throw upstreamFailed("gemini", "the model produced a malformed function call");
+        }
+        yield { type: "finish", reason: mapFinish(c.finishReason), choice };
+      }
+    }
+  }
+
+  *#part(choice: number, p: GeminiPart): Generator<ChatEvent> {
+    if (typeof p.text === "string" && p.text !== "") {
+      this.#emitted.add(choice);
+      yield { type: p.thought ? "reasoning" : "text", text: p.text, choice };
+      return;
+    }
+    if (!p.functionCall) return;
+    const n = this.#calls.get(choice) ?? 0;
+    // One call at most when the client said `parallel_tool_calls: false`.
+    if (n > 0 && !this.parallel) return;
+    this.#calls.set(choice, n + 1);
+    this.#emitted.add(choice);
+    const fc = p.functionCall;
+    const id = fc.id || toolCallId();
+    const event: ChatEvent = {
+      type: "tool_call",
+      index: n,
+      id,
+      name: this.names.client(fc.name),
+      arguments: JSON.stringify(fc.args ?? {}),
+      choice,
+    };
+    if (p.thoughtSignature) {
+      this.signatures.set(id, p.thoughtSignature);
+      event.extra = { extra_content: { google: { thought_signature: p.thoughtSignature } } };
+    }
+    yield event;
+  }
+
+  /** The usage event, once the answer is over. */
+  *end(): Generator<ChatEvent> {
+    const u = this.#usage;
+    if (!u || (u.promptTokenCount === undefined && u.candidatesTokenCount === undefined)) return;
+    const thoughts = u.thoughtsTokenCount ?? 0;
+    const event: Extract<ChatEvent, { type: "usage" }> = {
+      type: "usage",
+      prompt_tokens: u.promptTokenCount ?? 0,
+      // OpenAI counts reasoning tokens inside completion tokens.
+      completion_tokens: (u.candidatesTokenCount ?? 0) + thoughts,
+    };
+    if (u.thoughtsTokenCount !== undefined) event.reasoning_tokens = thoughts;
+    if (u.cachedContentTokenCount !== undefined) event.cached_tokens = u.cachedContentTokenCount;
+    yield event;
+  }
+}

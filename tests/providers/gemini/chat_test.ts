@@ -1,0 +1,348 @@
+/**
+ * Gemini chat through the running gateway with the official `openai` client: models, the
+ * request the fake receives, streamed and whole answers, choices, finish reasons, usage,
+ * thoughts, JSON output and images.
+ */
+import OpenAI from "openai";
+import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
+import { serveFake } from "../../fakes/serve.ts";
+import { parseSseBody } from "../../helpers.ts";
+import { KEY, lastBody, setup } from "./_setup.ts";
+
+Deno.test("gemini: /v1/models lists the original ids, the current family and embeddings", async () => {
+  await using t = await setup({ gemini: { models: ["gemini-exp-1206"] } });
+  const ids: string[] = [];
+  for await (const m of t.client.models.list()) ids.push(m.id);
+  for (
+    const id of [
+      "gemini-1.0-pro-latest",
+      "gemini-1.5-pro-latest",
+      "gemini-1.5-flash-latest",
+      "gemini-1.5-pro-002",
+      "gemini-2.5-flash",
+      "gemini-2.5-pro",
+      "gemini-3-pro-preview",
+      "models/text-embedding-004",
+      "gemini-exp-1206",
+    ]
+  ) {
+    assert(ids.includes(id), `missing ${id}`);
+  }
+});
+
+Deno.test("gemini: a whole answer, with the request mapped as Gemini wants it", async () => {
+  await using t = await setup();
+  const res = await t.client.chat.completions.create({
+    model: "gemini-2.0-flash",
+    messages: [
+      { role: "system", content: "Be brief." },
+      { role: "assistant", content: "Earlier answer." },
+      { role: "user", content: "first" },
+      { role: "user", content: [{ type: "text", text: "second" }] },
+    ],
+    temperature: 0.3,
+    top_p: 0.8,
+    max_completion_tokens: 99,
+    stop: ["END"],
+    seed: 7,
+    presence_penalty: 0.5,
+    frequency_penalty: 0.25,
+    // @ts-expect-error: top_k is not in OpenAI's types but clients send it.
+    top_k: 12,
+  });
+  assertEquals(res.object, "chat.completion");
+  assertEquals(res.model, "gemini-2.0-flash");
+  assertEquals(res.choices[0].message.content, "Hello! You said: first second");
+  assertEquals(res.choices[0].finish_reason, "stop");
+  // Usage is Gemini's own count (the fake counts 4 characters a token).
+  const rec = t.fake.requests.at(-1)!;
+  const body = lastBody(t.fake);
+  const expectedPrompt = Math.ceil(JSON.stringify(body.contents).length / 4);
+  assertEquals(res.usage!.prompt_tokens, expectedPrompt);
+  // The non-streaming path and the key: a header, never the URL.
+  assertEquals(rec.path, "/v1beta/models/gemini-2.0-flash:generateContent");
+  assertEquals(rec.query.get("key"), null);
+  assertEquals(rec.headers.get("x-goog-api-key"), KEY);
+  assertEquals(body.systemInstruction, { parts: [{ text: "Be brief." }] });
+  assertEquals(body.contents, [
+    { role: "user", parts: [{ text: "Hi" }] },
+    { role: "model", parts: [{ text: "Earlier answer." }] },
+    { role: "user", parts: [{ text: "first" }, { text: "second" }] },
+  ]);
+  assertEquals(body.generationConfig, {
+    temperature: 0.3,
+    topP: 0.8,
+    topK: 12,
+    maxOutputTokens: 99,
+    stopSequences: ["END"],
+    seed: 7,
+    presencePenalty: 0.5,
+    frequencyPenalty: 0.25,
+  });
+  assertEquals(body.safetySettings, [
+    { category: "HARM_CATEGORY_HARASSMENT", threshold: "BLOCK_NONE" },
+    { category: "HARM_CATEGORY_HATE_SPEECH", threshold: "BLOCK_NONE" },
+    { category: "HARM_CATEGORY_SEXUALLY_EXPLICIT", threshold: "BLOCK_NONE" },
+    { category: "HARM_CATEGORY_DANGEROUS_CONTENT", threshold: "BLOCK_NONE" },
+  ]);
+  // The key never reaches the gateway's log.
+  assert(!t.gw.logs.join("\n").includes(KEY));
+});
+
+Deno.test("gemini: gemini.safes replaces the default safety settings", async () => {
+  await using t = await setup({
+    gemini: {
+      safes: [
+        { category: "HARASSMENT", threshold: "BLOCK_ONLY_HIGH" },
+        { category: "HARM_CATEGORY_HATE_SPEECH", threshold: "BLOCK_LOW_AND_ABOVE" },
+      ],
+    },
+  });
+  await t.client.chat.completions.create({
+    model: "gemini-2.0-flash",
+    messages: [{ role: "user", content: "hi" }],
+  });
+  assertEquals(lastBody(t.fake).safetySettings, [
+    { category: "HARM_CATEGORY_HARASSMENT", threshold: "BLOCK_ONLY_HIGH" },
+    { category: "HARM_CATEGORY_HATE_SPEECH", threshold: "BLOCK_LOW_AND_ABOVE" },
+  ]);
+});
+
+Deno.test("gemini: a streamed answer arrives in pieces with reasoning, finish and usage", async () => {
+  await using t = await setup();
+  t.fake.respond = () => ({
+    thought: "Let me think.",
+    text: "one two three four",
+    pieceSize: 4,
+    delayMs: 2,
+  });
+  const stream = await t.client.chat.completions.create({
+    model: "gemini-2.5-flash",
+    messages: [{ role: "user", content: "count" }],
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  const texts: string[] = [];
+  const reasoning: string[] = [];
+  let finish: string | null = null;
+  let usage: OpenAI.CompletionUsage | undefined;
+  for await (const chunk of stream) {
+    assertEquals(chunk.model, "gemini-2.5-flash");
+    if (chunk.usage) usage = chunk.usage;
+    const c = chunk.choices[0];
+    if (!c) continue;
+    if (c.delta.content) texts.push(c.delta.content);
+    const r = (c.delta as { reasoning_content?: string }).reasoning_content;
+    if (r) reasoning.push(r);
+    if (c.finish_reason) finish = c.finish_reason;
+  }
+  assertEquals(texts.join(""), "one two three four");
+  assert(texts.length >= 4, `expected pieces, got ${texts.length}`);
+  assertEquals(reasoning.join(""), "Let me think.");
+  assertEquals(finish, "stop");
+  const rec = t.fake.requests.at(-1)!;
+  assertEquals(rec.path, "/v1beta/models/gemini-2.5-flash:streamGenerateContent");
+  assertEquals(rec.query.get("alt"), "sse");
+  assertEquals(rec.query.get("key"), null);
+  // Thinking models are asked for thought summaries; reasoning tokens count as completion.
+  assertEquals(lastBody(t.fake).generationConfig?.thinkingConfig, { includeThoughts: true });
+  assertEquals(usage!.completion_tokens_details?.reasoning_tokens, Math.ceil(13 / 4));
+  assert(usage!.completion_tokens > usage!.completion_tokens_details!.reasoning_tokens!);
+});
+
+Deno.test("gemini: reasoning_effort sets the thinking budget or level", async () => {
+  await using t = await setup({ gemini: { thoughts: false } });
+  await t.client.chat.completions.create({
+    model: "gemini-2.5-flash",
+    messages: [{ role: "user", content: "hi" }],
+    reasoning_effort: "low",
+  });
+  assertEquals(lastBody(t.fake).generationConfig?.thinkingConfig, { thinkingBudget: 1024 });
+  await t.client.chat.completions.create({
+    model: "gemini-3-pro-preview",
+    messages: [{ role: "user", content: "hi" }],
+    reasoning_effort: "high",
+  });
+  assertEquals(lastBody(t.fake).generationConfig?.thinkingConfig, { thinkingLevel: "high" });
+  // Models without thinking get no thinkingConfig.
+  await t.client.chat.completions.create({
+    model: "gemini-2.0-flash",
+    messages: [{ role: "user", content: "hi" }],
+    reasoning_effort: "low",
+  });
+  assertEquals(lastBody(t.fake).generationConfig, undefined);
+});
+
+Deno.test("gemini: n asks for several candidates, streamed and not", async () => {
+  await using t = await setup();
+  t.fake.respond = () => ({ text: "answer" });
+  const res = await t.client.chat.completions.create({
+    model: "gemini-2.0-flash",
+    messages: [{ role: "user", content: "hi" }],
+    n: 2,
+  });
+  assertEquals(lastBody(t.fake).generationConfig?.candidateCount, 2);
+  assertEquals(res.choices.map((c) => [c.index, c.message.content]), [[0, "answer #0"], [
+    1,
+    "answer #1",
+  ]]);
+  const stream = await t.client.chat.completions.create({
+    model: "gemini-2.0-flash",
+    messages: [{ role: "user", content: "hi" }],
+    n: 2,
+    stream: true,
+  });
+  const texts = ["", ""];
+  const finishes: (string | null)[] = [null, null];
+  for await (const chunk of stream) {
+    for (const c of chunk.choices) {
+      texts[c.index] += c.delta.content ?? "";
+      if (c.finish_reason) finishes[c.index] = c.finish_reason;
+    }
+  }
+  assertEquals(texts, ["answer #0", "answer #1"]);
+  assertEquals(finishes, ["stop", "stop"]);
+});
+
+Deno.test("gemini: finish reasons map to OpenAI's, blocked prompts to content_filter", async () => {
+  await using t = await setup();
+  const cases: [Record<string, unknown>, string][] = [
+    [{ text: "cut", finishReason: "MAX_TOKENS" }, "length"],
+    [{ text: "bad", finishReason: "SAFETY" }, "content_filter"],
+    [{ text: "quote", finishReason: "RECITATION" }, "content_filter"],
+    [{ blockReason: "SAFETY" }, "content_filter"],
+  ];
+  for (const [script, want] of cases) {
+    t.fake.respond = () => script;
+    const res = await t.client.chat.completions.create({
+      model: "gemini-2.0-flash",
+      messages: [{ role: "user", content: "x" }],
+    });
+    assertEquals(res.choices[0].finish_reason, want, JSON.stringify(script));
+    const raw = await fetch(`${t.gw.url}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({
+        model: "gemini-2.0-flash",
+        messages: [{ role: "user", content: "x" }],
+        stream: true,
+      }),
+    });
+    const { events, done } = parseSseBody(await raw.text());
+    assert(done);
+    const finishes = events.flatMap((e) =>
+      (e.choices as { finish_reason: string | null }[]).map((c) => c.finish_reason)
+    ).filter(Boolean);
+    assertEquals(finishes, [want]);
+  }
+});
+
+Deno.test("gemini: response_format json_object and json_schema set the MIME type and schema", async () => {
+  await using t = await setup();
+  t.fake.respond = () => ({ text: '{"a":1}' });
+  await t.client.chat.completions.create({
+    model: "gemini-2.0-flash",
+    messages: [{ role: "user", content: "json" }],
+    response_format: { type: "json_object" },
+  });
+  assertEquals(lastBody(t.fake).generationConfig, { responseMimeType: "application/json" });
+  const res = await t.client.chat.completions.create({
+    model: "gemini-2.0-flash",
+    messages: [{ role: "user", content: "json" }],
+    response_format: {
+      type: "json_schema",
+      json_schema: {
+        name: "thing",
+        strict: true,
+        schema: {
+          $schema: "http://json-schema.org/draft-07/schema#",
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            a: { type: "integer" },
+            tag: { anyOf: [{ type: "string" }, { type: "null" }] },
+          },
+          required: ["a", "tag"],
+        },
+      },
+    },
+  });
+  assertEquals(res.choices[0].message.content, '{"a":1}');
+  assertEquals(lastBody(t.fake).generationConfig, {
+    responseMimeType: "application/json",
+    responseSchema: {
+      type: "OBJECT",
+      properties: { a: { type: "INTEGER" }, tag: { type: "STRING", nullable: true } },
+      required: ["a", "tag"],
+    },
+  });
+});
+
+Deno.test("gemini: images become inlineData, from data URLs and fetched http URLs", async () => {
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 4]);
+  const images = await serveFake((_req, rec) => {
+    if (rec.path === "/big.png") {
+      return new Response(new Uint8Array(21 * 1024 * 1024), {
+        headers: { "content-type": "image/png" },
+      });
+    }
+    if (rec.path === "/missing.png") return new Response("no", { status: 404 });
+    return new Response(png, { headers: { "content-type": "image/png" } });
+  });
+  try {
+    await using t = await setup();
+    await t.client.chat.completions.create({
+      model: "gemini-2.0-flash",
+      messages: [{
+        role: "user",
+        content: [
+          { type: "text", text: "what is this?" },
+          { type: "image_url", image_url: { url: "data:image/jpeg;base64,/9j/AAEC" } },
+          { type: "image_url", image_url: { url: `${images.origin}/cat.png` } },
+        ],
+      }],
+    });
+    assertEquals(lastBody(t.fake).contents[0].parts, [
+      { text: "what is this?" },
+      { inlineData: { mimeType: "image/jpeg", data: "/9j/AAEC" } },
+      { inlineData: { mimeType: "image/png", data: btoa(String.fromCharCode(...png)) } },
+    ]);
+    const big = await assertRejects(
+      () =>
+        t.client.chat.completions.create({
+          model: "gemini-2.0-flash",
+          messages: [{
+            role: "user",
+            content: [{ type: "image_url", image_url: { url: `${images.origin}/big.png` } }],
+          }],
+        }),
+      OpenAI.BadRequestError,
+    );
+    assertMatch(big.message, /larger than 20 MiB/);
+    const missing = await assertRejects(
+      () =>
+        t.client.chat.completions.create({
+          model: "gemini-2.0-flash",
+          messages: [{
+            role: "user",
+            content: [{ type: "image_url", image_url: { url: `${images.origin}/missing.png` } }],
+          }],
+        }),
+      OpenAI.BadRequestError,
+    );
+    assertMatch(missing.message, /could not be fetched: status 404/);
+  } finally {
+    await images.close();
+  }
+});
+
+Deno.test("gemini: a conversation of system text only still sends a user turn", async () => {
+  await using t = await setup();
+  await t.client.chat.completions.create({
+    model: "gemini-2.0-flash",
+    messages: [{ role: "system", content: "Say hello." }],
+  });
+  const body = lastBody(t.fake);
+  assertEquals(body.contents, [{ role: "user", parts: [{ text: "Say hello." }] }]);
+  assertEquals(body.systemInstruction, undefined);
+});
