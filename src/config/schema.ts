@@ -151,7 +151,14 @@ const lmsys = z.strictObject({
       z.record(z.string(), z.tuple([z.number().int(), z.number().int()])),
     ])
     .optional(),
+  /** Arena models `/v1/models` lists (without `lmsys/`); empty lists a built-in set. */
   models: z.array(z.string()).default([]),
+  /** Request flow: 3 (lmarena since 2024-09: add_text, a step without input, the answer) or 2. */
+  flow: z.union([z.literal(2), z.literal(3)]).default(3),
+  /** Attempts per request (a new session each) while no text has been sent. */
+  tries: z.number().int().min(1).max(10).default(3),
+  /** Answers containing one of these fail as "SECURITY POLICY INTERCEPTION"; [] turns it off. */
+  refusals: z.array(z.string()).default(["I did not actually provide", "I apologize"]),
   ...poolSettings,
 });
 

@@ -7,6 +7,7 @@
 import type { Config } from "../config/schema.ts";
 import { customProvider } from "./custom/mod.ts";
 import { geminiProvider } from "./gemini/mod.ts";
+import { lmsysProvider } from "./lmsys/mod.ts";
 import type { ChatContext, ChatProvider, ModelInfo } from "./types.ts";
 import { youProvider } from "./you/mod.ts";
 
@@ -14,6 +15,7 @@ import { youProvider } from "./you/mod.ts";
 export const providers: readonly ChatProvider[] = [
   youProvider,
   geminiProvider,
+  lmsysProvider,
   customProvider,
 ];
 
