@@ -277,8 +277,9 @@ function abortError(signal: AbortSignal): Error {
 }
 
 /**
- * Wraps a body so that a read waiting longer than the first-byte (first chunk) or idle (later
- * chunks) limit fails with the error `onTimeout` makes, and the upstream body is cancelled.
+ * Wraps a body so that waiting longer than the first-byte limit (for the first chunk) or the idle
+ * limit (between chunks) fails the read with the error `onTimeout` makes and cancels the upstream.
+ * One watchdog timer per body, re-armed only when it fires early: no timer work per chunk.
  */
 export function guardBody(
   body: ReadableStream<Uint8Array>,
@@ -288,32 +289,50 @@ export function guardBody(
 ): ReadableStream<Uint8Array> {
   if (firstByte <= 0 && idle <= 0) return body;
   const reader = body.getReader();
-  let first = true;
+  let deadline = firstByte > 0 ? performance.now() + firstByte * 1000 : Infinity;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let finished = false;
+  let ctrl!: ReadableStreamDefaultController<Uint8Array>;
+  const stop = () => {
+    finished = true;
+    clearTimeout(timer);
+  };
+  const arm = () => {
+    if (finished || deadline === Infinity) return;
+    timer = setTimeout(() => {
+      const left = deadline - performance.now();
+      if (left > 1) return arm();
+      stop();
+      const err = onTimeout();
+      reader.cancel(err).catch(() => {});
+      ctrl.error(err);
+    }, Math.max(0, deadline - performance.now()));
+  };
   return new ReadableStream<Uint8Array>({
+    start(controller) {
+      ctrl = controller;
+      arm();
+    },
     async pull(controller) {
-      const limit = first ? firstByte : idle;
-      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        const read = reader.read();
-        const result = limit > 0
-          ? await Promise.race([
-            read,
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(() => reject(onTimeout()), limit * 1000);
-            }),
-          ])
-          : await read;
-        first = false;
-        if (result.done) controller.close();
-        else controller.enqueue(result.value);
+        const result = await reader.read();
+        if (finished) return;
+        if (result.done) {
+          stop();
+          controller.close();
+          return;
+        }
+        deadline = idle > 0 ? performance.now() + idle * 1000 : Infinity;
+        if (idle <= 0) clearTimeout(timer);
+        controller.enqueue(result.value);
       } catch (err) {
-        reader.cancel(err).catch(() => {});
+        if (finished) return;
+        stop();
         controller.error(err);
-      } finally {
-        clearTimeout(timer);
       }
     },
     cancel(reason) {
+      stop();
       return reader.cancel(reason);
     },
   }, { highWaterMark: 0 });

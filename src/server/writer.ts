@@ -245,15 +245,12 @@ function sse(json: string): Uint8Array {
   return encoder.encode(`data: ${json}\n\n`);
 }
 
-type Next = IteratorResult<ChatEvent> | { timeout: true };
-
 async function writeStream(
   events: AsyncIterable<ChatEvent>,
   o: WriterOptions,
 ): Promise<Response> {
   const it = events[Symbol.asyncIterator]();
   const asm = new Assembler(false);
-  let pending: Promise<IteratorResult<ChatEvent>> | undefined;
   let ended = false;
 
   const end = (e: WriterEnd) => {
@@ -262,34 +259,23 @@ async function writeStream(
     o.onEnd?.(e);
   };
 
-  /** The next event, or a timeout marker after `ms` (the pending read is kept for later). */
-  const next = (ms: number): Promise<Next> => {
-    pending ??= it.next();
-    const p = pending;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<Next>((resolve) => {
-      timer = setTimeout(() => resolve({ timeout: true }), ms);
-    });
-    return Promise.race([p, timeout]).then((r) => {
-      clearTimeout(timer);
-      if (!("timeout" in r)) pending = undefined;
-      return r;
-    }, (err) => {
-      clearTimeout(timer);
-      pending = undefined;
-      throw err;
-    });
-  };
-
-  // Wait for the first event (or the keep-alive interval) before choosing the status.
-  let first: Next;
+  // Wait for the first event, or commit to 200 after the keep-alive interval.
+  let pending: Promise<IteratorResult<ChatEvent>> | undefined = it.next();
+  let first: IteratorResult<ChatEvent> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    first = await next(o.keepAliveMs);
+    first = await Promise.race([
+      pending,
+      new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), o.keepAliveMs)),
+    ]);
   } catch (err) {
     const e = toGatewayError(err);
     end({ status: e.status, error: e, aborted: o.abort.signal.aborted });
     return errorResponse(e);
+  } finally {
+    clearTimeout(timer);
   }
+  if (first) pending = undefined;
 
   const render = (ev: ChatEvent): Uint8Array[] =>
     asm.apply(ev).map((d) => sse(chunkJson(o.meta, d.choice, d.delta)));
@@ -309,50 +295,70 @@ async function writeStream(
     return out;
   };
 
+  // Keep-alive: one timer per stream, re-armed for the time left since the last write.
+  let lastWrite = performance.now();
+  let closed = false;
+  let keepAlive: ReturnType<typeof setTimeout> | undefined;
+  let ctrl!: ReadableStreamDefaultController<Uint8Array>;
+  const write = (parts: Uint8Array[]) => {
+    for (const b of parts) ctrl.enqueue(b);
+    lastWrite = performance.now();
+  };
+  const armKeepAlive = () => {
+    keepAlive = setTimeout(() => {
+      if (closed) return;
+      if (performance.now() - lastWrite >= o.keepAliveMs - 1) write([KEEP_ALIVE]);
+      armKeepAlive();
+    }, Math.max(1, lastWrite + o.keepAliveMs - performance.now()));
+  };
+  const close = () => {
+    closed = true;
+    clearTimeout(keepAlive);
+    ctrl.close();
+  };
+
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      if ("timeout" in first) {
-        controller.enqueue(KEEP_ALIVE);
-      } else if (first.done) {
-        for (const b of finish()) controller.enqueue(b);
-        controller.close();
-      } else {
-        for (const b of render(first.value)) controller.enqueue(b);
-      }
+      ctrl = controller;
+      if (!first) write([KEEP_ALIVE]);
+      else if (first.done) {
+        write(finish());
+        close();
+        return;
+      } else write(render(first.value));
+      armKeepAlive();
     },
-    async pull(controller) {
+    async pull() {
       try {
         while (true) {
-          const r = await next(o.keepAliveMs);
-          if ("timeout" in r) {
-            controller.enqueue(KEEP_ALIVE);
-            return;
-          }
+          const r = await (pending ?? it.next());
+          pending = undefined;
           if (r.done) {
-            for (const b of finish()) controller.enqueue(b);
-            controller.close();
+            write(finish());
+            close();
             return;
           }
           const parts = render(r.value);
           if (parts.length === 0) continue;
-          for (const b of parts) controller.enqueue(b);
+          write(parts);
           return;
         }
       } catch (err) {
         if (o.abort.signal.aborted) {
           end({ status: 200, aborted: true });
-          controller.close();
+          close();
           return;
         }
         const e = toGatewayError(err);
-        controller.enqueue(sse(JSON.stringify(e.toBody())));
-        controller.enqueue(DONE);
+        write([sse(JSON.stringify(e.toBody())), DONE]);
         end({ status: 200, error: e });
-        controller.close();
+        close();
       }
     },
     cancel() {
       // The client went away: stop the upstream and let the provider clean up.
+      closed = true;
+      clearTimeout(keepAlive);
       o.abort.abort(new DOMException("client disconnected", "AbortError"));
       end({ status: 200, aborted: true });
       it.return?.().catch(() => {});

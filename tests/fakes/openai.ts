@@ -39,6 +39,8 @@ export interface FakeOpenAiOptions {
   models?: string[];
   /** Refuse `stream_options` with 400, as some compatible servers do. */
   rejectStreamOptions?: boolean;
+  /** Keep the requests it received (default true; benchmarks turn it off). */
+  record?: boolean;
 }
 
 /** A running fake OpenAI API. */
@@ -314,7 +316,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       }
     }
     return streamParts(parts(), "text/event-stream; charset=utf-8", script.delayMs ?? 0);
-  });
+  }, { record: options.record });
 
   return {
     baseUrl: `${fake.origin}/v1`,

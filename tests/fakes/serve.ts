@@ -31,9 +31,10 @@ export interface Fake {
   close(): Promise<void>;
 }
 
-/** Starts a fake whose `handler` answers each recorded request. */
+/** Starts a fake whose `handler` answers each recorded request (`record: false` keeps none). */
 export function serveFake(
   handler: (req: Request, rec: Recorded) => Response | Promise<Response>,
+  options: { record?: boolean } = {},
 ): Promise<Fake> {
   const requests: Recorded[] = [];
   let resolvePort!: (port: number) => void;
@@ -67,7 +68,7 @@ export function serveFake(
       rec.abortedAt = performance.now();
       onAbort();
     });
-    requests.push(rec);
+    if (options.record !== false) requests.push(rec);
     return await handler(req, rec);
   });
   return portReady.then((port) => ({

@@ -46,7 +46,8 @@ Deno.test("chat, models and embeddings aliases answer like the main routes", asy
   }
   for (const path of ["/v1/models", "/proxies/v1/models"]) {
     const res = await fetch(t.gw.origin + path, { headers: auth });
-    assertEquals((await res.json()).data[0].id, "up/gpt-4o-mini", path);
+    const ids = (await res.json()).data.map((m: { id: string }) => m.id);
+    assert(ids.includes("up/gpt-4o-mini"), path);
   }
   for (const path of ["/v1/embeddings", "/proxies/v1/embeddings"]) {
     const res = await fetch(t.gw.origin + path, {

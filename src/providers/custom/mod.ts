@@ -119,15 +119,22 @@ export const customProvider: ChatProvider = {
     const { entry, upstreamModel } = resolveCustom(ctx.model, ctx.config)!;
     const http = ctx.upstream("custom", proxyOf(entry));
     const url = `${entry["base-url"]}/chat/completions`;
+    // A non-streamed request is answered upstream in one piece too: cheaper than parsing a
+    // stream only to join it, and then its whole wait counts against the first-byte limit.
+    const stream = req.stream === true;
+    const timeouts = stream ? undefined : { connect: ctx.config.server.timeouts["first-byte"] };
     return withKey(entry, ctx, async function* (key) {
-      const body: Record<string, unknown> = { ...req, model: upstreamModel, stream: true };
-      if (entry["stream-usage"]) body.stream_options = { include_usage: true };
+      const body: Record<string, unknown> = { ...req, model: upstreamModel, stream };
+      if (stream && entry["stream-usage"]) body.stream_options = { include_usage: true };
       else delete body.stream_options;
-      let res = await http.fetch(url, {
-        method: "POST",
-        headers: headersFor(entry, key, true),
-        body: JSON.stringify(body),
-      });
+      const send = () =>
+        http.fetch(url, {
+          method: "POST",
+          headers: headersFor(entry, key, stream),
+          body: JSON.stringify(body),
+          timeouts,
+        });
+      let res = await send();
       if (res.status === 400 && body.stream_options) {
         // Some upstreams refuse stream_options; ask once more without it.
         const text = await res.text();
@@ -135,18 +142,14 @@ export const customProvider: ChatProvider = {
           throw await errorFrom(http.provider, res.status, res.headers, text);
         }
         delete body.stream_options;
-        res = await http.fetch(url, {
-          method: "POST",
-          headers: headersFor(entry, key, true),
-          body: JSON.stringify(body),
-        });
+        res = await send();
       }
       if (res.status < 200 || res.status >= 300) {
         throw await errorFrom(http.provider, res.status, res.headers, await res.text());
       }
       const type = (res.headers.get("content-type") ?? "").toLowerCase();
       if (type.includes("application/json")) {
-        // The upstream ignored `stream: true` and answered in one piece.
+        // A non-streamed answer (asked for, or the upstream ignored `stream: true`).
         const text = await res.text();
         let completion: unknown;
         try {

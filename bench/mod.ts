@@ -1,0 +1,301 @@
+/**
+ * `deno task bench`: the gateway against the same fake upstream reached directly and through a
+ * minimal `fetch` pass-through proxy, measured in one run with wrk (Debian package `wrk`).
+ *
+ * Prints non-streaming requests/s and p50/p99, 50-chunk streams/s, latency added at one
+ * connection, and time to the first chunk, with the ratios and the targets:
+ * - gateway streams/s at least 0.7x the pass-through's;
+ * - p50 added latency under 1 ms at 1 connection;
+ * - no first-chunk delay (TTFB through the gateway close to direct).
+ *
+ * Environment: `BENCH_SECONDS` (default 5) per measurement, `BENCH_CONNECTIONS` (default 50).
+ *
+ * @module
+ */
+
+const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 5);
+const CONNECTIONS = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 50);
+const here = new URL(".", import.meta.url).pathname;
+const root = new URL("..", import.meta.url).pathname;
+
+interface Proc {
+  child: Deno.ChildProcess;
+  port: number;
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function waitPort(port: number, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`port ${port} did not open`);
+}
+
+function spawn(args: string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: root,
+    stdout: "piped",
+    stderr: "inherit",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+}
+
+async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  while (!buf.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += value;
+  }
+  // Keep draining so the child never blocks on a full pipe.
+  (async () => {
+    while (!(await reader.read()).done) { /* discard */ }
+  })().catch(() => {});
+  return buf.split("\n")[0].trim();
+}
+
+async function startUpstream(): Promise<Proc> {
+  const child = spawn(["run", "-A", `${here}upstream.ts`]);
+  const port = Number(await firstLine(child.stdout));
+  await waitPort(port);
+  return { child, port };
+}
+
+async function startGateway(upstreamPort: number, dir: string): Promise<Proc> {
+  const port = freePort();
+  const config = `${dir}/config.yaml`;
+  await Deno.writeTextFile(
+    config,
+    `server:\n  port: ${port}\n  host: 127.0.0.1\ncustom-llm:\n  - prefix: bench\n    base-url: http://127.0.0.1:${upstreamPort}/v1\n    models: [gpt-4o-mini]\n`,
+  );
+  const child = spawn(["run", "-A", `${root}main.ts`, "--config", config, "--log", "error"]);
+  child.stdout.cancel().catch(() => {});
+  await waitPort(port);
+  return { child, port };
+}
+
+async function startPassthrough(upstreamPort: number): Promise<Proc> {
+  const port = freePort();
+  const child = spawn([
+    "run",
+    "-A",
+    `${here}passthrough.ts`,
+    String(port),
+    `http://127.0.0.1:${upstreamPort}`,
+  ]);
+  child.stdout.cancel().catch(() => {});
+  await waitPort(port);
+  return { child, port };
+}
+
+interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+function parseMs(v: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(v.trim());
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  return m[2] === "us" ? n / 1000 : m[2] === "ms" ? n : m[2] === "s" ? n * 1000 : n * 60_000;
+}
+
+async function wrk(
+  url: string,
+  body: string,
+  connections: number,
+  dir: string,
+): Promise<WrkResult> {
+  const script = `${dir}/post_${crypto.randomUUID()}.lua`;
+  await Deno.writeTextFile(
+    script,
+    `wrk.method = "POST"\nwrk.body = ${
+      JSON.stringify(body)
+    }\nwrk.headers["Content-Type"] = "application/json"\n`,
+  );
+  const out = await new Deno.Command("wrk", {
+    args: [
+      "-t",
+      String(Math.min(2, connections)),
+      "-c",
+      String(connections),
+      "-d",
+      `${SECONDS}s`,
+      "--latency",
+      "-s",
+      script,
+      url,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
+  const p50 = parseMs(/\s50%\s+(\S+)/.exec(text)?.[1] ?? "");
+  const p99 = parseMs(/\s99%\s+(\S+)/.exec(text)?.[1] ?? "");
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(text)?.[1] ?? 0);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  const errors = non2xx + (sock ? sock.slice(1).map(Number).reduce((a, b) => a + b, 0) : 0);
+  return { rps, p50, p99, errors };
+}
+
+/** Median time to the first SSE data chunk over `n` sequential streamed requests. */
+async function ttfb(url: string, body: string, n = 200): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let seen = "";
+    while (!seen.includes('"content":"abcd"')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += decoder.decode(value, { stream: true });
+    }
+    times.push(performance.now() - t0);
+    await reader.cancel();
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+function fmt(n: number, digits = 0): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : "n/a";
+}
+
+async function hasWrk(): Promise<boolean> {
+  try {
+    await new Deno.Command("wrk", { args: ["-v"], stdout: "null", stderr: "null" }).output();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  if (!(await hasWrk())) {
+    console.error("wrk is not installed: apt-get install -y wrk");
+    Deno.exit(1);
+  }
+  const dir = await Deno.makeTempDir({ prefix: "bench-" });
+  const upstream = await startUpstream();
+  const gateway = await startGateway(upstream.port, dir);
+  const pass = await startPassthrough(upstream.port);
+  const procs = [upstream, gateway, pass];
+  try {
+    const msg = [{ role: "user", content: "benchmark" }];
+    const direct = `http://127.0.0.1:${upstream.port}/v1/chat/completions`;
+    const viaPass = `http://127.0.0.1:${pass.port}/v1/chat/completions`;
+    const viaGw = `http://127.0.0.1:${gateway.port}/v1/chat/completions`;
+    const upBody = (stream: boolean) =>
+      JSON.stringify({ model: "gpt-4o-mini", messages: msg, stream });
+    const gwBody = (stream: boolean) =>
+      JSON.stringify({ model: "bench/gpt-4o-mini", messages: msg, stream });
+
+    // Warm up every path (JIT, connection pools).
+    for (const [u, b] of [[direct, upBody(true)], [viaPass, upBody(true)], [viaGw, gwBody(true)]]) {
+      await wrk(u, b, 10, dir);
+    }
+
+    console.log(
+      `\nwrk ${SECONDS}s per run, ${CONNECTIONS} connections; fake upstream, 50-chunk streams\n`,
+    );
+    const rows: [string, WrkResult, WrkResult, WrkResult][] = [];
+    for (const stream of [false, true]) {
+      const d = await wrk(direct, upBody(stream), CONNECTIONS, dir);
+      const p = await wrk(viaPass, upBody(stream), CONNECTIONS, dir);
+      const g = await wrk(viaGw, gwBody(stream), CONNECTIONS, dir);
+      rows.push([stream ? "stream (50 chunks)" : "non-stream JSON", d, p, g]);
+    }
+    console.log(
+      "| load | direct req/s | pass-through req/s | gateway req/s | gateway/pass | gateway/direct | gateway p50 / p99 ms | errors |",
+    );
+    console.log("|---|---|---|---|---|---|---|---|");
+    for (const [name, d, p, g] of rows) {
+      console.log(
+        `| ${name} | ${fmt(d.rps)} | ${fmt(p.rps)} | ${fmt(g.rps)} | ${fmt(g.rps / p.rps, 2)}x | ${
+          fmt(g.rps / d.rps, 2)
+        }x | ${fmt(g.p50, 2)} / ${fmt(g.p99, 2)} | ${d.errors + p.errors + g.errors} |`,
+      );
+    }
+
+    const d1 = await wrk(direct, upBody(false), 1, dir);
+    const g1 = await wrk(viaGw, gwBody(false), 1, dir);
+    const added = g1.p50 - d1.p50;
+    const tDirect = await ttfb(direct, upBody(true));
+    const tGw = await ttfb(viaGw, gwBody(true));
+    console.log(`\n| 1 connection, non-stream | direct | gateway | added |`);
+    console.log(`|---|---|---|---|`);
+    console.log(`| p50 latency ms | ${fmt(d1.p50, 3)} | ${fmt(g1.p50, 3)} | ${fmt(added, 3)} |`);
+    console.log(
+      `| p99 latency ms | ${fmt(d1.p99, 3)} | ${fmt(g1.p99, 3)} | ${fmt(g1.p99 - d1.p99, 3)} |`,
+    );
+    console.log(
+      `| time to first chunk ms (p50 of 200) | ${fmt(tDirect, 3)} | ${fmt(tGw, 3)} | ${
+        fmt(tGw - tDirect, 3)
+      } |`,
+    );
+
+    const streamRatio = rows[1][3].rps / rows[1][2].rps;
+    console.log("\nTargets:");
+    console.log(
+      `- streams/s through the gateway >= 0.7x pass-through: ${fmt(streamRatio, 2)}x ${
+        streamRatio >= 0.7 ? "PASS" : "FAIL"
+      }`,
+    );
+    console.log(
+      `- p50 added latency < 1 ms at 1 connection: ${fmt(added, 3)} ms ${
+        added < 1 ? "PASS" : "FAIL"
+      }`,
+    );
+    console.log(
+      `- no first-chunk delay: +${fmt(tGw - tDirect, 3)} ms ${tGw - tDirect < 2 ? "PASS" : "FAIL"}`,
+    );
+  } finally {
+    for (const p of procs) {
+      try {
+        p.child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await p.child.status;
+    }
+    await Deno.remove(dir, { recursive: true });
+  }
+
+  // The tool-call parser's own benchmark, when present.
+  try {
+    await Deno.stat(`${here}toolcall_parser.ts`);
+    console.log("\nTool-call parser:");
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${here}toolcall_parser.ts`],
+      cwd: root,
+      stdout: "inherit",
+      stderr: "inherit",
+    }).output();
+    if (!out.success) console.error("toolcall_parser benchmark failed");
+  } catch {
+    // Not there yet.
+  }
+}
+
+if (import.meta.main) await main();
