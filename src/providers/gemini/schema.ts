@@ -140,7 +140,7 @@ export function toGeminiSchema(schema: unknown, root?: Json, depth = 0): Json {
   if (!gType) {
     if (isObj(s.properties)) gType = "OBJECT";
     else if (s.items !== undefined) gType = "ARRAY";
-    else if (Array.isArray(s.enum)) gType = "STRING";
+    else if (Array.isArray(s.enum)) gType = enumType(s.enum);
   }
   if (gType) out.type = gType;
   for (const [k, v] of Object.entries(s)) {
@@ -182,6 +182,15 @@ export function toGeminiSchema(schema: unknown, root?: Json, depth = 0): Json {
   }
   if (nullable) out.nullable = true;
   return out;
+}
+
+/** The type of an enum's values when the schema names none (mixed values: none). */
+function enumType(values: unknown[]): string | undefined {
+  if (values.every((v) => typeof v === "string")) return "STRING";
+  if (values.every((v) => Number.isInteger(v))) return "INTEGER";
+  if (values.every((v) => typeof v === "number")) return "NUMBER";
+  if (values.every((v) => typeof v === "boolean")) return "BOOLEAN";
+  return undefined;
 }
 
 function stripEmpty(o: Json): Json {

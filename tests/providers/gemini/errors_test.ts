@@ -1,0 +1,284 @@
+/**
+ * Gemini failures through the gateway with the `openai` client: every error class before the
+ * stream, errors inside the stream, and the key pool (429 rests a key for the upstream's retry
+ * delay and retries the next; 401/403 rest it an hour with the masked key in the log; all keys
+ * resting is a 429 saying when the first returns).
+ */
+import OpenAI from "openai";
+import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
+import { KEY, setup } from "./_setup.ts";
+
+const msg = [{ role: "user" as const, content: "hi" }];
+const POOL = [
+  "AIzaSyPoolKeyAAAAAAAAAAAAAAAAAAAAAAAAAA1",
+  "AIzaSyPoolKeyBBBBBBBBBBBBBBBBBBBBBBBBBB2",
+];
+
+Deno.test("gemini errors: 400, 403, 404, 500, 503 become OpenAI errors with honest statuses", async () => {
+  await using t = await setup();
+  const cases: [
+    Record<string, unknown>,
+    // deno-lint-ignore no-explicit-any
+    new (...a: any[]) => InstanceType<typeof OpenAI.APIError>,
+    number,
+    RegExp,
+  ][] = [
+    [
+      { code: 400, status: "INVALID_ARGUMENT", message: "Request contains an invalid argument." },
+      OpenAI.BadRequestError,
+      400,
+      /answered 400 INVALID_ARGUMENT: Request contains an invalid argument/,
+    ],
+    [
+      { code: 403, status: "PERMISSION_DENIED", message: "The caller does not have permission" },
+      OpenAI.PermissionDeniedError,
+      403,
+      /403 PERMISSION_DENIED: The caller does not have permission/,
+    ],
+    [
+      { code: 500, status: "INTERNAL", message: "An internal error has occurred." },
+      OpenAI.InternalServerError,
+      502,
+      /500 INTERNAL: An internal error has occurred/,
+    ],
+    [
+      {
+        code: 503,
+        status: "UNAVAILABLE",
+        message: "The model is overloaded. Please try again later.",
+      },
+      OpenAI.InternalServerError,
+      502,
+      /503 UNAVAILABLE: The model is overloaded/,
+    ],
+  ];
+  for (const [error, type, status, re] of cases) {
+    t.fake.respond = () => ({ error: error as never });
+    for (const stream of [false, true]) {
+      const err = await assertRejects(
+        () =>
+          t.client.chat.completions.create({ model: "gemini-2.0-flash", messages: msg, stream }),
+        type,
+      );
+      assertEquals(err.status, status);
+      assertMatch(err.message, re);
+    }
+  }
+  // A model Gemini does not have: its 404 passes through.
+  const notFound = await assertRejects(
+    () => t.client.chat.completions.create({ model: "gemini-9-nonexistent", messages: msg }),
+    OpenAI.NotFoundError,
+  );
+  assertMatch(notFound.message, /models\/gemini-9-nonexistent is not found/);
+  // A request Gemini refuses (here: more stop sequences than its 5) is the client's 400.
+  t.fake.respond = () => ({ text: "unused" });
+  const bad = await assertRejects(
+    () =>
+      t.client.chat.completions.create({
+        model: "gemini-2.0-flash",
+        messages: msg,
+        stop: ["a", "b", "c", "d", "e", "f"],
+      }),
+    OpenAI.BadRequestError,
+  );
+  assertMatch(bad.message, /400 INVALID_ARGUMENT: .*stop_sequences/);
+});
+
+Deno.test("gemini errors: a wrong client key is a 401, masked everywhere", async () => {
+  const wrong = "AIzaSyWrongKeyWrongKeyWrongKeyWrong999";
+  await using t = await setup({ clientKey: wrong });
+  const err = await assertRejects(
+    () => t.client.chat.completions.create({ model: "gemini-2.0-flash", messages: msg }),
+    OpenAI.AuthenticationError,
+  );
+  assertMatch(err.message, /API key not valid/);
+  assert(!err.message.includes(wrong));
+  assert(!t.gw.logs.join("\n").includes(wrong));
+  assertEquals(t.fake.requests.at(-1)!.headers.get("x-goog-api-key"), wrong);
+});
+
+Deno.test("gemini errors: an error inside the stream ends it with an error event and [DONE]", async () => {
+  await using t = await setup();
+  t.fake.respond = () => ({
+    text: "partial answer here",
+    pieceSize: 4,
+    streamError: { after: 2, code: 500, status: "INTERNAL", message: "Stream broke." },
+  });
+  const stream = await t.client.chat.completions.create({
+    model: "gemini-2.0-flash",
+    messages: msg,
+    stream: true,
+  });
+  const texts: string[] = [];
+  const err = await assertRejects(async () => {
+    for await (const chunk of stream) texts.push(chunk.choices[0]?.delta.content ?? "");
+  }, OpenAI.APIError);
+  assertMatch(err.message, /500 INTERNAL: Stream broke/);
+  assertEquals(texts.join(""), "partial ");
+  // The raw bytes: the error object, then [DONE].
+  const raw = await fetch(`${t.gw.url}/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+    body: JSON.stringify({ model: "gemini-2.0-flash", messages: msg, stream: true }),
+  });
+  const text = await raw.text();
+  assertMatch(
+    text,
+    /data: \{"error":\{"message":"gemini upstream answered 500 INTERNAL: Stream broke\.[^\n]*\n\ndata: \[DONE\]\n\n$/,
+  );
+  // Before the first chunk, a stream error is the response status instead (here a 429 in the
+  // stream, as Gemini sends quota errors there too).
+  t.fake.respond = () => ({
+    text: "never",
+    streamError: { after: 0, code: 429, status: "RESOURCE_EXHAUSTED", message: "Quota exceeded." },
+  });
+  const early = await assertRejects(
+    () =>
+      t.client.chat.completions.create({ model: "gemini-2.0-flash", messages: msg, stream: true }),
+    OpenAI.RateLimitError,
+  );
+  assertMatch(early.message, /Quota exceeded/);
+});
+
+Deno.test("gemini errors: no key anywhere is a 401 that says how to send one", async () => {
+  await using t = await setup({ pool: [] });
+  const err = await assertRejects(
+    () => t.client.chat.completions.create({ model: "gemini-2.0-flash", messages: msg }),
+    OpenAI.AuthenticationError,
+  );
+  assertMatch(err.message, /no gemini credential/);
+  assertEquals(t.fake.requests.length, 0);
+});
+
+Deno.test("gemini pool: keys rotate and a 429 rests a key for the retry delay, then all rest", async () => {
+  await using t = await setup({ pool: POOL, fake: { keys: POOL } });
+  const used: string[] = [];
+  t.fake.respond = (_b, rec) => {
+    used.push(rec.headers.get("x-goog-api-key")!);
+    return { text: "ok" };
+  };
+  await t.client.chat.completions.create({ model: "gemini-2.0-flash", messages: msg });
+  await t.client.chat.completions.create({ model: "gemini-2.0-flash", messages: msg });
+  assertEquals(new Set(used).size, 2, "round-robin over both keys");
+
+  // The first key tried answers 429 with a retry delay: the request is retried on the other.
+  used.length = 0;
+  t.fake.respond = (_b, rec) => {
+    const key = rec.headers.get("x-goog-api-key")!;
+    used.push(key);
+    return key === POOL[0]
+      ? {
+        error: {
+          code: 429,
+          status: "RESOURCE_EXHAUSTED",
+          message: "Quota exceeded.",
+          retryDelay: "7s",
+        },
+      }
+      : { text: "from the second key" };
+  };
+  // Make sure key 0 is tried first by resting nothing and asking until it was used.
+  let res: OpenAI.Chat.ChatCompletion | undefined;
+  for (let i = 0; i < 2 && !used.includes(POOL[0]); i++) {
+    res = await t.client.chat.completions.create({ model: "gemini-2.0-flash", messages: msg });
+  }
+  assert(used.includes(POOL[0]));
+  assertEquals(res!.choices[0].message.content, "from the second key");
+  const log = t.gw.logs.join("\n");
+  assertMatch(log, /pool gemini: account AIzaSy…AA1 set aside for 7s/);
+  for (const k of POOL) assert(!log.includes(k), "a full key in the log");
+
+  // Now the second key rests too: the client learns when the first comes back.
+  t.fake.respond = () => ({
+    error: {
+      code: 429,
+      status: "RESOURCE_EXHAUSTED",
+      message: "Quota exceeded.",
+      retryDelay: "30s",
+    },
+  });
+  const first = await assertRejects(
+    () => t.client.chat.completions.create({ model: "gemini-2.0-flash", messages: msg }),
+    OpenAI.RateLimitError,
+  );
+  assertMatch(first.message, /Quota exceeded/);
+  const resting = await assertRejects(
+    () => t.client.chat.completions.create({ model: "gemini-2.0-flash", messages: msg }),
+    OpenAI.RateLimitError,
+  );
+  assertMatch(
+    resting.message,
+    /every gemini account is cooling down \(2 set aside\); the first is ready again in [1-7]s/,
+  );
+  const after = Number(resting.headers.get("retry-after"));
+  assert(after >= 1 && after <= 7, `retry-after ${after}`);
+  const state = await (await fetch(`${t.gw.origin}/v1/pool`, {
+    headers: { authorization: "Bearer gateway-pass" },
+  })).json();
+  const text = JSON.stringify(state);
+  assertMatch(text, /AIzaSy…AA1/);
+  for (const k of POOL) assert(!text.includes(k));
+});
+
+Deno.test("gemini pool: a refused key (401 or 403) rests an hour and the next key serves", async () => {
+  for (const refusal of ["invalid", "forbidden"] as const) {
+    await using t = await setup({ pool: POOL, fake: { keys: POOL } });
+    const used: string[] = [];
+    t.fake.respond = (_b, rec) => {
+      const key = rec.headers.get("x-goog-api-key")!;
+      used.push(key);
+      if (key !== POOL[0]) return { text: "served" };
+      return refusal === "invalid"
+        ? {
+          error: {
+            code: 400,
+            status: "INVALID_ARGUMENT",
+            message: "API key not valid. Please pass a valid API key.",
+            reason: "API_KEY_INVALID",
+          },
+        }
+        : {
+          error: {
+            code: 403,
+            status: "PERMISSION_DENIED",
+            message: "Permission denied: Consumer has been suspended.",
+          },
+        };
+    };
+    for (let i = 0; i < 3; i++) {
+      const res = await t.client.chat.completions.create({
+        model: "gemini-2.0-flash",
+        messages: msg,
+        stream: i === 1,
+      });
+      if (i !== 1) {
+        assertEquals((res as OpenAI.Chat.ChatCompletion).choices[0].message.content, "served");
+      } else for await (const _ of res as AsyncIterable<unknown>) { /* drain */ }
+    }
+    assertEquals(used.filter((k) => k === POOL[0]).length, 1, "the refused key is tried once");
+    const log = t.gw.logs.join("\n");
+    assertMatch(log, /pool gemini: account AIzaSy…AA1 set aside for 3600s/);
+    assert(!log.includes(POOL[0]));
+  }
+});
+
+Deno.test("gemini pool: a 503 on one key is retried on the next", async () => {
+  await using t = await setup({ pool: POOL, fake: { keys: POOL } });
+  const used: string[] = [];
+  t.fake.respond = (_b, rec) => {
+    const key = rec.headers.get("x-goog-api-key")!;
+    used.push(key);
+    return used.length === 1
+      ? { error: { code: 503, status: "UNAVAILABLE", message: "The model is overloaded." } }
+      : { text: "second try" };
+  };
+  const stream = await t.client.chat.completions.create({
+    model: "gemini-2.0-flash",
+    messages: msg,
+    stream: true,
+  });
+  let text = "";
+  for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
+  assertEquals(text, "second try");
+  assertEquals(new Set(used).size, 2);
+});
