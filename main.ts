@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { type Config, ConfigError, ConfigStore, loadConfig } from "./src/config/mod.ts";
+import { defaultConfigPath } from "./src/config/paths.ts";
 import { proxyUrl } from "./src/config/schema.ts";
 import { Upstream } from "./src/net/http.ts";
 import { listModels } from "./src/providers/registry.ts";
@@ -23,8 +24,8 @@ Flags:
   --host <addr>     address to listen on (env HOST; default: server.host, 0.0.0.0)
   --proxies <url>   proxy for every upstream: http://, https://, socks5://, socks5h://
                     (env PROXIES; default: server.proxies of the config, none)
-  --config <path>   configuration file (env CONFIG; default: ./config.yaml;
-                    a missing file means defaults)
+  --config <path>   configuration file (env CONFIG; default: ./config.yaml, or
+                    config.yaml beside a compiled executable; a missing file means defaults)
   --log <level>     trace, debug, info, warn, error or silent (env LOG; default: info)
   --models          print the model ids of every configured provider and exit
   -h, --help        print this help and exit
@@ -80,7 +81,7 @@ export function parseCli(args: string[], env: (name: string) => string | undefin
     port,
     host: values.host ?? env("HOST") ?? undefined,
     proxies: proxies || undefined,
-    config: values.config ?? env("CONFIG") ?? "config.yaml",
+    config: values.config ?? env("CONFIG") ?? defaultConfigPath(),
     log: log as LogLevel,
     models: values.models,
     help: values.help,
