@@ -1,0 +1,26 @@
+# chatgpt-adapter on the official Deno image.
+#   docker build -t chatgpt-adapter .
+#   docker run -p 8080:8080 -v "$PWD/config.yaml:/app/config.yaml:ro" chatgpt-adapter
+# Images the server stores go to /app/data (mount a volume there to keep them).
+FROM denoland/deno:2.9.6
+
+WORKDIR /app
+
+# Dependencies first, so that code changes do not re-download them.
+COPY deno.json deno.lock ./
+COPY main.ts ./
+COPY src/ ./src/
+RUN deno install --frozen && deno cache --frozen main.ts
+
+COPY config.yaml ./
+RUN mkdir -p /app/data && chown -R deno:deno /app/data
+
+# The image's unprivileged user.
+USER deno
+EXPOSE 8080
+ENV PORT=8080
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["deno", "eval", "const r = await fetch('http://127.0.0.1:' + (Deno.env.get('PORT') ?? '8080') + '/health'); Deno.exit(r.ok ? 0 : 1)"]
+
+CMD ["task", "start", "--config", "/app/config.yaml"]

@@ -1,0 +1,55 @@
+/**
+ * What ships beside the code stays consistent: one Deno version everywhere, the Dockerfile's
+ * essentials, the release workflow's artefacts matching the compile task, the README's commands.
+ */
+import { assert, assertEquals, assertMatch } from "../assert.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+const read = (p: string) => Deno.readTextFile(root + p);
+
+const ciRun = await read(".ci/run");
+const DENO_VERSION = /DENO_VERSION=(\d+\.\d+\.\d+)/.exec(ciRun)![1];
+
+Deno.test("one Deno version in CI, README, Dockerfile and the release workflow", async () => {
+  const readme = await read("README.md");
+  assertMatch(readme, new RegExp(`npx -y deno@${DENO_VERSION.replaceAll(".", "\\.")} task start`));
+  assertMatch(readme, new RegExp(`npx -y deno@${DENO_VERSION.replaceAll(".", "\\.")} task test`));
+  assertMatch(await read("Dockerfile"), new RegExp(`^FROM denoland/deno:${DENO_VERSION}$`, "m"));
+  assertMatch(
+    await read(".github/workflows/release.yml"),
+    new RegExp(`deno-version: v${DENO_VERSION}`),
+  );
+});
+
+Deno.test("README starts with the two commands: start the server, run the tests", async () => {
+  const readme = await read("README.md");
+  const block = /```sh\n([\s\S]*?)```/.exec(readme)![1].trim().split("\n");
+  assertMatch(block[0], /task start/);
+  assertMatch(block[1], /task test/);
+  // .ci/run runs that same test command.
+  assert(ciRun.includes('npx -y "deno@${DENO_VERSION}" task test'));
+});
+
+Deno.test("Dockerfile: non-root, config mounted, health check on /health, files it copies exist", async () => {
+  const docker = await read("Dockerfile");
+  const user = /^USER (\S+)$/m.exec(docker)?.[1];
+  assert(user && user !== "root" && user !== "0", "must run as a non-root user");
+  assertMatch(docker, /^HEALTHCHECK .*\n?.*\/health/m);
+  assertMatch(docker, /--config", "\/app\/config\.yaml"/);
+  assertMatch(docker, /^EXPOSE 8080$/m);
+  for (const m of docker.matchAll(/^COPY (.+) \S+$/gm)) {
+    for (const path of m[1].split(/\s+/)) await Deno.stat(root + path);
+  }
+});
+
+Deno.test("the release workflow builds with the compile task and attaches every binary", async () => {
+  const wf = await read(".github/workflows/release.yml");
+  const denoJson = JSON.parse(await read("deno.json"));
+  assertMatch(wf, /tags: \["v\*"\]/);
+  assertMatch(wf, /run: deno task compile/);
+  const outputs = [...(denoJson.tasks.compile as string).matchAll(/--output (\S+)/g)].map((m) =>
+    m[1]
+  );
+  assertEquals(outputs.length, 5);
+  for (const o of outputs) assert(wf.includes(`            ${o}\n`), `${o} is not attached`);
+});
