@@ -194,6 +194,8 @@ const imageBackend = z.strictObject({
   /** `[fn_index, trigger_id]` of a gradio space. */
   fn: z.tuple([z.number().int(), z.number().int()]).optional(),
   proxies: z.union([proxyUrl, z.literal(false)]).optional(),
+  /** Credentials used when the client sends none (playground session tokens). */
+  tokens: secretList.default([]),
 });
 
 const images = z.strictObject({
@@ -213,8 +215,27 @@ const images = z.strictObject({
       token: z.string().optional(),
     })
     .prefault({}),
+  /** Backend of `dall-e-3` when the Authorization names none; unset = a random gradio space. */
+  "default-backend": z
+    .enum([
+      "prodia-sd",
+      "prodia-xl",
+      "dalle-4k",
+      "dalle-3-xl",
+      "animagine-xl",
+      "google-xl",
+      "playground",
+      "coze",
+    ])
+    .optional(),
+  /** Seconds one image request may take (tags, every generation, up-scaling). */
+  timeout: seconds.default(180),
   /** bigjpg.com API keys for up-scaling HD sizes. */
   magnify: secretList.default([]),
+  /** The bigjpg API root. */
+  "bigjpg-url": baseUrl.default("https://bigjpg.com"),
+  /** Seconds between two polls of a bigjpg task (20 polls at most). */
+  "magnify-poll": seconds.default(3),
   /** Folder of stored images, relative to the config file. */
   dir: z.string().default("data/images"),
   /** Largest stored image in MiB. */

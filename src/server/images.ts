@@ -3,25 +3,141 @@
  *
  * @module
  */
-import { GatewayError } from "../openai/errors.ts";
-import { imageRequest } from "../openai/schema.ts";
+import { dirname, resolve } from "node:path";
+import type { Config } from "../config/schema.ts";
+import { emptyFlags } from "../flags/types.ts";
+import { type Complete, generateImages, type ImageStore, storeFor } from "../images/mod.ts";
+import { GatewayError, unknownModel, upstreamFailed } from "../openai/errors.ts";
+import { chatRequest, imageRequest } from "../openai/schema.ts";
+import { findProvider } from "../providers/registry.ts";
+import type { ChatContext } from "../providers/types.ts";
 import type { Ctx } from "./app.ts";
-import { readBody } from "./context.ts";
+import { makeContext, readBody } from "./context.ts";
+import { runChat } from "./pipeline.ts";
+
+/** The image store of the running configuration (`images.dir` is relative to config.yaml). */
+function imageStore(c: Ctx): ImageStore {
+  const { store } = c.get("deps");
+  const images = store.current.images;
+  const dir = resolve(dirname(resolve(store.file)), images.dir);
+  return storeFor(dir, Math.floor(images["max-size"] * 1048576), images["max-age"] * 86_400_000);
+}
+
+/** The public base of stored images: `server.domain`, else `http://127.0.0.1:<port>`. */
+function domainOf(c: Ctx, config: Config): string {
+  if (config.server.domain) return config.server.domain;
+  const port = new URL(c.req.url).port || String(config.server.port);
+  return `http://127.0.0.1:${port}`;
+}
+
+/**
+ * The prompt-to-tags LLM of `images.llm`: an OpenAI-compatible endpoint when `base-url` is set,
+ * else a model of this server called in process (its credential `images.llm.token`, or pools).
+ */
+function tagsLlm(config: Config): Complete | undefined {
+  const llm = config.images.llm;
+  const model = llm.model;
+  if (!model) return undefined;
+  const messages = (instruction: string) => [{ role: "user", content: instruction }];
+  if (llm["base-url"]) {
+    const base = llm["base-url"];
+    return async (instruction, ctx) => {
+      const http = ctx.upstream("images-llm");
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (llm.token) headers.authorization = `Bearer ${llm.token}`;
+      const body = await http.json<{ choices?: { message?: { content?: unknown } }[] }>(
+        `${base}/chat/completions`,
+        {
+          method: "POST",
+          headers,
+          body: JSON.stringify({
+            model,
+            stream: false,
+            messages: messages(instruction),
+            temperature: 0.8,
+            max_tokens: 1024,
+          }),
+        },
+      );
+      const content = body?.choices?.[0]?.message?.content;
+      if (typeof content !== "string") {
+        throw upstreamFailed("images-llm", "the prompt-to-tags LLM answered without content");
+      }
+      return content;
+    };
+  }
+  return async (instruction, ctx) => {
+    const provider = findProvider(model, ctx.config);
+    if (!provider) {
+      const err = unknownModel(model);
+      throw new GatewayError(
+        500,
+        `images.llm.model: ${err.message}`,
+        "server_error",
+        "images_llm_misconfigured",
+      );
+    }
+    const llmCtx: ChatContext = {
+      ...ctx,
+      model,
+      token: llm.token,
+      flags: emptyFlags({ enabled: false, tasks: false }),
+    };
+    const req = chatRequest.parse({
+      model,
+      messages: messages(instruction),
+      temperature: 0.8,
+      max_tokens: 1024,
+    });
+    let text = "";
+    for await (const ev of runChat(provider, req, llmCtx)) {
+      if (ev.type === "text") text += ev.text;
+    }
+    return text;
+  };
+}
 
 /** Answers an image generation request. */
 export async function handleImages(c: Ctx): Promise<Response> {
   const req = await readBody(c, imageRequest);
   c.set("model", req.model);
-  throw new GatewayError(
-    404,
-    `No image backend serves '${req.model}' yet`,
-    "invalid_request_error",
-    "model_not_found",
-    "model",
-  );
+  const { ctx, abort, detach } = makeContext(c, req.model);
+  try {
+    const body = await generateImages(req, ctx, {
+      store: imageStore(c),
+      domain: domainOf(c, ctx.config),
+      complete: tagsLlm(ctx.config),
+    });
+    return c.json(body);
+  } finally {
+    detach();
+    if (!abort.signal.aborted) abort.abort(new DOMException("request ended", "AbortError"));
+  }
 }
 
 /** Serves a stored image. */
-export function handleFile(c: Ctx): Response {
-  throw new GatewayError(404, `No such file: ${c.req.path}`, "invalid_request_error", "not_found");
+export async function handleFile(c: Ctx): Promise<Response> {
+  let rel: string;
+  try {
+    rel = decodeURIComponent(c.req.path.replace(/^\/file\//, ""));
+  } catch {
+    rel = "";
+  }
+  const found = await imageStore(c).open(rel);
+  if (!found) {
+    throw new GatewayError(
+      404,
+      `No such file: ${c.req.path}`,
+      "invalid_request_error",
+      "not_found",
+    );
+  }
+  return new Response(found.file.readable, {
+    headers: {
+      "content-type": found.contentType,
+      "content-length": String(found.size),
+      "cache-control": "public, max-age=86400",
+      "x-content-type-options": "nosniff",
+    },
+  });
 }

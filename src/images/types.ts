@@ -1,0 +1,46 @@
+/**
+ * Types shared by the image backends.
+ *
+ * @module
+ */
+import type { ChatContext } from "../providers/types.ts";
+
+/** What one generation asks of a backend. */
+export interface Generation {
+  /** The prompt to draw (after the tags step). */
+  prompt: string;
+  negative: string;
+  /** `style` of the request (a backend preset; unknown = random). */
+  style?: string | null;
+  /** `quality` of the request (a sampler; unknown = `Euler a`). */
+  quality?: string | null;
+}
+
+/** Where a backend's image is: a URL to fetch, or the bytes. */
+export type ImageSource =
+  | { url: string; cookie?: string }
+  | { bytes: Uint8Array };
+
+/** A backend's answer: the image and the prompt it was given. */
+export interface BackendResult {
+  image: ImageSource;
+  /** The prompt as the backend received it (reported as `revised_prompt`). */
+  prompt: string;
+}
+
+/** One image backend. */
+export interface ImageBackend {
+  generate(gen: Generation, ctx: ChatContext, credential?: string): Promise<BackendResult>;
+}
+
+/** Decodes a `data:<type>;base64,...` URL (or bare base64) to bytes. */
+export function decodeDataUrl(value: string): Uint8Array {
+  const comma = value.startsWith("data:") ? value.indexOf(",") : -1;
+  const b64 = (comma >= 0 ? value.slice(comma + 1) : value).replace(/\s+/g, "");
+  return (Uint8Array as unknown as { fromBase64(s: string): Uint8Array }).fromBase64(b64);
+}
+
+/** Base64 of bytes. */
+export function encodeBase64(bytes: Uint8Array): string {
+  return (bytes as unknown as { toBase64(): string }).toBase64();
+}
