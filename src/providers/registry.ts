@@ -5,6 +5,7 @@
  * @module
  */
 import type { Config } from "../config/schema.ts";
+import { cozeProvider } from "./coze/mod.ts";
 import { customProvider } from "./custom/mod.ts";
 import { geminiProvider } from "./gemini/mod.ts";
 import { lmsysProvider } from "./lmsys/mod.ts";
@@ -16,6 +17,7 @@ export const providers: readonly ChatProvider[] = [
   youProvider,
   geminiProvider,
   lmsysProvider,
+  cozeProvider,
   customProvider,
 ];
 

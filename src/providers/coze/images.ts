@@ -1,0 +1,93 @@
+/**
+ * Image generation with the `coze.images` bot: the bot is asked to paint, and the image URL is
+ * taken from its answer (a markdown link, or `"url":"..."` of a plugin's JSON). Bots sometimes
+ * apologise instead of painting, so a request is tried up to three times.
+ *
+ * @module
+ */
+import { GatewayError, upstreamFailed } from "../../openai/errors.ts";
+import type { ChatContext } from "../types.ts";
+import { useCookie } from "./account.ts";
+import { parseCredential } from "./cookie.ts";
+import { cookieChat, webSdkChat } from "./flow.ts";
+import { configuredBot } from "./model.ts";
+
+/** Attempts per image request. */
+const ATTEMPTS = 3;
+
+/** The query that asks the image bot to paint `prompt`. */
+export function paintingQuery(prompt: string): string {
+  return `Paint on command:\n    style: exquisite, HD\n    prompt: ${prompt}`;
+}
+
+/** The first image URL in a bot's answer, or undefined. */
+export function imageUrlOf(answer: string): string | undefined {
+  const link = /\[[^\]]*\]\((https?:\/\/[^)\s]+)\)/.exec(answer);
+  if (link) return link[1];
+  // JSON may escape the slashes (`https:\/\/...`).
+  const json = /"url"\s*:\s*"(https?:(?:\\?\/){2}[^"]+)"/.exec(answer);
+  return json ? json[1].replaceAll("\\/", "/") : undefined;
+}
+
+async function collect(deltas: AsyncIterable<string>): Promise<string> {
+  let text = "";
+  for await (const d of deltas) text += d;
+  return text;
+}
+
+/**
+ * Paints `prompt` with the `coze.images` bot and returns the image URL. The cookie is `cookie`,
+ * else one of the `coze` pool (a web-SDK image bot needs none). Throws a `GatewayError`.
+ */
+export async function generateCozeImage(
+  prompt: string,
+  ctx: ChatContext,
+  cookie?: string,
+): Promise<string> {
+  const cfg = ctx.config.coze;
+  if (!cfg.images) {
+    throw new GatewayError(
+      400,
+      "Coze image generation needs a bot: set coze.images (bot-id, version, scene) in config.yaml",
+      "invalid_request_error",
+      "model_not_found",
+      "model",
+    );
+  }
+  if (prompt.trim() === "") {
+    throw new GatewayError(400, "The prompt is empty", "invalid_request_error", null, "prompt");
+  }
+  const bot = configuredBot(cfg.images);
+  const http = ctx.upstream("coze", cfg.proxies);
+  const query = paintingQuery(prompt);
+  let last = "";
+  const once = (secret?: string) =>
+    collect(
+      bot.mode === "websdk" ? webSdkChat({ http, ctx, bot, history: [], query }) : cookieChat({
+        http,
+        ctx,
+        cred: parseCredential(secret!),
+        bot,
+        query,
+        referer: "https://www.coze.com/",
+      }),
+    );
+  // A bot that does not paint is no account's fault: undefined ends the pool's retries.
+  const paint = async (secret?: string): Promise<string | undefined> => {
+    for (let i = 0; i < ATTEMPTS; i++) {
+      last = await once(secret);
+      const url = imageUrlOf(last);
+      if (url) return url;
+      ctx.log.info(`coze: the image bot answered without an image (attempt ${i + 1})`);
+    }
+    return undefined;
+  };
+  const url = bot.mode === "websdk" ? await paint() : await useCookie(ctx, cookie, paint);
+  if (url) return url;
+  throw upstreamFailed(
+    "coze",
+    `the image bot gave no image URL in ${ATTEMPTS} attempts; its last answer: ${
+      last.replace(/\s+/g, " ").trim().slice(0, 200) || "(empty)"
+    }`,
+  );
+}
