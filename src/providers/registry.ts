@@ -6,6 +6,7 @@
  */
 import type { Config } from "../config/schema.ts";
 import { cozeProvider } from "./coze/mod.ts";
+import { cohereProvider } from "./cohere/mod.ts";
 import { customProvider } from "./custom/mod.ts";
 import { geminiProvider } from "./gemini/mod.ts";
 import { lmsysProvider } from "./lmsys/mod.ts";
@@ -16,6 +17,7 @@ import { youProvider } from "./you/mod.ts";
 export const providers: readonly ChatProvider[] = [
   youProvider,
   geminiProvider,
+  cohereProvider,
   lmsysProvider,
   cozeProvider,
   customProvider,

@@ -1,0 +1,106 @@
+/**
+ * The `cohere` provider: Cohere's v1 API with an API key (the client's, or one of the
+ * `cohere.keys` pool, sent as `Authorization: Bearer`). Chats go to `/v1/chat` as an NDJSON
+ * stream with native tools (unless `cohere.tc` asks for the prompt emulator); `<notebook />` uses
+ * `/v1/generate` with a flattened prompt, as the original did.
+ *
+ * @module
+ */
+import { httpError } from "../../net/http.ts";
+import { readNdjson } from "../../net/ndjson.ts";
+import { GatewayError, upstreamFailed } from "../../openai/errors.ts";
+import type { ChatRequest } from "../../openai/schema.ts";
+import { type Pool, withAccount } from "../../pool/mod.ts";
+import { COHERE_NAMES, ToolNames } from "../gemini/names.ts";
+import type { ChatContext, ChatEvent, ChatProvider } from "../types.ts";
+import { cohereModels, isCohereModel } from "./models.ts";
+import { buildChat, buildGenerate, notebookPrompt } from "./request.ts";
+import { type CohereEvent, CohereMapper } from "./stream.ts";
+
+const KEY_CONCURRENCY = 1_000_000;
+
+function keyPool(ctx: ChatContext): Pool {
+  const c = ctx.config.cohere;
+  return ctx.pools.get("cohere", c.keys, {
+    concurrency: c.concurrency ?? KEY_CONCURRENCY,
+    cooldown: c.cooldown ?? 60,
+    authCooldown: 3600,
+  });
+}
+
+/** Cohere's error response as a `GatewayError` (498 "invalid token" is an auth failure). */
+async function cohereError(res: Response): Promise<GatewayError> {
+  const text = await res.text().catch(() => "");
+  const err = await httpError("cohere", new Response(text, res));
+  if (res.status === 498) {
+    return new GatewayError(401, err.message, "authentication_error", "invalid_api_key");
+  }
+  return err;
+}
+
+async function* attempt(
+  path: "/v1/chat" | "/v1/generate",
+  body: Record<string, unknown>,
+  names: ToolNames,
+  key: string,
+  ctx: ChatContext,
+): AsyncGenerator<ChatEvent> {
+  const c = ctx.config.cohere;
+  const http = ctx.upstream("cohere", c.proxies);
+  const res = await http.fetch(`${c["base-url"]}${path}`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/stream+json",
+      authorization: `Bearer ${key}`,
+    },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw await cohereError(res);
+  const type = (res.headers.get("content-type") ?? "").toLowerCase();
+  // Cohere streams `application/stream+json`; the original's issue #44 was a check too strict.
+  if (!/application\/(stream\+json|x-ndjson|json)|text\/event-stream/.test(type)) {
+    const text = (await res.text()).slice(0, 200).replace(/\s+/g, " ");
+    throw upstreamFailed(
+      "cohere",
+      `expected application/stream+json but got ${type || "none"}: ${text}`,
+    );
+  }
+  const mapper = new CohereMapper(names);
+  for await (const ev of readNdjson(res.body!)) yield* mapper.map(ev as CohereEvent);
+}
+
+/** The `cohere` provider. */
+export const cohereProvider: ChatProvider = {
+  id: "cohere",
+
+  models(config) {
+    return cohereModels(config);
+  },
+
+  matches(model, config) {
+    return isCohereModel(model, config);
+  },
+
+  toolMode(_model, config) {
+    return config.cohere.tc ? "emulated" : "native";
+  },
+
+  chat(req: ChatRequest, ctx: ChatContext): AsyncIterable<ChatEvent> {
+    const notebook = ctx.flags.notebook;
+    const built = notebook
+      ? { body: buildGenerate(req, ctx.flags, ctx.model), names: new ToolNames(COHERE_NAMES) }
+      : buildChat(req, ctx.config, ctx.model);
+    const path = notebook ? "/v1/generate" : "/v1/chat";
+    return withAccount(
+      keyPool(ctx),
+      { token: ctx.token, signal: ctx.signal },
+      (key) => attempt(path, built.body, built.names, key, ctx),
+    );
+  },
+
+  renderPrompt(req: ChatRequest, ctx: ChatContext): string {
+    if (ctx.flags.notebook) return notebookPrompt(req, ctx.flags);
+    return JSON.stringify(buildChat(req, ctx.config, ctx.model).body, null, 2);
+  },
+};

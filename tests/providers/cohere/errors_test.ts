@@ -1,0 +1,135 @@
+/**
+ * Cohere failures through the gateway with the `openai` client: each error class, the key pool
+ * (429 rests a key and the next serves; 401/498 rest it an hour with the masked key in the log;
+ * all resting is a 429 saying when the first returns), and the NDJSON stream checks.
+ */
+import OpenAI from "openai";
+import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
+import { setup } from "./_setup.ts";
+
+const msg = [{ role: "user" as const, content: "hi" }];
+const POOL = ["co-pool-key-aaaaaaaaaaaa1", "co-pool-key-bbbbbbbbbbbb2"];
+
+Deno.test("cohere errors: 400, 401, 404, 429, 500, 503 become OpenAI errors", async () => {
+  await using t = await setup();
+  // deno-lint-ignore no-explicit-any
+  const cases: [number, new (...a: any[]) => InstanceType<typeof OpenAI.APIError>, number][] = [
+    [400, OpenAI.BadRequestError, 400],
+    [429, OpenAI.RateLimitError, 429],
+    [500, OpenAI.InternalServerError, 502],
+    [503, OpenAI.InternalServerError, 502],
+  ];
+  for (const [status, type, want] of cases) {
+    t.fake.respond = () => ({ error: { status, message: `cohere says ${status}` } });
+    for (const stream of [false, true]) {
+      const err = await assertRejects(
+        () => t.client.chat.completions.create({ model: "command-r", messages: msg, stream }),
+        type,
+      );
+      assertEquals(err.status, want);
+      assertMatch(
+        err.message,
+        new RegExp(`cohere upstream answered ${status}: cohere says ${status}`),
+      );
+    }
+  }
+  // The API's own refusals: an unknown model, a request it does not take.
+  t.fake.respond = () => ({ text: "unused" });
+  const unknown = await assertRejects(
+    () => t.client.chat.completions.create({ model: "command-xyz", messages: msg }),
+    OpenAI.NotFoundError,
+  );
+  assertMatch(unknown.message, /model 'command-xyz' not found/);
+  const bad = await assertRejects(
+    // @ts-expect-error: top_k is not in OpenAI's types but clients send it.
+    () => t.client.chat.completions.create({ model: "command-r", messages: msg, top_k: 900 }),
+    OpenAI.BadRequestError,
+  );
+  assertMatch(bad.message, /400: invalid request: k must be between 0 and 500/);
+  // top_p 1 is within what Cohere takes once clamped.
+  const ok = await t.client.chat.completions.create({
+    model: "command-r",
+    messages: msg,
+    top_p: 1,
+  });
+  assertEquals(ok.choices[0].message.content, "unused");
+});
+
+Deno.test("cohere errors: a wrong client key is a 401, masked", async () => {
+  const wrong = "co-wrong-key-zzzzzzzzzzzz";
+  await using t = await setup({ clientKey: wrong });
+  const err = await assertRejects(
+    () => t.client.chat.completions.create({ model: "command-r", messages: msg }),
+    OpenAI.AuthenticationError,
+  );
+  assertMatch(err.message, /invalid api token/);
+  assert(!err.message.includes(wrong));
+  assert(!t.gw.logs.join("\n").includes(wrong));
+});
+
+Deno.test("cohere pool: 429 rests a key and the next serves; then all rest with a 429 and a time", async () => {
+  await using t = await setup({ pool: POOL, keys: POOL, cohere: { cooldown: 5 } });
+  const used: string[] = [];
+  t.fake.respond = (_b, rec) => {
+    const key = rec.headers.get("authorization")!.slice(7);
+    used.push(key);
+    return key === POOL[0]
+      ? {
+        error: {
+          status: 429,
+          message: "You are using a Trial key, which is limited to 20 API calls / minute.",
+        },
+      }
+      : { text: "from b" };
+  };
+  let content: string | null = null;
+  for (let i = 0; i < 2 && !used.includes(POOL[0]); i++) {
+    content =
+      (await t.client.chat.completions.create({ model: "command-r", messages: msg })).choices[0]
+        .message.content;
+  }
+  assertEquals(content, "from b");
+  assertMatch(t.gw.logs.join("\n"), /pool cohere: account co-poo…aa1 set aside for 5s/);
+  t.fake.respond = () => ({ error: { status: 429, message: "Trial key limit" } });
+  await assertRejects(
+    () => t.client.chat.completions.create({ model: "command-r", messages: msg }),
+    OpenAI.RateLimitError,
+  );
+  const resting = await assertRejects(
+    () => t.client.chat.completions.create({ model: "command-r", messages: msg }),
+    OpenAI.RateLimitError,
+  );
+  assertMatch(
+    resting.message,
+    /every cohere account is cooling down \(2 set aside\); the first is ready again in [1-5]s/,
+  );
+  for (const k of POOL) assert(!t.gw.logs.join("\n").includes(k));
+});
+
+Deno.test("cohere pool: 401 and 498 rest a key an hour, the next serves", async () => {
+  for (const status of [401, 498]) {
+    await using t = await setup({ pool: POOL, keys: POOL });
+    const used: string[] = [];
+    t.fake.respond = (_b, rec) => {
+      const key = rec.headers.get("authorization")!.slice(7);
+      used.push(key);
+      return key === POOL[0] ? { error: { status, message: "invalid api token" } } : { text: "ok" };
+    };
+    for (let i = 0; i < 3; i++) {
+      const res = await t.client.chat.completions.create({ model: "command-r", messages: msg });
+      assertEquals(res.choices[0].message.content, "ok");
+    }
+    assertEquals(used.filter((k) => k === POOL[0]).length, 1);
+    assertMatch(t.gw.logs.join("\n"), /pool cohere: account co-poo…aa1 set aside for 3600s/);
+  }
+});
+
+Deno.test("cohere: a 498 for the client's own key is a 401", async () => {
+  await using t = await setup();
+  t.fake.respond = () => ({ error: { status: 498, message: "invalid token" } });
+  const err = await assertRejects(
+    () => t.client.chat.completions.create({ model: "command-r", messages: msg }),
+    OpenAI.AuthenticationError,
+  );
+  assertMatch(err.message, /498: invalid token/);
+});
