@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { dirname, resolve } from "node:path";
+import { resolveDataPath } from "../config/paths.ts";
 import type { Config } from "../config/schema.ts";
 import { emptyFlags } from "../flags/types.ts";
 import { type Complete, generateImages, type ImageStore, storeFor } from "../images/mod.ts";
@@ -19,7 +19,7 @@ import { runChat } from "./pipeline.ts";
 function imageStore(c: Ctx): ImageStore {
   const { store } = c.get("deps");
   const images = store.current.images;
-  const dir = resolve(dirname(resolve(store.file)), images.dir);
+  const dir = resolveDataPath(store.file, images.dir);
   return storeFor(dir, Math.floor(images["max-size"] * 1048576), images["max-age"] * 86_400_000);
 }
 
