@@ -23,6 +23,9 @@ import {
 import { readAnswer } from "../../../src/providers/coze/stream.ts";
 import { clientCookie, looksLikeCozeCookie } from "../../../src/providers/coze/account.ts";
 import type { ChatRequest } from "../../../src/openai/schema.ts";
+import { emptyFlags } from "../../../src/flags/types.ts";
+import { cozeProvider } from "../../../src/providers/coze/mod.ts";
+import type { ChatContext } from "../../../src/providers/types.ts";
 
 Deno.test("credential: the [msToken=...] segment is cut out whole", () => {
   const c = parseCredential("sessionid=abc123; lang=en[msToken=TOKEN_value-1=]; store=x");
@@ -302,4 +305,30 @@ Deno.test("images: the URL from a markdown link or a JSON url field", () => {
     paintingQuery("a 100% red fox"),
     "Paint on command:\n    style: exquisite, HD\n    prompt: a 100% red fox",
   );
+});
+
+Deno.test("renderPrompt: the query chat sends (owner without the system, web SDK whole)", () => {
+  const r = req([
+    { role: "system", content: "S" },
+    { role: "user", content: "u1" },
+    { role: "assistant", content: "a1" },
+    { role: "user", content: "u2" },
+  ]);
+  const ctx = (model: string) => ({ model, flags: emptyFlags() }) as unknown as ChatContext;
+  assertEquals(
+    cozeProvider.renderPrompt!(r, ctx("coze")),
+    "<|system|>\nS<|end|>\n<|user|>\nu1<|end|>\n<|assistant|>\na1<|end|>\n<|user|>\nu2<|end|>\n<|assistant|>",
+  );
+  assertEquals(
+    cozeProvider.renderPrompt!(r, ctx("coze/1-2-4-o")),
+    "<|user|>\nu1<|end|>\n<|assistant|>\na1<|end|>\n<|user|>\nu2<|end|>\n<|assistant|>",
+  );
+  assertEquals(
+    cozeProvider.renderPrompt!(r, ctx("coze/1-2-1000-w")),
+    "<|user|>\nS<|end|>\n<|user|>\nu1<|end|>\n<|assistant|>\na1<|end|>\n<|user|>\nu2<|end|>\n<|assistant|>",
+  );
+  assertEquals(cozeProvider.toolMode("coze", defaultConfig()), "emulated");
+  assert(cozeProvider.flattens);
+  assert(cozeProvider.matches("coze/1-2-3-w", defaultConfig()));
+  assert(!cozeProvider.matches("coze-x", defaultConfig()));
 });
