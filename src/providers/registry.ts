@@ -5,6 +5,7 @@
  * @module
  */
 import type { Config } from "../config/schema.ts";
+import { claudeProvider } from "./claude/mod.ts";
 import { cozeProvider } from "./coze/mod.ts";
 import { cohereProvider } from "./cohere/mod.ts";
 import { customProvider } from "./custom/mod.ts";
@@ -15,6 +16,7 @@ import { youProvider } from "./you/mod.ts";
 
 /** Every provider, in matching order (`custom` last: its prefixes are user-chosen). */
 export const providers: readonly ChatProvider[] = [
+  claudeProvider,
   youProvider,
   geminiProvider,
   cohereProvider,
