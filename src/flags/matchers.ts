@@ -1,0 +1,254 @@
+/**
+ * Stream filters over a provider's events (text only; reasoning and tool calls pass):
+ * - `cutOff`: ends the answer where one of some strings appears (stop sequences, role markers of
+ *   flattened prompts, `<char_sequences>`), holding back only a partial match at the end of what
+ *   came so far; the string itself is not sent.
+ * - `RewriteFilter` / `applyMatchers`: the `<matcher>` rewrites: from `find`, hold the text until
+ *   `len` more characters (or until `end`) arrived, then replace with a regular expression.
+ * Both keep a state per choice, look at each character a bounded number of times, and flush what
+ * they hold when the upstream ends.
+ *
+ * @module
+ */
+import type { ChatEvent } from "../providers/types.ts";
+import type { MatcherSpec } from "./types.ts";
+
+/** Most characters a `<matcher end>` holds; beyond it the block is let go unchanged. */
+export const MAX_MATCHER_HOLD = 256 * 1024;
+
+/** How many characters at the end of `s` could be the start of one of `needles`. */
+function partialSuffix(s: string, needles: readonly string[], max: number): number {
+  for (let k = Math.min(max, s.length); k > 0; k--) {
+    const tail = s.slice(s.length - k);
+    if (needles.some((n) => n.length > k && n.startsWith(tail))) return k;
+  }
+  return 0;
+}
+
+/** Text filter: the answer up to (not including) the first of `needles`. */
+class CutState {
+  held = "";
+  cut = false;
+  started = false;
+  constructor(readonly needles: readonly string[], readonly leading: readonly string[]) {}
+
+  /** Text to send now; sets `cut` when a needle was found. */
+  push(text: string): string {
+    if (this.cut) return "";
+    let s = this.held + text;
+    this.held = "";
+    if (!this.started && this.leading.length > 0) {
+      // The model repeating the prompt's trailing role marker: dropped once.
+      const t = s.trimStart();
+      if (t === "" || this.leading.some((l) => l.startsWith(t) && l !== t)) {
+        this.held = s;
+        return "";
+      }
+      const hit = this.leading.find((l) => t.startsWith(l));
+      if (hit) s = t.slice(hit.length).replace(/^[ \t]*\n?/, "");
+      this.started = true;
+    }
+    let at = -1;
+    for (const n of this.needles) {
+      const i = s.indexOf(n);
+      if (i >= 0 && (at < 0 || i < at)) at = i;
+    }
+    if (at >= 0) {
+      this.cut = true;
+      this.started = true;
+      return s.slice(0, at);
+    }
+    const keep = partialSuffix(s, this.needles, this.maxLen);
+    this.held = s.slice(s.length - keep);
+    const out = s.slice(0, s.length - keep);
+    if (out !== "") this.started = true;
+    return out;
+  }
+
+  flush(): string {
+    const h = this.held;
+    this.held = "";
+    if (h !== "") this.started = true;
+    return this.cut ? "" : h;
+  }
+
+  get maxLen(): number {
+    let m = 0;
+    for (const n of this.needles) m = Math.max(m, n.length - 1);
+    return m;
+  }
+}
+
+/**
+ * Ends the answer (per choice) where one of `needles` appears. `leading` strings are dropped once
+ * when the answer starts with them (a model repeating the assistant marker). When every choice
+ * seen is cut and `stopEarly` is set, the upstream is left (its iterator returned).
+ */
+export async function* cutOff(
+  events: AsyncIterable<ChatEvent>,
+  needles: readonly string[],
+  options: { leading?: readonly string[]; stopEarly?: boolean } = {},
+): AsyncGenerator<ChatEvent> {
+  const list = needles.filter((n) => n !== "");
+  const leading = (options.leading ?? []).filter((n) => n !== "");
+  if (list.length === 0 && leading.length === 0) {
+    yield* events;
+    return;
+  }
+  const states = new Map<number, CutState>();
+  const finished = new Set<number>();
+  const state = (c: number) => {
+    let s = states.get(c);
+    if (!s) states.set(c, s = new CutState(list, leading));
+    return s;
+  };
+  const flush = function* (c: number, st: CutState): Generator<ChatEvent> {
+    const t = st.flush();
+    if (t !== "") yield { type: "text", text: t, ...(c ? { choice: c } : {}) };
+  };
+  for await (const ev of events) {
+    if (ev.type === "usage") {
+      yield ev;
+      continue;
+    }
+    const c = ev.choice ?? 0;
+    const st = state(c);
+    if (ev.type === "text") {
+      const out = st.push(ev.text);
+      if (out !== "") yield { ...ev, text: out };
+      if (st.cut && options.stopEarly && [...states.values()].every((s) => s.cut)) break;
+      continue;
+    }
+    if (ev.type === "finish") {
+      yield* flush(c, st);
+      finished.add(c);
+      yield st.cut ? { ...ev, reason: "stop" } : ev;
+      continue;
+    }
+    if (st.cut) continue;
+    // Any other event ends the text run: what was held is text after all.
+    yield* flush(c, st);
+    yield ev;
+  }
+  for (const [c, st] of states) {
+    if (finished.has(c)) continue;
+    yield* flush(c, st);
+    if (st.cut) yield { type: "finish", reason: "stop", ...(c ? { choice: c } : {}) };
+  }
+}
+
+/** One `<matcher>`: from `find`, holds `len` characters (or up to `end`), then rewrites them. */
+export class RewriteFilter {
+  #held = "";
+  #holding = false;
+  /** How far `#held` was searched for `end` already. */
+  #searched = 0;
+  readonly #re?: RegExp;
+
+  constructor(readonly spec: MatcherSpec) {
+    if (spec.pattern !== undefined) this.#re = new RegExp(spec.pattern, "g");
+  }
+
+  #apply(block: string): string {
+    if (!this.#re) return block;
+    this.#re.lastIndex = 0;
+    return block.replace(this.#re, this.spec.replacement ?? "");
+  }
+
+  /** Text to send now. */
+  push(text: string): string {
+    const { find } = this.spec;
+    let s = this.#held + text;
+    this.#held = "";
+    let out = "";
+    while (true) {
+      if (!this.#holding) {
+        const at = s.indexOf(find);
+        if (at < 0) {
+          const keep = partialSuffix(s, [find], find.length - 1);
+          out += s.slice(0, s.length - keep);
+          this.#held = s.slice(s.length - keep);
+          return out;
+        }
+        out += s.slice(0, at);
+        s = s.slice(at);
+        this.#holding = true;
+        this.#searched = find.length;
+      }
+      const end = this.spec.end;
+      let blockEnd = -1;
+      if (end) {
+        const from = Math.max(find.length, this.#searched - end.length + 1);
+        const e = s.indexOf(end, from);
+        if (e >= 0) blockEnd = e + end.length;
+        else if (s.length > MAX_MATCHER_HOLD) blockEnd = s.length;
+        else this.#searched = s.length;
+      } else {
+        const want = find.length + (this.spec.len ?? 5);
+        if (s.length >= want) blockEnd = want;
+      }
+      if (blockEnd < 0) {
+        this.#held = s;
+        return out;
+      }
+      const block = s.slice(0, blockEnd);
+      out += blockEnd === s.length && end && !s.endsWith(end) ? block : this.#apply(block);
+      s = s.slice(blockEnd);
+      this.#holding = false;
+    }
+  }
+
+  /** The upstream ended: what is held goes out (rewritten when a match was being held). */
+  flush(): string {
+    const h = this.#held;
+    this.#held = "";
+    if (!this.#holding) return h;
+    this.#holding = false;
+    return this.#apply(h);
+  }
+}
+
+/** Applies the `<matcher>` rewrites, in order, to the text of each choice. */
+export async function* applyMatchers(
+  events: AsyncIterable<ChatEvent>,
+  specs: readonly MatcherSpec[],
+): AsyncGenerator<ChatEvent> {
+  if (specs.length === 0) {
+    yield* events;
+    return;
+  }
+  const chains = new Map<number, RewriteFilter[]>();
+  const chain = (c: number) => {
+    let ch = chains.get(c);
+    if (!ch) chains.set(c, ch = specs.map((s) => new RewriteFilter(s)));
+    return ch;
+  };
+  const run = (ch: RewriteFilter[], text: string) => ch.reduce((t, f) => f.push(t), text);
+  const flush = (ch: RewriteFilter[]) =>
+    ch.reduce((t, f) => {
+      const passed = t === "" ? "" : f.push(t);
+      return passed + f.flush();
+    }, "");
+  for await (const ev of events) {
+    if (ev.type === "usage") {
+      yield ev;
+      continue;
+    }
+    const c = ev.choice ?? 0;
+    const ch = chain(c);
+    if (ev.type === "text") {
+      const out = run(ch, ev.text);
+      if (out !== "") yield { ...ev, text: out };
+      continue;
+    }
+    if (ev.type === "finish" || ev.type === "tool_call") {
+      const t = flush(ch);
+      if (t !== "") yield { type: "text", text: t, ...(c ? { choice: c } : {}) };
+    }
+    yield ev;
+  }
+  for (const [c, ch] of chains) {
+    const t = flush(ch);
+    if (t !== "") yield { type: "text", text: t, ...(c ? { choice: c } : {}) };
+  }
+}
