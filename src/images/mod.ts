@@ -9,7 +9,8 @@ import { httpError, Upstream } from "../net/http.ts";
 import { GatewayError, invalidRequest, upstreamTimeout } from "../openai/errors.ts";
 import type { ImageRequest } from "../openai/schema.ts";
 import type { ChatContext } from "../providers/types.ts";
-import { type BackendId, imageModelIds, selectBackend, type Selection } from "./backends.ts";
+import { imageModelIds, selectBackend, type Selection } from "./backends.ts";
+import { generateOnCoze } from "./coze.ts";
 import { magnify } from "./magnify.ts";
 import { generateOnPlayground } from "./playground.ts";
 import { generateOnSpace } from "./spaces.ts";
@@ -21,13 +22,6 @@ export { type BackendId, selectBackend } from "./backends.ts";
 export { type ImageStore, storeFor } from "./store.ts";
 export type { Complete } from "./tags.ts";
 
-/** One generation on a backend that is not a gradio space (playground, coze). */
-export type BackendFn = (
-  gen: Generation,
-  ctx: ChatContext,
-  credential?: string,
-) => Promise<BackendResult>;
-
 /** What the image route provides. */
 export interface ImageOptions {
   store: ImageStore;
@@ -35,8 +29,6 @@ export interface ImageOptions {
   domain: string;
   /** The prompt-to-tags LLM, when configured. */
   complete?: Complete;
-  /** Backends wired from outside (coze). */
-  extra?: Partial<Record<BackendId, BackendFn>>;
 }
 
 /** One entry of `data`. */
@@ -127,7 +119,6 @@ async function run(
 ): Promise<ImagesResponse> {
   const config = ctx.config.images;
   const { backend, credential } = selection;
-  const extra = options.extra?.[backend];
   const isSpace = backend !== "playground" && backend !== "coze";
   const prompt = isSpace
     ? await promptToTags(
@@ -143,11 +134,8 @@ async function run(
     quality: req.quality,
   };
   const once = (): Promise<BackendResult> => {
-    if (extra) return extra(gen, ctx, credential);
     if (backend === "playground") return generateOnPlayground(gen, ctx, credential);
-    if (backend === "coze") {
-      throw new GatewayError(501, "The coze image backend is not wired in this build");
-    }
+    if (backend === "coze") return generateOnCoze(gen, ctx, credential);
     return generateOnSpace(backend, gen, ctx);
   };
   const n = req.n ?? 1;
