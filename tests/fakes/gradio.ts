@@ -552,8 +552,11 @@ export async function startFakeArena(options: FakeArenaOptions = {}): Promise<Fa
   const fn = options.fn ?? 49;
   const three = options.threeStep ?? true;
   const models = options.models ?? ["claude-3-5-sonnet-20240620", "gpt-4o-2024-05-13"];
-  const answer = options.answer ??
-    ((p: string) => ["Hello", "Hello! You", `Hello! You said: ${p}`]);
+  // By default the model repeats the last user turn of the prompt.
+  const answer = options.answer ?? ((p: string) => {
+    const last = [...p.matchAll(/<\|user\|>\n([\s\S]*?)\n<\|end\|>/g)].at(-1)?.[1] ?? p;
+    return ["Hello", "Hello! You", `Hello! You said: ${last}`];
+  });
 
   // add_text(state, model_selector, textbox[, image]) -> state, chatbot, textbox, buttons...
   const addText: FakeFn = (data, ctx) => {

@@ -78,7 +78,7 @@ Deno.test("lmsys: three-step flow on one session with SERVERID and parameters", 
   assertEquals(res.model, "lmsys/claude-3-5-sonnet-20240620");
   assertEquals(res.choices[0].finish_reason, "stop");
   const prompt = "<|system|>\nBe brief.\n<|end|>\n\n<|user|>\nping\n<|end|>\n\n<|assistant|>\n";
-  assertEquals(res.choices[0].message.content, `Hello! You said: ${prompt}`);
+  assertEquals(res.choices[0].message.content, "Hello! You said: ping");
   assert(res.usage!.prompt_tokens > 5 && res.usage!.completion_tokens > 5);
 
   const joins = joinsOf(t.arena);
@@ -144,7 +144,7 @@ Deno.test("lmsys: two-step flow sends the prompt as a string and the parameters 
     messages: [{ role: "user", content: "two" }],
     top_p: 0.5,
   });
-  assertStringIncludes(res.choices[0].message.content!, "<|user|>\ntwo");
+  assertEquals(res.choices[0].message.content, "Hello! You said: two");
   const joins = joinsOf(t.arena);
   assertEquals(joins.map((j) => [j.fn_index, j.trigger_id]), [[10, 44], [11, 44]]);
   assertEquals(joins[0].data, [
@@ -418,4 +418,21 @@ Deno.test("lmsys: every arena text maps to its error, an answer to none", () => 
   assertEquals(arenaError(ARENA_TEXTS.serverError)?.status, 502);
   assertEquals(arenaError("partial answer\n\n(error_code: 50004, boom)")?.status, 502);
   assertEquals(arenaError("An ordinary answer about rate limits."), undefined);
+});
+
+Deno.test("lmsys: an answer running on into the next turn is cut at the role marker", async () => {
+  await using t = await setup({
+    answer: () => [
+      "Sure, done.",
+      "Sure, done.\n<|user|>\nnow write",
+      "Sure, done.\n<|user|>\nnow write more",
+    ],
+  });
+  const res = await t.client.chat.completions.create({
+    model: "lmsys/gpt-4o-2024-05-13",
+    messages: [{ role: "user", content: "x" }],
+  });
+  const content = res.choices[0].message.content!;
+  assertStringIncludes(content, "Sure, done.");
+  assert(!content.includes("<|user|>") && !content.includes("now write"), content);
 });
