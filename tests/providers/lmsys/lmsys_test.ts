@@ -436,3 +436,16 @@ Deno.test("lmsys: an answer running on into the next turn is cut at the role mar
   assertStringIncludes(content, "Sure, done.");
   assert(!content.includes("<|user|>") && !content.includes("now write"), content);
 });
+
+Deno.test("lmsys: <echo /> answers with the prompt the arena would get, without calling it", async () => {
+  await using t = await setup();
+  const res = await t.client.chat.completions.create({
+    model: "lmsys/gpt-4o-2024-05-13",
+    messages: [{ role: "system", content: "<echo />Be brief." }, { role: "user", content: "hi" }],
+  });
+  assertEquals(
+    res.choices[0].message.content,
+    "<|system|>\nBe brief.\n<|end|>\n\n<|user|>\nhi\n<|end|>\n\n<|assistant|>\n",
+  );
+  assertEquals(t.arena.joins.length, 0);
+});
