@@ -788,12 +788,17 @@ export class ToolCallParser {
             this.#finishTag(false);
             return i + m.length;
           }
-          if (m === "<tool_call>" && !this.#valueDone && this.#prose === 0) {
-            // <tool_calls><tool_call>...: the outer wrapper adds nothing.
-            this.#raw.push(s.slice(start, i + m.length));
-            start = i + m.length;
-            i = start;
-            continue;
+          if (TAG_OPENERS.includes(m) && !this.#valueDone && this.#prose === 0) {
+            if (m === "<tool_call>") {
+              // <tool_calls><tool_call>...: the outer wrapper adds nothing.
+              this.#raw.push(s.slice(start, i + m.length));
+              start = i + m.length;
+              i = start;
+              continue;
+            }
+            // <tool_call><function=x>...: the inner tag is the call.
+            this.#raw = [];
+            return this.#open(m, i);
           }
           // A new call or a tool result begins: this block ended without its closing tag.
           this.#raw.push(s.slice(start, i));
