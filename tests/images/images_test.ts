@@ -485,3 +485,19 @@ Deno.test("images: /file serves only stored images; server.domain builds the URL
     assertEquals(typeof body.error.message, "string");
   }
 });
+
+Deno.test("images: behind server.password, model ids and images.default-backend choose", async () => {
+  await using t = await withSpaces({}, { "default-backend": "dalle-3-xl" }, {
+    server: { password: ["gw-pass"] },
+  });
+  const client = t.client("gw-pass");
+  await generate(client, { model: "dall-e-3", prompt: "one" });
+  assertEquals(t.spaces["dalle-3-xl"].joins.length, 1);
+  await generate(client, { model: "animagine.dall-e-3", prompt: "two" });
+  assertEquals(t.spaces["animagine-xl"].joins.length, 1);
+  const denied = await assertRejects(
+    () => generate(t.client("sk-prodia-sd"), { prompt: "x" }),
+    OpenAI.AuthenticationError,
+  );
+  assertStringIncludes(denied.message, "password");
+});
