@@ -117,6 +117,8 @@ const bing = z.strictObject({
   "base-url": baseUrl.default("https://www.bing.com"),
   "hub-url": baseUrl.default("wss://sydney.bing.com"),
   cookies: secretList.default([]),
+  /** `bundleVersion` of conversation create (Bing's web client version). */
+  "bundle-version": z.string().default("1.1742.1"),
   ...poolSettings,
 });
 

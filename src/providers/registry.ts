@@ -5,6 +5,7 @@
  * @module
  */
 import type { Config } from "../config/schema.ts";
+import { bingProvider } from "./bing/mod.ts";
 import { claudeProvider } from "./claude/mod.ts";
 import { cozeProvider } from "./coze/mod.ts";
 import { cohereProvider } from "./cohere/mod.ts";
@@ -16,6 +17,7 @@ import { youProvider } from "./you/mod.ts";
 
 /** Every provider, in matching order (`custom` last: its prefixes are user-chosen). */
 export const providers: readonly ChatProvider[] = [
+  bingProvider,
   claudeProvider,
   youProvider,
   geminiProvider,
