@@ -10,7 +10,7 @@
  */
 import type { Clearance } from "../../browser/mod.ts";
 import { httpError, readJson, type Upstream } from "../../net/http.ts";
-import { readSse } from "../../net/sse.ts";
+import { readSse, type SseEvent } from "../../net/sse.ts";
 import { GatewayError, upstreamFailed } from "../../openai/errors.ts";
 import { cookieHeader } from "./cookies.ts";
 import type { ChatPair } from "./prompt.ts";
@@ -49,6 +49,24 @@ export class QuotaExhausted extends GatewayError {
   }
 }
 
+/**
+ * The error of a refused call, noting whether Cloudflare refused it (its challenge page, marked
+ * `cf-mitigated: challenge`) or you.com itself (its JSON).
+ */
+export async function refusal(res: Response): Promise<GatewayError & { challenge: boolean }> {
+  const type = (res.headers.get("content-type") ?? "").toLowerCase();
+  const challenge = res.headers.get("cf-mitigated") === "challenge" || type.includes("text/html");
+  const err = await httpError("you", res) as GatewayError & { challenge: boolean };
+  err.challenge = challenge;
+  return err;
+}
+
+/** The response when its status is 2xx; else its error (see `refusal`). */
+async function expectOk(res: Response): Promise<Response> {
+  if (res.status >= 200 && res.status < 300) return res;
+  throw await refusal(res);
+}
+
 /** One account's view of the API for one request. */
 export class YouApi {
   constructor(
@@ -74,14 +92,17 @@ export class YouApi {
 
   /** The account's quota (`getYouProState`). */
   async quota(): Promise<Quota> {
-    const body = await this.http.json<{
+    const res = await expectOk(
+      await this.http.fetch(`${this.base}/api/user/getYouProState`, {
+        headers: this.headers({ accept: "application/json" }),
+        timeouts: { connect: 10, "first-byte": 10, idle: 10 },
+      }),
+    );
+    const body = await readJson<{
       freemium?: { max_calls?: number; used_calls?: number };
       subscriptions?: { service?: string }[];
       org_subscriptions?: { service?: string }[];
-    }>(`${this.base}/api/user/getYouProState`, {
-      headers: this.headers({ accept: "application/json" }),
-      timeouts: { connect: 10, "first-byte": 10, idle: 10 },
-    });
+    }>("you", res);
     if (!body || typeof body !== "object") {
       throw upstreamFailed("you", "getYouProState answered without a JSON object");
     }
@@ -102,19 +123,23 @@ export class YouApi {
    */
   async upload(text: string): Promise<string> {
     const referer = `${this.base}/?chatMode=custom`;
-    const nonceRes = await this.http.ok(`${this.base}/api/get_nonce`, {
-      headers: this.headers({ accept: "application/json, text/plain, */*", referer }),
-    });
+    const nonceRes = await expectOk(
+      await this.http.fetch(`${this.base}/api/get_nonce`, {
+        headers: this.headers({ accept: "application/json, text/plain, */*", referer }),
+      }),
+    );
     const nonce = (await nonceRes.text()).trim().replace(/^"|"$/g, "");
     if (!nonce) throw upstreamFailed("you", "get_nonce answered with an empty nonce");
 
     const form = new FormData();
     form.append("file", new Blob([text], { type: "text/plain" }), "messages.txt");
-    const res = await this.http.ok(`${this.base}/api/upload`, {
-      method: "POST",
-      headers: this.headers({ accept: "multipart/form-data", "x-upload-nonce": nonce, referer }),
-      body: form,
-    });
+    const res = await expectOk(
+      await this.http.fetch(`${this.base}/api/upload`, {
+        method: "POST",
+        headers: this.headers({ accept: "multipart/form-data", "x-upload-nonce": nonce, referer }),
+        body: form,
+      }),
+    );
     const uploaded = await readJson<{ filename?: string; user_filename?: string }>("you", res);
     if (!uploaded?.filename) {
       throw upstreamFailed("you", "upload answered without a file name");
@@ -181,7 +206,7 @@ export class YouApi {
         referer: `${this.base}/search?fromSearchBar=true&tbm=youchat&chatMode=custom&cid=${chatId}`,
       }),
     });
-    if (res.status !== 200) throw await httpError("you", res);
+    if (res.status !== 200) throw await refusal(res);
     const type = (res.headers.get("content-type") ?? "").toLowerCase();
     if (!type.includes("text/event-stream")) {
       const text = (await res.text()).slice(0, 200).replace(/\s+/g, " ");
@@ -205,7 +230,16 @@ export async function* answerDeltas(
 ): AsyncGenerator<string, boolean> {
   const events = readSse(body);
   try {
-    for await (const ev of events) {
+    while (true) {
+      let next: IteratorResult<SseEvent>;
+      try {
+        next = await events.next();
+      } catch (err) {
+        if (err instanceof GatewayError || (err as Error)?.name === "AbortError") throw err;
+        throw upstreamFailed("you", `the answer stream broke: ${(err as Error)?.message ?? err}`);
+      }
+      if (next.done) break;
+      const ev = next.value;
       if (ev.event === "done") return true;
       if (ev.event !== "youChatToken") continue;
       let token: unknown;

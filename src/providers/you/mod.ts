@@ -107,13 +107,30 @@ export const youProvider: ChatProvider = {
       concurrency: cfg.concurrency ?? 1,
       cooldown: cfg.cooldown,
     });
-    return withAccount(
-      pool,
-      { token: ctx.token, signal: ctx.signal },
-      (secret) => answer(ctx, model, prompt, secret),
-    );
+    return (async function* () {
+      // The clearance comes before an account is taken: a busy account is not held while the
+      // browser works, and requests queued on the pool do not time out behind the challenge.
+      const opener = ctx.token ?? cfg.cookies[0];
+      if (cfg.clearance && opener) {
+        const { key, base, proxy } = site(ctx);
+        await clearanceFor(ctx, key, base, proxy, opener, model);
+      }
+      yield* withAccount(
+        pool,
+        { token: ctx.token, signal: ctx.signal },
+        (secret) => answer(ctx, model, prompt, secret),
+      );
+    })();
   },
 };
+
+/** The site, the proxy to it, and the clearance cache key of both. */
+function site(ctx: ChatContext): { base: string; proxy: string | undefined; key: string } {
+  const cfg = ctx.config.you;
+  const base = cfg["base-url"];
+  const proxy = proxyFor(new URL(base), ctx.config, cfg.proxies);
+  return { base, proxy, key: `${base} ${proxy ?? ""}` };
+}
 
 /** One attempt with one account: clearance, quota, upload, then the answer stream. */
 async function* answer(
@@ -123,10 +140,8 @@ async function* answer(
   secret: string,
 ): AsyncGenerator<ChatEvent> {
   const cfg = ctx.config.you;
-  const base = cfg["base-url"];
+  const { base, proxy, key } = site(ctx);
   const http = ctx.upstream("you", cfg.proxies);
-  const proxy = proxyFor(new URL(base), ctx.config, cfg.proxies);
-  const key = `${base} ${proxy ?? ""}`;
   const useBrowser = cfg.clearance;
   let clearance = useBrowser ? await clearanceFor(ctx, key, base, proxy, secret, model) : undefined;
 
@@ -145,12 +160,24 @@ async function* answer(
       res = await api.stream(prompt.query, prompt.chat, files);
     } catch (err) {
       if (!(err instanceof GatewayError) || err.status !== 403) throw err;
-      // A refused call means the clearance no longer works, whoever else is using it.
-      if (useBrowser) clearances.drop(key, clearance);
+      // A refused call means the clearance no longer works, whoever else is using it; but when a
+      // fresh one is refused by you.com itself (not Cloudflare's page), the account is at fault.
+      const challenge = (err as { challenge?: boolean }).challenge === true;
+      if (useBrowser && (round === 0 || challenge)) clearances.drop(key, clearance);
       if (useBrowser && round === 0) {
         ctx.log.info("you: 403 from you.com; passing the Cloudflare challenge again");
         clearance = await clearanceFor(ctx, key, base, proxy, secret, model);
         continue;
+      }
+      if (!useBrowser && challenge) {
+        throw new GatewayError(
+          403,
+          `Cloudflare's challenge stopped the call to ${
+            new URL(base).host
+          } (you.clearance is off; turn it on to pass it with Chromium): ${err.message}`,
+          "permission_error",
+          "upstream_forbidden",
+        );
       }
       throw new GatewayError(
         403,
