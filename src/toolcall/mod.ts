@@ -267,9 +267,6 @@ export async function* emulateToolCalls(
   const correction = ctx.signal.aborted ? undefined : em.correction();
   if (correction) {
     ctx.log.debug(`tool call emulation: corrective request (${correction.split("\n")[0]})`);
-    em.firstProblems = em.problems;
-    em.problems = [];
-    em.stop = false;
     const retry: ChatRequest = {
       ...prep.upstream,
       messages: [
@@ -278,6 +275,9 @@ export async function* emulateToolCalls(
         { role: "user", content: correction },
       ],
     };
+    em.firstProblems = em.problems;
+    em.problems = [];
+    em.stop = false;
     yield* pass(em, prep, retry, call, true);
   } else {
     em.firstProblems = em.problems;
