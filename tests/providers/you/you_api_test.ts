@@ -174,3 +174,21 @@ Deno.test("you: a 400 from you.com stays a 400", async () => {
   assertInstanceOf(err, OpenAI.BadRequestError);
   assertMatch(err.message, /you upstream answered 400/);
 });
+
+Deno.test("<echo /> answers with what you.com would get, without calling it", async () => {
+  await using t = await setup([{ session: A }]);
+  const res = await t.client.chat.completions.create({
+    model: "you/gpt_4o",
+    messages: [
+      { role: "system", content: "<echo />Be brief." },
+      { role: "user", content: "50% of 8?" },
+      { role: "assistant", content: "4" },
+      { role: "user", content: "And of 10?" },
+    ],
+  });
+  assertEquals(
+    res.choices[0].message.content,
+    "[question]\nBe brief.\n\n50% of 8?\n\n[answer]\n4\n\n[q]\nAnd of 10?",
+  );
+  assertEquals(t.fake.requests.length, 0);
+});

@@ -6,7 +6,7 @@
 import OpenAI from "openai";
 import { browserRunning } from "../../../src/browser/mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertMatch } from "../../assert.ts";
-import { type FakeAccount, type FakeYou, startFakeYou } from "../../fakes/you.ts";
+import { type FakeAccount, type FakeYou, type SearchCall, startFakeYou } from "../../fakes/you.ts";
 import { parseSseBody, startGateway, type TestGateway, waitFor } from "../../helpers.ts";
 import { browserTest } from "../../browser/chromium.ts";
 
@@ -423,3 +423,90 @@ browserTest("you: models are listed when accounts are configured", async () => {
   }).catch((e) => e);
   assertEquals(err.status, 404);
 });
+
+const weatherTool: OpenAI.Chat.ChatCompletionFunctionTool = {
+  type: "function",
+  function: {
+    name: "get_weather",
+    description: "Current weather of a city",
+    parameters: {
+      type: "object",
+      properties: { city: { type: "string" } },
+      required: ["city"],
+      additionalProperties: false,
+    },
+  },
+};
+
+browserTest(
+  "you: tool calls through the emulator, streamed, then the answer from the result",
+  async () => {
+    await using t = await setup([{ session: A }]);
+    /** Everything the fake model was shown for one call: query, history, uploaded file. */
+    const shown = (c: SearchCall) =>
+      [
+        c.q,
+        ...c.chat.flatMap((p) => [p.question, p.answer]),
+        ...(c.userFiles ?? []).map((f) => t.fake.uploads.get(f.filename)?.content ?? ""),
+      ].join("\n");
+    t.fake.respond = (c) => {
+      const prompt = shown(c);
+      if (!prompt.includes("get_weather")) return { tokens: ["no tools were offered"] };
+      if (prompt.includes("18°C, light rain")) {
+        return { tokens: ["It is ", "18°C with light rain ", "in Paris."] };
+      }
+      const call = `<tool_call>\n${
+        JSON.stringify({ name: "get_weather", arguments: { city: "Paris" } })
+      }\n</tool_call>`;
+      // Cut into small pieces, as a model streams it.
+      return { tokens: call.match(/[\s\S]{1,7}/g)!, delayMs: 2 };
+    };
+    const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
+      { role: "user", content: "What is the weather in Paris?" },
+    ];
+    const stream = await t.client.chat.completions.create({
+      model: "you/gpt_4o",
+      messages,
+      tools: [weatherTool],
+      stream: true,
+    });
+    let id = "";
+    let name = "";
+    let args = "";
+    let finish: string | null = null;
+    let content = "";
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0];
+      if (!choice) continue;
+      content += choice.delta.content ?? "";
+      for (const tc of choice.delta.tool_calls ?? []) {
+        assertEquals(tc.index, 0);
+        if (tc.id) id = tc.id;
+        if (tc.function?.name) name = tc.function.name;
+        args += tc.function?.arguments ?? "";
+      }
+      if (choice.finish_reason) finish = choice.finish_reason;
+    }
+    assertEquals(finish, "tool_calls");
+    assertEquals(content, "");
+    assertEquals(name, "get_weather");
+    assertEquals(JSON.parse(args), { city: "Paris" });
+    assertMatch(id, /^call_/);
+
+    messages.push({
+      role: "assistant",
+      content: null,
+      tool_calls: [{ id, type: "function", function: { name, arguments: args } }],
+    });
+    messages.push({ role: "tool", tool_call_id: id, content: "18°C, light rain" });
+    const second = await t.client.chat.completions.create({
+      model: "you/gpt_4o",
+      messages,
+      tools: [weatherTool],
+    });
+    assertEquals(second.choices[0].finish_reason, "stop");
+    assertEquals(second.choices[0].message.content, "It is 18°C with light rain in Paris.");
+    assertEquals(t.fake.searches.length, 2);
+    assertEquals(t.fake.clearancesIssued, 1);
+  },
+);
