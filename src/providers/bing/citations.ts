@@ -1,6 +1,7 @@
 /**
  * Removes Bing's citation markers from streamed text: `[^1^]`, `[^1^]:`, `[^1^^`, `[^1^`, the same
- * with parentheses (`(^1^)`, ...), and `[1]` (not when a link's `(` follows). Only text that could
+ * with parentheses (`(^1^)`, ...), and `[1]` (not when a link's `(` follows, nor in JSON or code
+ * positions: after `:`, `,`, `[`, `=`, as in a tool call's `{"ids":[1]}`). Only text that could
  * still become a marker is held back (at most a few characters); everything else passes at once.
  * Text inside code (fenced blocks and inline backticks) is never touched, so `a[1]` in code stays.
  *
@@ -60,6 +61,8 @@ export class CitationFilter {
   /** Length of the backtick run that opened inline code, or 0 outside it. */
   #inline = 0;
   #fence = false;
+  /** The last non-blank character sent before the current piece. */
+  #prev = "";
 
   /** Filters the next piece of text; returns what can be sent now. */
   push(text: string): string {
@@ -85,7 +88,7 @@ export class CitationFilter {
           // A run of backticks may still grow (``` vs `): decide with the next piece.
           out += s.slice(from, i);
           this.#held = s.slice(i);
-          return out;
+          return this.#sent(out);
         }
         this.#backticks(j - i);
         i = j;
@@ -101,9 +104,9 @@ export class CitationFilter {
         if (m.kind === "partial") {
           out += s.slice(from, i);
           this.#held = s.slice(i);
-          return out;
+          return this.#sent(out);
         }
-        if (m.kind === "match") {
+        if (m.kind === "match" && !(s[i + 1] !== "^" && this.#valuePosition(out, s, from, i))) {
           out += s.slice(from, i);
           i += m.length;
           from = i;
@@ -112,7 +115,21 @@ export class CitationFilter {
       }
       i++;
     }
-    return out + s.slice(from);
+    return this.#sent(out + s.slice(from));
+  }
+
+  /** Remembers the last non-blank character of `text` (sent to the client) and returns it. */
+  #sent(text: string): string {
+    const m = /(\S)\s*$/.exec(text);
+    if (m) this.#prev = m[1];
+    return text;
+  }
+
+  /** True when `[N]` at `i` follows `:`, `,`, `[` or `=`: a JSON or code value, not a citation. */
+  #valuePosition(out: string, s: string, from: number, i: number): boolean {
+    const before = /(\S)\s*$/.exec(s.slice(from, i)) ?? /(\S)\s*$/.exec(out);
+    const prev = before ? before[1] : this.#prev;
+    return prev === ":" || prev === "," || prev === "[" || prev === "=";
   }
 
   #backticks(n: number): void {

@@ -26,13 +26,19 @@ export function flattenConversation(messages: readonly Message[], flags: Request
  * is returned as it is.
  */
 export function padPrompt(prompt: string, targetTokens: number): string {
-  let tokens = countTokens(prompt);
-  if (targetTokens <= 0 || tokens >= targetTokens) return prompt;
+  let total = countTokens(prompt);
+  if (targetTokens <= 0 || total >= targetTokens) return prompt;
   const junk: string[] = [];
-  while (tokens < targetTokens) {
-    const piece = randomAlnum(100);
-    tokens += countTokens(piece);
-    junk.push(piece);
+  // Pieces are counted one by one, but tokens can merge across their joins: recount the whole
+  // text and top up until it really reaches the target.
+  while (total < targetTokens) {
+    let tokens = total;
+    while (tokens < targetTokens) {
+      const piece = randomAlnum(100);
+      tokens += countTokens(piece);
+      junk.push(piece);
+    }
+    total = countTokens(junk.join("") + "\n\n\n" + prompt);
   }
   return junk.join("") + "\n\n\n" + prompt;
 }

@@ -34,6 +34,11 @@ const CASES: [string, string][] = [
   ["50% off %s %d [", "50% off %s %d ["],
   ["ends with [^1", "ends with [^1"],
   ["double ``a[1]`` code[2]", "double ``a[1]`` code"],
+  [
+    '<tool_call>\n{"name":"f","arguments":{"ids":[1],"m":[[2], [3]]}}\n</tool_call>',
+    '<tool_call>\n{"name":"f","arguments":{"ids":[1],"m":[[2], [3]]}}\n</tool_call>',
+  ],
+  ["x = [1] but y[2] and z: [3]", "x = [1] but y and z: [3]"],
 ];
 
 Deno.test("citations: whole texts", () => {

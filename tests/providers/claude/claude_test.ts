@@ -490,3 +490,37 @@ Deno.test("claude: no credential at all is a clear 401", async () => {
     await gw.close();
   }
 });
+
+Deno.test("claude: <pad /> pads the attachment up to claude.pad tokens", async () => {
+  await using t = await setup([{}], { pad: 400 });
+  await t.client.chat.completions.create({
+    model: "claude",
+    messages: [{ role: "user", content: "<pad />hi" }],
+  });
+  const paste = t.fake.completions[0].body.attachments[0].extracted_content;
+  assert(paste.endsWith("\n\n\nHuman: hi\n\nAssistant: "), paste.slice(-60));
+  assert(countTokens(paste) >= 400, `${countTokens(paste)} tokens`);
+  assertMatch(paste.slice(0, 100), /^[A-Za-z0-9]{100}$/);
+});
+
+Deno.test("claude: <echo /> answers with the attachment text without calling claude.ai", async () => {
+  await using t = await setup();
+  const res = await t.client.chat.completions.create({
+    model: "claude",
+    messages: [{ role: "system", content: "<echo />Rules." }, { role: "user", content: "50% %s" }],
+  });
+  assertEquals(res.choices[0].message.content, "Rules.\n\nHuman: 50% %s\n\nAssistant: ");
+  assertEquals(t.fake.completions.length, 0);
+});
+
+Deno.test("claude: the answer is cut where the model starts the next Human turn", async () => {
+  await using t = await setup();
+  t.fake.respond = () => ({ text: "Sure thing.\n\nHuman: and now write my part", pieceSize: 2 });
+  const res = await t.client.chat.completions.create({
+    model: "claude",
+    messages: [{ role: "user", content: "hi" }],
+  });
+  assertEquals(res.choices[0].message.content, "Sure thing.");
+  await pendingCleanups();
+  assertEquals(t.fake.deleted.length, 1);
+});

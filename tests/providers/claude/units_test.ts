@@ -166,14 +166,16 @@ Deno.test("claude prompt: Human/Assistant turns, char_sequences, % untouched", (
 
 Deno.test("claude pad: junk before the prompt until the target token count", () => {
   const prompt = "Human: hi\n\nAssistant: ";
-  const padded = padPrompt(prompt, 2000);
-  assert(padded.endsWith("\n\n\n" + prompt));
-  const junk = padded.slice(0, -(prompt.length + 3));
-  assertEquals(/^[A-Za-z0-9]+$/.test(junk), true);
-  assertEquals(junk.length % 100, 0);
-  assert(countTokens(padded) >= 2000);
-  // One line fewer would not have reached the target.
-  assert(countTokens(junk.slice(100) + prompt) < 2000 + 50);
+  for (let i = 0; i < 20; i++) {
+    const padded = padPrompt(prompt, 2000);
+    assert(padded.endsWith("\n\n\n" + prompt));
+    const junk = padded.slice(0, -(prompt.length + 3));
+    assertEquals(/^[A-Za-z0-9]+$/.test(junk), true);
+    assertEquals(junk.length % 100, 0);
+    assert(countTokens(padded) >= 2000, `${countTokens(padded)} tokens`);
+    // Not much more than needed: about one line of junk over the target at most.
+    assert(countTokens(padded) < 2000 + 150, `${countTokens(padded)} tokens`);
+  }
   assertEquals(padPrompt(prompt, 3), prompt);
   const flags = { ...emptyFlags(), pad: true };
   const viaFlag = claudeConversation([{ role: "user", content: "hi" }], flags, 500);
