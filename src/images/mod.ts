@@ -9,7 +9,7 @@ import { httpError, Upstream } from "../net/http.ts";
 import { GatewayError, invalidRequest, upstreamTimeout } from "../openai/errors.ts";
 import type { ImageRequest } from "../openai/schema.ts";
 import type { ChatContext } from "../providers/types.ts";
-import { imageModelIds, selectBackend, type Selection } from "./backends.ts";
+import { type BackendId, imageModelIds, selectBackend, type Selection } from "./backends.ts";
 import { generateOnCoze } from "./coze.ts";
 import { magnify } from "./magnify.ts";
 import { generateOnPlayground } from "./playground.ts";
@@ -175,12 +175,14 @@ async function inBatches<T>(count: number, width: number, job: () => Promise<T>)
 /** Stores an image source: bytes directly, a URL after downloading it (capped). */
 async function keep(
   source: ImageSource,
-  backend: string,
+  backend: BackendId,
   ctx: ChatContext,
   store: ImageStore,
 ): Promise<StoredImage> {
   if ("bytes" in source) return await store.save(source.bytes, backend);
-  const bytes = await download(ctx.upstream(backend), source.url, store.maxBytes, source.cookie);
+  // Through the backend's own proxy: its file host sits behind the same network path.
+  const http = ctx.upstream(backend, ctx.config.images[backend].proxies);
+  const bytes = await download(http, source.url, store.maxBytes, source.cookie);
   return await store.save(bytes, backend);
 }
 
