@@ -30,6 +30,7 @@ class CutState {
   held = "";
   cut = false;
   started = false;
+  afterLeading = false;
   constructor(readonly needles: readonly string[], readonly leading: readonly string[]) {}
 
   /** Text to send now; sets `cut` when a needle was found. */
@@ -45,8 +46,19 @@ class CutState {
         return "";
       }
       const hit = this.leading.find((l) => t.startsWith(l));
-      if (hit) s = t.slice(hit.length).replace(/^[ \t]*\n?/, "");
+      if (hit) {
+        s = t.slice(hit.length);
+        this.afterLeading = true;
+      }
       this.started = true;
+    }
+    if (this.afterLeading) {
+      // The line break after a dropped marker goes with it.
+      s = s.replace(/^[ \t]+/, "");
+      if (s === "") return "";
+      this.afterLeading = false;
+      if (s.startsWith("\r\n")) s = s.slice(2);
+      else if (s.startsWith("\n")) s = s.slice(1);
     }
     let at = -1;
     for (const n of this.needles) {

@@ -107,6 +107,7 @@ export function parseFlags(
 
   const markers: Marker[] = [];
   let messages: Message[] = [];
+  let anyChanged = false;
   for (const m of req.messages) {
     if (m.role !== "system" && m.role !== "developer" && m.role !== "user") {
       messages.push(m);
@@ -117,6 +118,7 @@ export function parseFlags(
       const r = extractMarkers(text);
       if (!r.changed) return text;
       changed = true;
+      anyChanged = true;
       markers.push(...r.markers);
       return r.text.trim();
     });
@@ -124,9 +126,7 @@ export function parseFlags(
     if (changed && isEmpty(out)) continue;
     messages.push(out);
   }
-  if (markers.length === 0) {
-    return { req: messages.length === req.messages.length ? req : { ...req, messages }, flags };
-  }
+  if (!anyChanged) return { req, flags };
 
   const rewrites: Rewrite[] = [];
   const inserts: Insert[] = [];

@@ -1,0 +1,292 @@
+/**
+ * The pipeline: flags and filters around providers, through the running gateway (the `custom`
+ * provider and the fake OpenAI upstream) and directly with a provider that flattens.
+ */
+import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import OpenAI from "openai";
+import { startFakeOpenAi } from "../fakes/openai.ts";
+import { startFakeToolLlm } from "../fakes/tool_llm.ts";
+import { parseSseBody, startGateway } from "../helpers.ts";
+import { runChat } from "../../src/server/pipeline.ts";
+import { renderTurns, ROLE_TAGS, toTurns } from "../../src/providers/combine.ts";
+import type { ChatEvent, ChatProvider } from "../../src/providers/types.ts";
+import type { ChatRequest } from "../../src/openai/schema.ts";
+import { collect, fn, testContext } from "../toolcall/harness.ts";
+
+async function setup(config: Record<string, unknown> = {}) {
+  const upstream = await startFakeOpenAi();
+  const gw = await startGateway({
+    "custom-llm": [{ prefix: "up", "base-url": upstream.baseUrl, models: ["gpt-4o-mini"] }],
+    ...config,
+  });
+  const client = new OpenAI({ baseURL: gw.url, apiKey: "sk-client", maxRetries: 0 });
+  return {
+    upstream,
+    gw,
+    client,
+    async [Symbol.asyncDispose]() {
+      await gw.close();
+      await upstream.close();
+    },
+  };
+}
+
+Deno.test("<echo />: the processed upstream request instead of an answer, no upstream call", async () => {
+  await using t = await setup();
+  const res = await t.client.chat.completions.create({
+    model: "up/gpt-4o-mini",
+    messages: [{ role: "system", content: "Be brief. <echo />" }, {
+      role: "user",
+      content: "hi <!-- x -->",
+    }],
+  });
+  assertEquals(t.upstream.requests.length, 0);
+  assertEquals(JSON.parse(res.choices[0].message.content!), [
+    { role: "system", content: "Be brief." },
+    { role: "user", content: "hi" },
+  ]);
+});
+
+Deno.test("<echo />: streamed in pieces of at most 1000 characters; shows the emulation prompt", async () => {
+  const llm = await startFakeToolLlm();
+  const gw = await startGateway({
+    "custom-llm": [{ prefix: "tc", "base-url": llm.baseUrl, tc: true, models: ["gpt-4o-mini"] }],
+  });
+  try {
+    const res = await fetch(`${gw.url}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "tc/gpt-4o-mini",
+        stream: true,
+        messages: [{ role: "user", content: "<echo /> weather in Paris? " + "x".repeat(2500) }],
+        tools: [{
+          type: "function",
+          function: { name: "get_weather", parameters: { type: "object" } },
+        }],
+      }),
+    });
+    const { events } = parseSseBody(await res.text());
+    const pieces = events.map((e) =>
+      (e as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? ""
+    )
+      .filter((p) => p !== "");
+    assert(pieces.length >= 3);
+    assert(pieces.every((p) => [...p].length <= 1000));
+    const text = pieces.join("");
+    assertStringIncludes(text, "<tools>");
+    assertStringIncludes(text, '\\"name\\":\\"get_weather\\"');
+    assertEquals(llm.requests.length, 0);
+  } finally {
+    await gw.close();
+    await llm.close();
+  }
+});
+
+Deno.test("stop sequences end the output even when the upstream ignores them", async () => {
+  await using t = await setup();
+  t.upstream.respond = () => ({ text: "one two THREE four five", pieceSize: 2 });
+  const stream = await t.client.chat.completions.create({
+    model: "up/gpt-4o-mini",
+    messages: [{ role: "user", content: "count" }],
+    stop: ["THREE", "zzz"],
+    stream: true,
+  });
+  let text = "";
+  let finish: string | null = null;
+  for await (const c of stream) {
+    text += c.choices[0]?.delta.content ?? "";
+    finish = c.choices[0]?.finish_reason ?? finish;
+  }
+  assertEquals(text, "one two ");
+  assertEquals(finish, "stop");
+  // The custom upstream still got `stop` (it may honour it itself).
+  assertEquals(t.upstream.chatBodies()[0].stop, ["THREE", "zzz"]);
+});
+
+Deno.test("<matcher>: rewrites the output stream", async () => {
+  await using t = await setup();
+  t.upstream.respond = () => ({ text: "see <img>http://h/a.png</img> here", pieceSize: 3 });
+  const res = await t.client.chat.completions.create({
+    model: "up/gpt-4o-mini",
+    messages: [{
+      role: "user",
+      content: 'pic <matcher find="<img>" end="</img>"><img>(.*?)</img>:![img]($1)</matcher>',
+    }],
+  });
+  assertEquals(res.choices[0].message.content, "see ![img](http://h/a.png) here");
+  // The marker is gone from what the upstream received.
+  assertEquals((t.upstream.chatBodies()[0].messages as { content: string }[])[0].content, "pic");
+});
+
+Deno.test("<regex>, <@N>, <histories>: what the upstream receives", async () => {
+  await using t = await setup();
+  await t.client.chat.completions.create({
+    model: "up/gpt-4o-mini",
+    messages: [
+      { role: "user", content: "old ```code``` here" },
+      { role: "assistant", content: "ok" },
+      {
+        role: "user",
+        content: "<regex miss=1>```.*?```:[code]</regex><@-1 role=system>be nice</@-1>" +
+          '<histories>[{"role":"user","content":"first"}]</histories>new ```x```',
+      },
+    ],
+  });
+  assertEquals(t.upstream.chatBodies()[0].messages, [
+    { role: "user", content: "first" },
+    { role: "user", content: "old [code] here" },
+    { role: "assistant", content: "ok" },
+    { role: "user", content: "new ```x```" },
+    { role: "system", content: "be nice" },
+  ]);
+});
+
+Deno.test("<debug />: the processed request is logged", async () => {
+  await using t = await setup();
+  await t.client.chat.completions.create({
+    model: "up/gpt-4o-mini",
+    messages: [{ role: "user", content: "<debug /> ping" }],
+  });
+  assert(
+    t.gw.logs.some((l) => l.includes("debug: processed request") && l.includes('"content":"ping"')),
+  );
+});
+
+Deno.test("server.flags false: markers go upstream untouched", async () => {
+  await using t = await setup({ server: { flags: false } });
+  await t.client.chat.completions.create({
+    model: "up/gpt-4o-mini",
+    messages: [{ role: "user", content: "<pad /> <!-- c --> hi" }],
+  });
+  assertEquals(
+    (t.upstream.chatBodies()[0].messages as { content: string }[])[0].content,
+    "<pad /> <!-- c --> hi",
+  );
+});
+
+Deno.test("<tool />: switches emulation off for one request (tools are dropped)", async () => {
+  const llm = await startFakeToolLlm();
+  const gw = await startGateway({
+    "custom-llm": [{ prefix: "tc", "base-url": llm.baseUrl, tc: true, models: ["gpt-4o-mini"] }],
+  });
+  try {
+    const client = new OpenAI({ baseURL: gw.url, apiKey: "k", maxRetries: 0 });
+    llm.script = (view) => `tools seen: ${view.tools.length}`;
+    const tools: OpenAI.Chat.ChatCompletionTool[] = [{
+      type: "function",
+      function: { name: "get_weather" },
+    }];
+    const on = await client.chat.completions.create({
+      model: "tc/gpt-4o-mini",
+      messages: [{ role: "user", content: "q" }],
+      tools,
+    });
+    assertEquals(on.choices[0].message.content, "tools seen: 1");
+    const off = await client.chat.completions.create({
+      model: "tc/gpt-4o-mini",
+      messages: [{ role: "user", content: "<tool /> q" }],
+      tools,
+    });
+    assertEquals(off.choices[0].message.content, "tools seen: 0");
+  } finally {
+    await gw.close();
+    await llm.close();
+  }
+});
+
+Deno.test("n > 1 with emulation: one emulated upstream call per choice", async () => {
+  const llm = await startFakeToolLlm();
+  const gw = await startGateway({
+    "custom-llm": [{ prefix: "tc", "base-url": llm.baseUrl, tc: true, models: ["gpt-4o-mini"] }],
+  });
+  try {
+    const client = new OpenAI({ baseURL: gw.url, apiKey: "k", maxRetries: 0 });
+    const res = await client.chat.completions.create({
+      model: "tc/gpt-4o-mini",
+      n: 2,
+      messages: [{ role: "user", content: "weather in Paris" }],
+      tools: [{
+        type: "function",
+        function: { name: "get_weather", parameters: { type: "object" } },
+      }],
+    });
+    assertEquals(res.choices.length, 2);
+    for (const c of res.choices) {
+      assertEquals(c.finish_reason, "tool_calls");
+      assertEquals(c.message.tool_calls!.length, 1);
+    }
+    assertEquals(llm.chatBodies().length, 2);
+    assert(llm.chatBodies().every((b) => b.n === undefined));
+  } finally {
+    await gw.close();
+    await llm.close();
+  }
+});
+
+/** A provider that flattens the conversation (like the web providers) and answers a script. */
+function flatProvider(answer: string, seen: ChatRequest[] = []): ChatProvider {
+  return {
+    id: "flat",
+    flattens: true,
+    models: () => [],
+    matches: () => true,
+    toolMode: () => "emulated",
+    renderPrompt: (req) => renderTurns(toTurns(req.messages), ROLE_TAGS),
+    chat(req) {
+      seen.push(req);
+      return (async function* (): AsyncGenerator<ChatEvent> {
+        for (let i = 0; i < answer.length; i += 3) {
+          yield { type: "text", text: answer.slice(i, i + 3) };
+        }
+        yield { type: "finish", reason: "stop" };
+      })();
+    },
+  };
+}
+
+const userReq = (content: string, extra: Partial<ChatRequest> = {}) =>
+  ({ model: "flat", messages: [{ role: "user", content }], ...extra }) as ChatRequest;
+
+Deno.test("flattening providers: the answer ends where the model starts the next turn", async () => {
+  const p = flatProvider("<|assistant|>\nIt is sunny.\n<|end|>\n<|user|>\nthanks");
+  const r = await collect(runChat(p, userReq("weather?"), testContext()));
+  assertEquals(r.text, "It is sunny.\n");
+  assertEquals(r.finish, "stop");
+});
+
+Deno.test("<char_sequences>: its prefixes end the answer too", async () => {
+  const p = flatProvider("Sure thing.\nAI: and then");
+  const ctx = testContext({}, { charSequences: { user: "Human:", assistant: "AI:" } });
+  const r = await collect(runChat(p, userReq("go"), ctx));
+  assertEquals(r.text, "Sure thing.\n");
+});
+
+Deno.test("flattening providers: tool calls are emulated through the flattened prompt", async () => {
+  const seen: ChatRequest[] = [];
+  const p = flatProvider(
+    'Checking.\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Rome"}}\n</tool_call>\n<|user|>',
+    seen,
+  );
+  const tools = [fn("get_weather", { type: "object", properties: { city: { type: "string" } } })];
+  const r = await collect(runChat(p, userReq("weather in Rome?", { tools }), testContext()));
+  assertEquals(r.text, "Checking.");
+  assertEquals(r.calls.map((c) => [c.name, c.arguments]), [["get_weather", '{"city":"Rome"}']]);
+  assertEquals(seen[0].tools, undefined);
+});
+
+Deno.test("<echo /> with a provider that renders its prompt", async () => {
+  const p = flatProvider("never");
+  const ctx = testContext({}, { echo: true });
+  const r = await collect(
+    runChat(
+      p,
+      {
+        model: "flat",
+        messages: [{ role: "system", content: "S" }, { role: "user", content: "U" }],
+      } as ChatRequest,
+      ctx,
+    ),
+  );
+  assertEquals(r.text, "<|system|>\nS\n<|end|>\n\n<|user|>\nU\n<|end|>\n\n<|assistant|>\n");
+});
