@@ -11,6 +11,7 @@ import { cozeProvider } from "./coze/mod.ts";
 import { cohereProvider } from "./cohere/mod.ts";
 import { customProvider } from "./custom/mod.ts";
 import { geminiProvider } from "./gemini/mod.ts";
+import { interpreterProvider } from "./interpreter/mod.ts";
 import { lmsysProvider } from "./lmsys/mod.ts";
 import type { ChatContext, ChatProvider, ModelInfo } from "./types.ts";
 import { youProvider } from "./you/mod.ts";
@@ -22,6 +23,7 @@ export const providers: readonly ChatProvider[] = [
   youProvider,
   geminiProvider,
   cohereProvider,
+  interpreterProvider,
   lmsysProvider,
   cozeProvider,
   customProvider,

@@ -12,6 +12,7 @@ import { requestId } from "hono/request-id";
 import type { ConfigStore } from "../config/mod.ts";
 import { GatewayError, toGatewayError } from "../openai/errors.ts";
 import type { PoolSet } from "../pool/mod.ts";
+import { handleSocketIo } from "../providers/interpreter/bridge.ts";
 import type { Logger } from "../util/log.ts";
 import { requestId as newRequestId } from "../util/id.ts";
 import { credentialOf, passwordMatches } from "./auth.ts";
@@ -161,6 +162,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: Vars }> {
   for (const p of MODELS) app.all(p, methodNotAllowed("GET"));
   app.get("/v1/pool", handlePool);
   app.get("/file/*", handleFile);
+  app.all("/socket.io/*", (c) => handleSocketIo(c.req.raw, c.get("deps")));
 
   app.notFound((c) =>
     errorResponse(

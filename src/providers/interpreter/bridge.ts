@@ -1,0 +1,217 @@
+/**
+ * The `open-interpreter-ws` connection: an open-interpreter process connects to this server as a
+ * socket.io client at `/socket.io/open-i/` (the original's path). One interpreter at a time, one
+ * request at a time. A request sends `settings` (history and system) and `reply` (the user's
+ * text); the interpreter answers with `message` events carrying the same JSON strings as its
+ * HTTP stream, then `[DONE]`; each is acknowledged with a `message` event `"ok"`. `ping` gets
+ * `pong`; a request that ends early sends `cancel`.
+ *
+ * @module
+ */
+import type { Config } from "../../config/schema.ts";
+import { GatewayError, upstreamTimeout } from "../../openai/errors.ts";
+import type { Logger } from "../../util/log.ts";
+import type { InterpreterInput } from "./messages.ts";
+import { type Socket, SocketIoServer } from "./socketio.ts";
+
+/** The path the interpreter connects on (with or without the trailing slash). */
+export const INTERPRETER_PATH = /^\/socket\.io\/open-i\/?$/;
+
+/** How long a request waits for another one to finish with the interpreter. */
+const LOCK_WAIT_MS = 30_000;
+
+/** The connected interpreter and the request it serves. */
+export class InterpreterBridge {
+  readonly io: SocketIoServer;
+  #socket?: Socket;
+  #listener?: (message: string | Error) => void;
+  #busy = false;
+  #waiters: (() => void)[] = [];
+  log?: Logger;
+
+  constructor(options?: ConstructorParameters<typeof SocketIoServer>[0]) {
+    this.io = new SocketIoServer(options);
+    this.io.onConnection((s) => this.#accept(s));
+  }
+
+  /** True while an interpreter is connected. */
+  get connected(): boolean {
+    return !!this.#socket?.connected;
+  }
+
+  #accept(s: Socket): void {
+    if (this.connected) {
+      // The original took a single interpreter; a second one is turned away.
+      this.log?.warn("interpreter: a second interpreter tried to connect; refused");
+      s.disconnect();
+      return;
+    }
+    this.#socket = s;
+    this.log?.info(`interpreter: connected over socket.io (${s.id})`);
+    s.on("ping", () => s.emit("pong", "ok"));
+    s.on("message", (args, ack) => {
+      const m = args[0];
+      ack?.("ok");
+      s.emit("message", "ok");
+      this.#listener?.(typeof m === "string" ? m : JSON.stringify(m));
+    });
+    s.onClose((reason) => {
+      if (this.#socket !== s) return;
+      this.#socket = undefined;
+      this.log?.info(`interpreter: disconnected (${reason})`);
+      this.#listener?.(
+        new GatewayError(
+          502,
+          "interpreter upstream failed: the interpreter disconnected",
+          "upstream_error",
+        ),
+      );
+    });
+  }
+
+  async #lock(signal: AbortSignal): Promise<void> {
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    while (this.#busy) {
+      if (Date.now() >= deadline || signal.aborted) {
+        throw new GatewayError(
+          429,
+          "the connected interpreter is busy with another request; try again shortly",
+          "rate_limit_error",
+          "interpreter_busy",
+          null,
+          { retryAfter: 5 },
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.max(1, deadline - Date.now()));
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.#waiters.push(done);
+      });
+    }
+    this.#busy = true;
+  }
+
+  #unlock(): void {
+    this.#busy = false;
+    const w = this.#waiters.shift();
+    w?.();
+  }
+
+  /**
+   * Sends one request to the interpreter and yields its messages (raw strings) until `[DONE]`.
+   * A silence of `timeoutSec` sends `cancel` and fails with 504.
+   */
+  async *run(
+    input: InterpreterInput,
+    signal: AbortSignal,
+    timeoutSec: number,
+  ): AsyncGenerator<string> {
+    if (!this.connected) {
+      throw new GatewayError(
+        503,
+        "no open-interpreter is connected over socket.io (it connects to /socket.io/open-i/ when interpreter.ws is on)",
+        "upstream_error",
+        "interpreter_not_connected",
+      );
+    }
+    await this.#lock(signal);
+    const socket = this.#socket!;
+    const queue: (string | Error)[] = [];
+    let wake: (() => void) | undefined;
+    this.#listener = (m) => {
+      queue.push(m);
+      wake?.();
+    };
+    const onAbort = () => wake?.();
+    signal.addEventListener("abort", onAbort);
+    let done = false;
+    try {
+      socket.emit("settings", input.settings);
+      socket.emit("reply", input.message);
+      while (true) {
+        if (queue.length === 0) {
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          let timedOut = false;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            if (timeoutSec > 0) {
+              timer = setTimeout(() => {
+                timedOut = true;
+                resolve();
+              }, timeoutSec * 1000);
+            }
+          });
+          clearTimeout(timer);
+          wake = undefined;
+          if (signal.aborted) return;
+          if (timedOut && queue.length === 0) {
+            throw upstreamTimeout(
+              "interpreter",
+              `no message from the interpreter for ${timeoutSec}s`,
+            );
+          }
+          continue;
+        }
+        const m = queue.shift()!;
+        if (m instanceof Error) {
+          done = true;
+          throw m;
+        }
+        if (m.trim() === "[DONE]") {
+          done = true;
+          return;
+        }
+        yield m;
+      }
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      this.#listener = undefined;
+      // A request that ends before the interpreter finished tells it to stop.
+      if (!done && socket.connected) socket.emit("cancel");
+      this.#unlock();
+    }
+  }
+}
+
+/** One bridge per running server, keyed by the server's pool set (which contexts carry too). */
+const bridges = new WeakMap<object, InterpreterBridge>();
+
+/** The bridge of the server that owns `pools` (`ChatContext.pools`, `AppDeps.pools`). */
+export function bridgeFor(pools: object): InterpreterBridge {
+  let b = bridges.get(pools);
+  if (!b) bridges.set(pools, b = new InterpreterBridge());
+  return b;
+}
+
+/** What the route needs from the server. */
+export interface SocketIoDeps {
+  store: { current: Config };
+  log: Logger;
+  pools: object;
+}
+
+/** The `/socket.io/*` route: the interpreter's socket.io connection, when `interpreter.ws` is on. */
+export function handleSocketIo(req: Request, deps: SocketIoDeps): Promise<Response> | Response {
+  const path = new URL(req.url).pathname;
+  if (!deps.store.current.interpreter.ws || !INTERPRETER_PATH.test(path)) {
+    return new Response(
+      JSON.stringify({
+        error: {
+          message: `Unknown route: ${req.method} ${path}${
+            deps.store.current.interpreter.ws ? "" : " (interpreter.ws is off)"
+          }`,
+          type: "invalid_request_error",
+          param: null,
+          code: "unknown_url",
+        },
+      }),
+      { status: 404, headers: { "content-type": "application/json" } },
+    );
+  }
+  const bridge = bridgeFor(deps.pools);
+  bridge.log ??= deps.log;
+  return bridge.io.handle(req);
+}
