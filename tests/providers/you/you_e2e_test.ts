@@ -27,8 +27,12 @@ interface Setup extends AsyncDisposable {
 
 async function setup(
   accounts: FakeAccount[],
-  options: { you?: Record<string, unknown>; browser?: Record<string, unknown>; delay?: number } =
-    {},
+  options: {
+    you?: Record<string, unknown>;
+    browser?: Record<string, unknown>;
+    extra?: Record<string, unknown>;
+    delay?: number;
+  } = {},
 ): Promise<Setup> {
   const fake = await startFakeYou({ accounts, challengeDelayMs: options.delay ?? 300 });
   const gw = await startGateway({
@@ -39,6 +43,7 @@ async function setup(
       ...options.you,
     },
     browser: { timeout: 60, ...options.browser },
+    ...options.extra,
   });
   const client = new OpenAI({ baseURL: gw.url, apiKey: "gw-pass", maxRetries: 0 });
   return {
@@ -510,3 +515,67 @@ browserTest(
     assertEquals(t.fake.clearancesIssued, 1);
   },
 );
+
+/** An HTTP forward proxy that wants a user name and password, recording what it forwarded. */
+async function startAuthProxy(user: string, pass: string) {
+  const forwarded: { url: string; ua: string | null }[] = [];
+  let refused = 0;
+  let ready!: (port: number) => void;
+  const port = new Promise<number>((r) => ready = r);
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: (a) => ready(a.port),
+  }, async (req) => {
+    if (req.headers.get("proxy-authorization") !== `Basic ${btoa(`${user}:${pass}`)}`) {
+      refused++;
+      return new Response("proxy authentication required", {
+        status: 407,
+        headers: { "proxy-authenticate": 'Basic realm="test"' },
+      });
+    }
+    forwarded.push({ url: req.url, ua: req.headers.get("user-agent") });
+    const headers = new Headers(req.headers);
+    headers.delete("proxy-authorization");
+    headers.delete("proxy-connection");
+    const res = await fetch(req.url, {
+      method: req.method,
+      headers,
+      body: req.body,
+      redirect: "manual",
+      signal: req.signal,
+    });
+    return new Response(res.body, { status: res.status, headers: res.headers });
+  });
+  return {
+    url: `http://${user}:${pass}@127.0.0.1:${await port}`,
+    forwarded,
+    refused: () => refused,
+    close: () => server.shutdown(),
+  };
+}
+
+browserTest("you: browser and API calls go through the same authenticated HTTP proxy", async () => {
+  const proxy = await startAuthProxy("proxyuser", "proxy-secret-pw");
+  try {
+    await using t = await setup([{ session: A }], {
+      you: { proxies: proxy.url },
+      extra: { server: { password: ["gw-pass"], "no-proxy": [] } },
+    });
+    const res = await t.client.chat.completions.create({
+      model: "you/gpt_4o",
+      messages: [{ role: "user", content: "via proxy" }],
+    });
+    assertEquals(res.choices[0].message.content, "You said: via proxy");
+    const paths = proxy.forwarded.map((f) => new URL(f.url).pathname);
+    // The challenge page (browser) and the API (gateway) both came through it.
+    assert(paths.includes("/"), `browser traffic through the proxy: ${paths}`);
+    assert(paths.includes("/api/streamingSearch"), `API traffic through the proxy: ${paths}`);
+    assertEquals(t.fake.requests.length, proxy.forwarded.length, "nothing went around the proxy");
+    assertEquals(t.fake.clearancesIssued, 1);
+    assert(proxy.refused() >= 1, "the browser answered the proxy's 407 with the credentials");
+    for (const line of t.gw.logs) assert(!line.includes("proxy-secret-pw"), line);
+  } finally {
+    await proxy.close();
+  }
+});
