@@ -346,3 +346,22 @@ Deno.test("gemini: a conversation of system text only still sends a user turn", 
   assertEquals(body.contents, [{ role: "user", parts: [{ text: "Say hello." }] }]);
   assertEquals(body.systemInstruction, undefined);
 });
+
+Deno.test("gemini: a client that leaves mid-stream aborts the upstream request", async () => {
+  await using t = await setup();
+  t.fake.respond = () => ({ text: "x".repeat(2000), pieceSize: 10, delayMs: 10 });
+  const controller = new AbortController();
+  const stream = await t.client.chat.completions.create(
+    { model: "gemini-2.0-flash", messages: [{ role: "user", content: "long" }], stream: true },
+    { signal: controller.signal },
+  );
+  let n = 0;
+  try {
+    for await (const _ of stream) if (++n === 3) controller.abort();
+  } catch {
+    // The SDK reports the abort.
+  }
+  const rec = t.fake.requests.at(-1)!;
+  await rec.aborted;
+  assert(rec.wasAborted);
+});
