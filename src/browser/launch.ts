@@ -90,22 +90,42 @@ export interface CookieToSet {
  */
 export async function findExecutable(configured?: string): Promise<string | undefined> {
   if (configured) {
-    if (configured.includes("/")) return await isExecutable(configured) ? configured : undefined;
+    if (/[\\/]/.test(configured)) {
+      return await isExecutable(configured) ? configured : undefined;
+    }
     return await onPath(configured);
   }
   for (const name of BROWSER_NAMES) {
     const found = await onPath(name);
     if (found) return found;
   }
+  // Where macOS and Windows install browsers that are not on PATH.
+  for (const candidate of WELL_KNOWN[Deno.build.os] ?? []) {
+    if (await isExecutable(candidate)) return candidate;
+  }
   return undefined;
 }
 
+const WELL_KNOWN: Partial<Record<typeof Deno.build.os, string[]>> = {
+  darwin: [
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+  ],
+  windows: [
+    "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
+    "C:\\Program Files (x86)\\Google\\Chrome\\Application\\chrome.exe",
+  ],
+};
+
 async function onPath(name: string): Promise<string | undefined> {
+  const windows = Deno.build.os === "windows";
   const path = Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
-  for (const dir of path.split(":")) {
+  for (const dir of path.split(windows ? ";" : ":")) {
     if (!dir) continue;
-    const candidate = `${dir.replace(/\/+$/, "")}/${name}`;
-    if (await isExecutable(candidate)) return candidate;
+    for (const file of windows ? [`${name}.exe`, name] : [name]) {
+      const candidate = `${dir.replace(/[\\/]+$/, "")}/${file}`;
+      if (await isExecutable(candidate)) return candidate;
+    }
   }
   return undefined;
 }
