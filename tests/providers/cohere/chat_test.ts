@@ -283,11 +283,39 @@ Deno.test("cohere tools: cohere.tc switches to the prompt emulator", async () =>
   );
   assertEquals(cohereProvider.toolMode("command-r", configSchema.parse({})), "native");
   await using t = await setup({ cohere: { tc: true } });
-  t.fake.respond = () => ({ text: "plain" });
-  await t.client.chat.completions.create({
+  t.fake.respond = (b) => {
+    const prompt = JSON.stringify([b.preamble, b.chat_history, b.message, b.prompt]);
+    if (!prompt.includes("get-weather")) return { text: "no tools offered" };
+    if (prompt.includes("sunny and 21")) return { text: "Sunny, 21." };
+    return {
+      text: `<tool_call>\n${
+        JSON.stringify({ name: "get-weather", arguments: { city: "Paris" } })
+      }\n</tool_call>`,
+    };
+  };
+  const first = await t.client.chat.completions.create({
     model: "command-r",
-    messages: [{ role: "user", content: "hi" }],
+    messages: [{ role: "user", content: "weather?" }],
     tools: [weather],
   });
-  for (const b of t.fake.bodies()) assertEquals(b.tools, undefined);
+  assertEquals(first.choices[0].finish_reason, "tool_calls");
+  const call = first.choices[0].message
+    .tool_calls![0] as OpenAI.Chat.ChatCompletionMessageFunctionToolCall;
+  assertEquals([call.function.name, JSON.parse(call.function.arguments)], ["get-weather", {
+    city: "Paris",
+  }]);
+  const second = await t.client.chat.completions.create({
+    model: "command-r",
+    messages: [
+      { role: "user", content: "weather?" },
+      first.choices[0].message as OpenAI.Chat.ChatCompletionMessageParam,
+      { role: "tool", tool_call_id: call.id, content: "sunny and 21" },
+    ],
+    tools: [weather],
+  });
+  assertEquals(second.choices[0].message.content, "Sunny, 21.");
+  for (const b of t.fake.bodies()) {
+    assertEquals(b.tools, undefined);
+    assertEquals(b.tool_results, undefined);
+  }
 });

@@ -322,21 +322,67 @@ Deno.test("gemini tools: a client that drops the signature is covered by the cac
   );
 });
 
+const simple: OpenAI.Chat.ChatCompletionTool = {
+  type: "function",
+  function: {
+    name: "get_weather",
+    parameters: {
+      type: "object",
+      properties: { city: { type: "string" }, days: { type: "integer" } },
+      required: ["city"],
+    },
+  },
+};
+
 Deno.test("gemini tools: gemini.tc switches to the prompt emulator", async () => {
   const on = configSchema.parse({ gemini: { tc: true } });
   const off = configSchema.parse({});
   assertEquals(geminiProvider.toolMode("gemini-2.5-flash", on), "emulated");
   assertEquals(geminiProvider.toolMode("gemini-2.5-flash", off), "native");
-  // Through the gateway: with the emulator on, no native declarations reach Gemini.
+  // Through the gateway: the emulator puts the tools in the prompt, the model answers with a
+  // tool-call block, the client gets a real tool call; no native declarations reach Gemini.
   await using t = await setup({ gemini: { tc: true } });
-  t.fake.respond = () => ({ text: "no tool needed" });
-  await t.client.chat.completions.create({
+  const promptOf = (
+    b: {
+      contents: { parts: Record<string, unknown>[] }[];
+      systemInstruction?: { parts: { text?: string }[] };
+    },
+  ) => JSON.stringify([b.systemInstruction ?? null, b.contents]);
+  t.fake.respond = (b) => {
+    const prompt = promptOf(b);
+    if (!prompt.includes("get_weather")) return { text: "no tools offered" };
+    if (prompt.includes("sunny and 21")) return { text: "It is sunny, 21 degrees." };
+    return {
+      text: `<tool_call>\n${
+        JSON.stringify({ name: "get_weather", arguments: { city: "Paris", days: 1 } })
+      }\n</tool_call>`,
+      pieceSize: 6,
+    };
+  };
+  const first = await t.client.chat.completions.create({
     model: "gemini-2.0-flash",
-    messages: [{ role: "user", content: "hello" }],
-    tools: [weather],
+    messages: [{ role: "user", content: "weather in Paris?" }],
+    tools: [simple],
   });
+  assertEquals(first.choices[0].finish_reason, "tool_calls");
+  const call = first.choices[0].message
+    .tool_calls![0] as OpenAI.Chat.ChatCompletionMessageFunctionToolCall;
+  assertEquals(call.function.name, "get_weather");
+  assertEquals(JSON.parse(call.function.arguments), { city: "Paris", days: 1 });
+  const second = await t.client.chat.completions.create({
+    model: "gemini-2.0-flash",
+    messages: [
+      { role: "user", content: "weather in Paris?" },
+      first.choices[0].message as OpenAI.Chat.ChatCompletionMessageParam,
+      { role: "tool", tool_call_id: call.id, content: "sunny and 21" },
+    ],
+    tools: [simple],
+  });
+  assertEquals(second.choices[0].message.content, "It is sunny, 21 degrees.");
   for (const b of t.fake.bodies()) {
     assertEquals(b.tools, undefined);
     assertEquals(b.toolConfig, undefined);
+    // Tool history went as text, not as functionCall/functionResponse parts.
+    assert(!JSON.stringify(b.contents).includes("functionCall"));
   }
 });
