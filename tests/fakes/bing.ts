@@ -79,6 +79,8 @@ export interface FakeBing {
   signedIn: Set<string>;
   /** `_U` values whose create is refused (`UnauthorizedRequest`). */
   refused: Set<string>;
+  /** When set, the ChatHub refuses the websocket handshake with this HTTP status. */
+  hubStatus?: number;
   respond: (inv: Invocation) => BingScript;
   close(): Promise<void>;
 }
@@ -208,6 +210,7 @@ export async function startFakeBing(): Promise<FakeBing> {
       return json({ blobId, processedBlobId: `p${blobId}` });
     }
     if (rec.path === "/sydney/ChatHub") {
+      if (fake.hubStatus) return new Response("refused", { status: fake.hubStatus });
       const conv = conversations.get(rec.query.get("sec_access_token") ?? "");
       if (!conv) return new Response("Unauthorized", { status: 401 });
       if (u !== conv.u) return new Response("Forbidden", { status: 403 });
@@ -420,7 +423,7 @@ export async function startFakeBing(): Promise<FakeBing> {
   }
 
   const port = server.port;
-  return {
+  const fake: FakeBing = {
     origin: server.origin,
     hubUrl: `ws://127.0.0.1:${port}`,
     requests: server.requests,
@@ -442,4 +445,5 @@ export async function startFakeBing(): Promise<FakeBing> {
     },
     close: () => server.close(),
   };
+  return fake;
 }

@@ -513,3 +513,30 @@ Deno.test("bing: bing.proxies carries the create call and the ChatHub websocket"
     await proxy.close();
   }
 });
+
+Deno.test("bing: a refused ChatHub handshake keeps its status; the next cookie is tried", async () => {
+  await using t = await setup({ cookies: ["cookie-one-value", "cookie-two-value"] });
+  t.fake.hubStatus = 429;
+  const err = await assertRejects(() =>
+    t.client.chat.completions.create({ model: "bing", messages: [{ role: "user", content: "x" }] })
+  ) as InstanceType<typeof OpenAI.APIError>;
+  assertEquals(err.status, 429);
+  assertStringIncludes(err.message, "ChatHub refused the connection (429)");
+  // Both cookies were tried and now rest.
+  assertEquals(createCalls(t.fake).length, 2);
+  assert((await t.pool()).every((a) => !a.ready));
+});
+
+Deno.test("bing: a silent ChatHub times out with 504", async () => {
+  await using t = await setup({
+    server: { password: ["gateway-pass"], timeouts: { "first-byte": 1, idle: 1 } },
+    apiKey: "gateway-pass",
+  });
+  t.fake.respond = () => ({ hang: true });
+  const err = await assertRejects(() =>
+    t.client.chat.completions.create({ model: "bing", messages: [{ role: "user", content: "x" }] })
+  ) as InstanceType<typeof OpenAI.APIError>;
+  assertEquals(err.status, 504);
+  assertStringIncludes(err.message, "ChatHub sent nothing");
+  await t.fake.invocations[0].closed;
+});
