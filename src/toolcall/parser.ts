@@ -75,7 +75,7 @@ const MAX_TAG_PROSE = 200;
 const MAX_TASKS = 16_384;
 
 const PARTIAL = 1;
-const NEXT_LT_NL = /[<\n]/g;
+const NEXT_MARK = /[<\n`]/g;
 const NEXT_NL = /\n/g;
 
 /** The full opener at `i`, `PARTIAL` when the text ends inside one, or undefined. */
@@ -152,7 +152,8 @@ export class ToolCallParser {
   #mode: Mode = "text";
   #hold = "";
   #lineStart = true;
-  #prev = NL;
+  /** Inside an inline code span of the current line. */
+  #inCode = false;
   #sawCall = false;
   #out: ParseEvent[] = [];
   readonly #openers: readonly string[];
@@ -193,7 +194,7 @@ export class ToolCallParser {
 
   /** Reads the next piece of the answer. */
   push(chunk: string): ParseEvent[] {
-    const s = this.#hold + chunk;
+    const s = this.#hold === "" ? chunk : this.#hold + chunk;
     this.#hold = "";
     let i = 0;
     while (i < s.length) {
@@ -281,6 +282,7 @@ export class ToolCallParser {
 
   #take(): ParseEvent[] {
     const out = this.#out;
+    if (out.length === 0) return out;
     this.#out = [];
     return out;
   }
@@ -306,9 +308,8 @@ export class ToolCallParser {
   /** Marks the text state after text that ends with `text`. */
   #after(text: string): void {
     if (text === "") return;
-    const c = text.charCodeAt(text.length - 1);
-    this.#prev = c;
-    this.#lineStart = c === NL;
+    this.#lineStart = text.charCodeAt(text.length - 1) === NL;
+    this.#inCode = false;
   }
 
   // --- plain text ---
@@ -318,23 +319,27 @@ export class ToolCallParser {
     const start = i;
     while (i < n) {
       if (!this.#lineStart) {
-        // Mid-line only "<" matters, and the line end.
-        NEXT_LT_NL.lastIndex = i;
-        const j = NEXT_LT_NL.exec(s) ? NEXT_LT_NL.lastIndex - 1 : n;
-        if (j > i) this.#prev = s.charCodeAt(j - 1);
-        i = j;
-        if (i >= n) break;
+        // Mid-line only "<", backticks (inline code) and the line end matter.
+        const c0 = s.charCodeAt(i);
+        if (c0 !== LT && c0 !== NL && c0 !== BACKTICK) {
+          let j = n;
+          if (i + 1 < n) {
+            NEXT_MARK.lastIndex = i + 1;
+            if (NEXT_MARK.exec(s)) j = NEXT_MARK.lastIndex - 1;
+          }
+          i = j;
+          if (i >= n) break;
+        }
       }
       const c = s.charCodeAt(i);
-      if (c === LT) {
+      if (c === LT && !this.#inCode) {
         const m = matchAt(s, i, this.#openers);
         if (m === PARTIAL) {
           this.#emitText(s.slice(start, i));
           this.#hold = s.slice(i);
           return n;
         }
-        // A tag quoted in inline code (`<tool_call>`) is text.
-        if (m !== undefined && this.#prev !== BACKTICK) {
+        if (m !== undefined) {
           if (RESULT_TAGS.includes(m)) {
             if (this.#sawCall) {
               this.#emitText(s.slice(start, i));
@@ -347,27 +352,34 @@ export class ToolCallParser {
             return this.#open(m, i);
           }
         }
-      } else if (c === BACKTICK && this.#lineStart) {
-        if (n - i < 3 && "```".startsWith(s.slice(i))) {
-          this.#emitText(s.slice(start, i));
-          this.#hold = s.slice(i);
-          return n;
+      } else if (c === BACKTICK) {
+        if (this.#lineStart) {
+          if (n - i < 3 && "```".startsWith(s.slice(i))) {
+            this.#emitText(s.slice(start, i));
+            this.#hold = s.slice(i);
+            return n;
+          }
+          if (s.startsWith("```", i)) {
+            this.#emitText(s.slice(start, i));
+            this.#raw = ["```"];
+            this.#mode = "fenceInfo";
+            this.#fenceInfo = 0;
+            return i + 3;
+          }
         }
-        if (s.startsWith("```", i)) {
-          this.#emitText(s.slice(start, i));
-          this.#raw = ["```"];
-          this.#mode = "fenceInfo";
-          this.#fenceInfo = 0;
-          return i + 3;
-        }
+        // A tag inside inline code (`<tool_call>`) is text.
+        this.#inCode = !this.#inCode;
       } else if ((c === LBRACE || c === LBRACKET) && this.#lineStart) {
         this.#emitText(s.slice(start, i));
         this.#startJson(false);
         return i;
       }
-      if (c === NL) this.#lineStart = true;
-      else if (c !== SP && c !== TAB && c !== CR) this.#lineStart = false;
-      this.#prev = c;
+      if (c === NL) {
+        this.#lineStart = true;
+        this.#inCode = false;
+      } else if (c !== SP && c !== TAB && c !== CR) {
+        this.#lineStart = false;
+      }
       i++;
     }
     this.#emitText(s.slice(start, n));
@@ -422,6 +434,8 @@ export class ToolCallParser {
         const t = this.#rawText();
         this.#emitText(t);
         this.#after(t);
+        // The opening ``` began an inline code span.
+        this.#inCode = c === BACKTICK;
         this.#mode = "text";
         return i;
       }
@@ -489,7 +503,6 @@ export class ToolCallParser {
           this.#emitText(s.slice(start, i + 3));
           this.#mode = "text";
           this.#lineStart = false;
-          this.#prev = BACKTICK;
           return i + 3;
         }
       }
@@ -517,7 +530,6 @@ export class ToolCallParser {
         if (s.startsWith("```", i)) {
           this.#mode = "text";
           this.#lineStart = false;
-          this.#prev = BACKTICK;
           return i + 3;
         }
       }
@@ -536,7 +548,6 @@ export class ToolCallParser {
     if (at >= 0) {
       this.#mode = "text";
       this.#lineStart = false;
-      this.#prev = BACKTICK;
       return at + 3;
     }
     const tail = s.endsWith("``") ? 2 : s.endsWith("`") ? 1 : 0;
@@ -693,7 +704,6 @@ export class ToolCallParser {
       this.#out.push({ type: "calls", raw, calls });
       this.#mode = this.#fenced ? "fenceAfter" : "text";
       this.#lineStart = false;
-      this.#prev = RBRACE;
       return;
     }
     if (decided && error) {
@@ -859,7 +869,6 @@ export class ToolCallParser {
     const fenced = this.#fenced;
     this.#mode = fenced ? "fenceAfter" : "text";
     this.#lineStart = false;
-    this.#prev = 62;
     this.#sawCall = true;
     const r = readTagBody(raw, this.#tagName, this.#tagOpener === "<function=");
     if ("calls" in r) this.#out.push({ type: "calls", raw, calls: r.calls });
