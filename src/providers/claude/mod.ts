@@ -73,8 +73,12 @@ async function* attempt(
   const http = ctx.upstream("claude", cfg.proxies);
   const api = new ClaudeWeb(http, cfg["base-url"], secret);
   const org = await api.organization();
-  const defaults = await api.defaults();
-  const model = upstreamModel(ctx.model) ?? defaults.model;
+  const explicit = upstreamModel(ctx.model);
+  // statsig is needed for the default model; for a named one it only tells Pro accounts apart.
+  const defaults = explicit
+    ? await api.defaults().catch(() => ({ model: undefined, pro: false }))
+    : await api.defaults();
+  const model = explicit ?? defaults.model;
   if (!model) {
     throw upstreamFailed("claude", "statsig did not name the account's default model");
   }

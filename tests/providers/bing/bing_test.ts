@@ -540,3 +540,19 @@ Deno.test("bing: a silent ChatHub times out with 504", async () => {
   assertStringIncludes(err.message, "ChatHub sent nothing");
   await t.fake.invocations[0].closed;
 });
+
+Deno.test("bing: <echo /> answers with what Bing would receive, without calling it", async () => {
+  await using t = await setup();
+  const res = await t.client.chat.completions.create({
+    model: "bing",
+    messages: [
+      { role: "system", content: "<echo />Be kind." },
+      { role: "user", content: "50% %s" },
+    ],
+  });
+  assertEquals(
+    res.choices[0].message.content,
+    "<|system|>\nBe kind.\n<|end|>\n\n<|assistant|>\nok ~\n<|end|>\n\n50% %s",
+  );
+  assertEquals(t.fake.requests.length, 0);
+});
