@@ -1,7 +1,7 @@
 /**
  * `<notebook />` mode: the conversation flattened into one prompt for `/v1/generate`, streamed as
- * Cohere's generate events. Driven through the provider with a real request context (the marker
- * parser lives elsewhere), against the fake API.
+ * Cohere's generate events: through the provider with a real request context (flags set
+ * directly), and through the gateway with the `<notebook />` marker.
  */
 import { assertEquals, assertMatch, assertRejects } from "../../assert.ts";
 import { configSchema } from "../../../src/config/schema.ts";
@@ -14,7 +14,7 @@ import { cohereProvider } from "../../../src/providers/cohere/mod.ts";
 import type { ChatContext, ChatEvent } from "../../../src/providers/types.ts";
 import { createLogger } from "../../../src/util/log.ts";
 import { startFakeCohere } from "../../fakes/cohere.ts";
-import { KEY } from "./_setup.ts";
+import { KEY, setup } from "./_setup.ts";
 
 function context(origin: string, flags: RequestFlags, signal: AbortSignal): ChatContext {
   const config = configSchema.parse({ cohere: { "base-url": origin } });
@@ -95,4 +95,24 @@ Deno.test("cohere notebook: /v1/generate with a flattened prompt, streamed", asy
     abort.abort();
     await fake.close();
   }
+});
+
+Deno.test("cohere notebook: <notebook /> in a message switches to /v1/generate through the gateway", async () => {
+  await using t = await setup();
+  t.fake.respond = () => ({ text: "a fox appeared." });
+  const res = await t.client.chat.completions.create({
+    model: "command",
+    messages: [
+      { role: "system", content: "<notebook />You write stories." },
+      { role: "user", content: "Once upon a time" },
+    ],
+  });
+  assertEquals(res.choices[0].message.content, "a fox appeared.");
+  const rec = t.fake.requests.at(-1)!;
+  assertEquals(rec.path, "/v1/generate");
+  const prompt = String((rec.json as { prompt: string }).prompt);
+  assertMatch(
+    prompt,
+    /^<\|system\|>: You write stories\.\n<\|user\|>: Once upon a time\n<\|assistant\|>: $/,
+  );
 });
