@@ -175,6 +175,8 @@ class Emulation {
     let error = "error" in r ? r.error : undefined;
     const choice = this.choice;
     if (!error && choice.kind === "named" && "call" in r && r.call.name !== choice.name) {
+      // The named tool was called already: extra calls of others are simply not taken.
+      if (this.calls.length > 0) return;
       error = `the tool "${choice.name}" must be called now, not "${r.call.name}"`;
     }
     if (error || !("call" in r)) {

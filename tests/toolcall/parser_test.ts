@@ -43,6 +43,7 @@ const SAMPLES = [
   '<tasks>[{"tool": "get_weather", "task": "weather"}]</tasks>\n<tool_call>{"name": "get_weather", "arguments": {"city": "Oslo"}}</tool_call>',
   '天气如何？<tool_call>\n{"name": "get_weather", "arguments": {"city": "北京"}}\n</tool_call>',
   '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Par',
+  '😀 <b>x</b> 🎉\n<tool_call>{"name": "get_time", "arguments": {"tz": "🌍"}}</tool_call>',
 ];
 
 Deno.test("parser: every split point gives the same events as one piece", () => {
