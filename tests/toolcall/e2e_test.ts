@@ -353,3 +353,60 @@ Deno.test("toolcall.enabled false: tools are dropped and the upstream sees a pla
   });
   assertEquals(res.choices[0].message.content, "plain");
 });
+
+Deno.test("a client that leaves mid-answer aborts the emulated upstream request", async () => {
+  await using t = await setup();
+  t.llm.script = () => ({ text: "word ".repeat(400), delayMs: 20, pieceSize: 5 });
+  const res = await fetch(`${t.gw.url}/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: "Bearer gateway-pass" },
+    body: JSON.stringify({
+      model: "tc/tiny-llm",
+      stream: true,
+      messages: [{ role: "user", content: "talk" }],
+      tools: [weatherTool],
+    }),
+  });
+  const reader = res.body!.getReader();
+  await reader.read();
+  await reader.read();
+  await reader.cancel();
+  const rec = t.llm.requests.find((r) => r.path === "/v1/chat/completions")!;
+  await Promise.race([
+    rec.aborted,
+    new Promise((_, reject) => setTimeout(() => reject(new Error("upstream not aborted")), 5000)),
+  ]);
+  assert(rec.wasAborted);
+});
+
+Deno.test("parallel_tool_calls false: one call, and the upstream stream is not read further", async () => {
+  await using t = await setup();
+  t.llm.script = () => ({
+    text:
+      `${callText("get_weather", { city: "Paris" })}\n${
+        callText("get_weather", { city: "Rome" })
+      }\n` +
+      "and then a very long hallucinated explanation ".repeat(200),
+    delayMs: 5,
+    pieceSize: 20,
+  });
+  const stream = t.client.chat.completions.stream({
+    model: "tc/tiny-llm",
+    messages: [{ role: "user", content: "weather in Paris and Rome" }],
+    tools: [weatherTool],
+    parallel_tool_calls: false,
+  });
+  const final = await stream.finalChatCompletion();
+  const calls = final.choices[0].message.tool_calls!;
+  assertEquals(calls.length, 1);
+  if (calls[0].type !== "function") throw new Error("not a function call");
+  assertEquals(JSON.parse(calls[0].function.arguments), { city: "Paris" });
+  assertEquals(final.choices[0].finish_reason, "tool_calls");
+  const rec = t.llm.requests.find((r) => r.path === "/v1/chat/completions")!;
+  // The gateway closed the upstream stream after the first call instead of reading 9 KB more.
+  await Promise.race([
+    rec.aborted,
+    new Promise((_, reject) => setTimeout(() => reject(new Error("upstream still read")), 5000)),
+  ]);
+  assert(rec.wasAborted);
+});
