@@ -13,6 +13,8 @@
  * @module
  */
 
+import { formatParserBench, runToolcallParserBench } from "./toolcall_parser.ts";
+
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 5);
 const CONNECTIONS = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 50);
 const here = new URL(".", import.meta.url).pathname;
@@ -282,20 +284,9 @@ async function main(): Promise<void> {
     await Deno.remove(dir, { recursive: true });
   }
 
-  // The tool-call parser's own benchmark, when present.
-  try {
-    await Deno.stat(`${here}toolcall_parser.ts`);
-    console.log("\nTool-call parser:");
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${here}toolcall_parser.ts`],
-      cwd: root,
-      stdout: "inherit",
-      stderr: "inherit",
-    }).output();
-    if (!out.success) console.error("toolcall_parser benchmark failed");
-  } catch {
-    // Not there yet.
-  }
+  // The tool-call parser, in this process (the servers are stopped by now).
+  console.log("");
+  console.log(formatParserBench(runToolcallParserBench()));
 }
 
 if (import.meta.main) await main();
