@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
-import type { z } from "zod";
+import { isMap, isScalar, LineCounter, parseDocument } from "npm:yaml@^2.9.1";
+import type { z } from "npm:zod@^4.6.7";
 import { type Config, configSchema } from "./schema.ts";
 
 /** A configuration that cannot be used; `message` names file, line and key. */

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "npm:zod@^4.6.7";
 
 /** A number of seconds given as a non-negative number. */
 const seconds = z.number().nonnegative();

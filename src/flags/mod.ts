@@ -10,7 +10,7 @@ import { invalidRequest } from "../openai/errors.ts";
 import { type ChatRequest, type Message, message } from "../openai/schema.ts";
 import { type AttrValue, extractMarkers, type Marker } from "./markup.ts";
 import { emptyFlags, type MatcherSpec, type RequestFlags, type ToolFlags } from "./types.ts";
-import { z } from "zod";
+import { z } from "npm:zod@^4.6.7";
 
 export type { MatcherSpec, RequestFlags, ToolFlags } from "./types.ts";
 export { applyMatchers, cutOff, RewriteFilter } from "./matchers.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { createParser, type EventSourceMessage } from "npm:eventsource-parser@^3.0.6";
 import { readLines } from "./lines.ts";
 
 /** One server-sent event. */

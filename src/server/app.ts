@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { Hono } from "hono";
-import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { cors } from "hono/cors";
-import { requestId } from "hono/request-id";
+import { Hono } from "npm:hono@^4.13.19";
+import type { Context } from "npm:hono@^4.13.19";
+import { bodyLimit } from "npm:hono@^4.13.19/body-limit";
+import { cors } from "npm:hono@^4.13.19/cors";
+import { requestId } from "npm:hono@^4.13.19/request-id";
 import type { ConfigStore } from "../config/mod.ts";
 import { GatewayError, toGatewayError } from "../openai/errors.ts";
 import type { PoolSet } from "../pool/mod.ts";

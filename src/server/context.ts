@@ -10,7 +10,7 @@ import { fromZodError, invalidRequest } from "../openai/errors.ts";
 import type { ChatContext } from "../providers/types.ts";
 import { registerSecrets } from "../util/mask.ts";
 import type { Ctx } from "./app.ts";
-import type { z } from "zod";
+import type { z } from "npm:zod@^4.6.7";
 
 /** Reads and validates a JSON body with `schema`; every failure is a 400 naming the field. */
 export async function readBody<S extends z.ZodType>(c: Ctx, schema: S): Promise<z.output<S>> {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { countTokens as count } from "gpt-tokenizer/encoding/o200k_base";
+import { countTokens as count } from "npm:gpt-tokenizer@^3.4.0/encoding/o200k_base";
 
 /** The number of tokens of `text`. */
 export function countTokens(text: string): number {
