@@ -220,7 +220,8 @@ export function errorMessageOf(text: string): string | undefined {
   if (!body || typeof body !== "object") return undefined;
   const b = body as Record<string, unknown>;
   const e = b.error;
-  if (typeof e === "string") return e;
+  // `{"error":"Forbidden","message":"account suspended"}`: both say something.
+  if (typeof e === "string") return typeof b.message === "string" ? `${e}: ${b.message}` : e;
   if (e && typeof e === "object") {
     const m = (e as Record<string, unknown>).message;
     if (typeof m === "string") return m;

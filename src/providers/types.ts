@@ -113,6 +113,11 @@ export interface ChatProvider {
   renderPrompt?(req: ChatRequest, ctx: ChatContext): string | Promise<string>;
   /** `/v1/embeddings`, for providers that have them. */
   embed?(req: EmbeddingRequest, ctx: ChatContext): Promise<EmbeddingResult>;
+  /**
+   * Finishes the provider's background work (conversation deletes, socket closes, a browser) at
+   * shutdown; the server awaits it after it stopped taking requests.
+   */
+  close?(): Promise<void>;
   /** True when `chat` honours `n` itself (events carry `choice`); else the server fans out. */
   readonly nativeChoices?: boolean;
   /**

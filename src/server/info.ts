@@ -6,6 +6,7 @@
 import { providers } from "../providers/registry.ts";
 import { listModels } from "../providers/registry.ts";
 import { Upstream } from "../net/http.ts";
+import { imageModelIds } from "../images/backends.ts";
 import { NAME, VERSION } from "../version.ts";
 import type { Ctx } from "./app.ts";
 
@@ -16,10 +17,13 @@ const CREATED = 1_700_000_000;
 export async function handleModels(c: Ctx): Promise<Response> {
   const config = c.get("deps").store.current;
   const signal = c.req.raw.signal;
-  const models = await listModels(config, {
-    signal,
-    upstream: (provider, proxy) => new Upstream({ provider, config, signal, proxy }),
-  });
+  const models = [
+    ...await listModels(config, {
+      signal,
+      upstream: (provider, proxy) => new Upstream({ provider, config, signal, proxy }),
+    }),
+    ...imageModelIds().map((id) => ({ id, owned_by: "images", created: undefined })),
+  ];
   return c.json({
     object: "list",
     data: models.map((m) => ({

@@ -3,10 +3,10 @@
  *
  * @module
  */
-import { closeBrowser } from "../browser/mod.ts";
 import type { ConfigStore } from "../config/mod.ts";
 import { closeProxyClients } from "../net/proxy.ts";
 import { PoolSet } from "../pool/mod.ts";
+import { providers } from "../providers/registry.ts";
 import type { Logger } from "../util/log.ts";
 import { createApp } from "./app.ts";
 
@@ -71,7 +71,7 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
       store.close();
       await server.shutdown();
       closeProxyClients();
-      await closeBrowser();
+      await Promise.allSettled(providers.map((p) => p.close?.()));
     },
   }));
 }

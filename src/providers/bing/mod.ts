@@ -14,7 +14,7 @@ import { countTokens, TokenCounter } from "../../util/tokens.ts";
 import { toTurns } from "../combine.ts";
 import type { ChatContext, ChatEvent, ChatProvider, ModelInfo } from "../types.ts";
 import { BingAnswer } from "./answer.ts";
-import { invokeChat } from "./chathub.ts";
+import { invokeChat, pendingHubCloses } from "./chathub.ts";
 import { CitationFilter } from "./citations.ts";
 import {
   cookieFor,
@@ -150,6 +150,7 @@ async function* attempt(
 export const bingProvider: ChatProvider = {
   id: "bing",
   flattens: true,
+  close: pendingHubCloses,
 
   models(): ModelInfo[] {
     return BING_MODELS.map((id) => ({ id, owned_by: "bing" }));

@@ -115,6 +115,7 @@ async function* attempt(
 export const claudeProvider: ChatProvider = {
   id: "claude",
   flattens: true,
+  close: pendingCleanups,
 
   models(config: Config): ModelInfo[] {
     // Without cookies, only a client sending its own session key can use it (no password).

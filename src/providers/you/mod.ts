@@ -20,6 +20,7 @@ import {
   ChallengeTimeout,
   type Clearance,
   ClearanceCache,
+  closeBrowser,
   passChallenge,
   sharedBrowser,
 } from "../../browser/mod.ts";
@@ -80,6 +81,7 @@ function promptOf(req: ChatRequest, ctx: ChatContext): YouPrompt {
 export const youProvider: ChatProvider = {
   id: "you",
   flattens: true,
+  close: closeBrowser,
 
   models(config): ModelInfo[] {
     if (config.you.cookies.length === 0) return [];
