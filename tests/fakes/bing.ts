@@ -237,8 +237,11 @@ export async function startFakeBing(): Promise<FakeBing> {
     let onClosed!: () => void;
     const closed = new Promise<void>((r) => onClosed = r);
     ws.onclose = () => {
-      if (inv) state.active--;
-      if (inv && !inv.completed) inv.closedEarly = true;
+      // An invocation is active until its answer is complete or its socket closes.
+      if (inv && !inv.completed) {
+        state.active--;
+        inv.closedEarly = true;
+      }
       onClosed();
     };
     ws.onmessage = (e) => {
@@ -362,6 +365,7 @@ export async function startFakeBing(): Promise<FakeBing> {
     }
     if (s.hang) return false;
     inv.completed = true;
+    state.active--;
     if (s.drop) {
       ws.close(1011, "internal error");
       return true;
