@@ -42,7 +42,8 @@ export function parseConfig(text: string, file: string): LoadResult {
     const pos = lineCounter.linePos(e.pos[0]);
     throw new ConfigError(`${file}:${pos.line}:${pos.col}: invalid YAML: ${firstLine(e.message)}`);
   }
-  const raw = doc.toJS() ?? {};
+  // A key left empty (`browser:` with its children commented out) means "not set".
+  const raw = dropNulls(doc.toJS()) ?? {};
   if (typeof raw !== "object" || Array.isArray(raw)) {
     throw new ConfigError(`${file}:1:1: the top level must be a mapping of keys`);
   }
@@ -130,6 +131,19 @@ function positionOf(
     } else break;
   }
   return lc.linePos(offset);
+}
+
+function dropNulls(value: unknown): unknown {
+  if (value === null) return undefined;
+  if (Array.isArray(value)) return value.map(dropNulls);
+  if (typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (v !== null) out[k] = dropNulls(v);
+    }
+    return out;
+  }
+  return value;
 }
 
 function deleteAt(root: unknown, path: Path): void {

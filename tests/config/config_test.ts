@@ -125,3 +125,13 @@ Deno.test("loadConfig reports an unreadable path as a ConfigError", async () => 
   await assertRejects(() => loadConfig(dir), ConfigError, "cannot read");
   await Deno.remove(dir);
 });
+
+Deno.test("a section whose keys are all commented out means defaults", () => {
+  const { config, warnings } = parseConfig(
+    "server:\n  # port: 1\nbrowser:\n  # executable: x\n",
+    "c.yaml",
+  );
+  assertEquals(warnings, []);
+  assertEquals(config.server.port, 8080);
+  assertEquals(config.browser.headless, true);
+});

@@ -53,3 +53,24 @@ Deno.test("the release workflow builds with the compile task and attaches every 
   assertEquals(outputs.length, 5);
   for (const o of outputs) assert(wf.includes(`            ${o}\n`), `${o} is not attached`);
 });
+
+Deno.test("every config example in README and docs is valid, without unknown keys", async () => {
+  const { parseConfig } = await import("../../src/config/load.ts");
+  const files = ["README.md", "config.yaml"];
+  for await (const e of Deno.readDir(root + "docs")) {
+    if (e.name.endsWith(".md")) files.push(`docs/${e.name}`);
+  }
+  let blocks = 0;
+  for (const f of files) {
+    const text = await read(f);
+    const yamls = f.endsWith(".yaml")
+      ? [text]
+      : [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+    for (const y of yamls) {
+      blocks++;
+      const { warnings } = parseConfig(y, `${f} example ${blocks}`);
+      assertEquals(warnings, [], `${f}:\n${y}`);
+    }
+  }
+  assert(blocks >= 10, `only ${blocks} examples found`);
+});
