@@ -56,7 +56,7 @@ Deno.test("the release workflow builds with the compile task and attaches every 
 
 Deno.test("every config example in README and docs is valid, without unknown keys", async () => {
   const { parseConfig } = await import("../../src/config/load.ts");
-  const files = ["README.md", "config.yaml"];
+  const files = ["README.md", "README.zh.md", "config.yaml"];
   for await (const e of Deno.readDir(root + "docs")) {
     if (e.name.endsWith(".md")) files.push(`docs/${e.name}`);
   }
@@ -73,4 +73,25 @@ Deno.test("every config example in README and docs is valid, without unknown key
     }
   }
   assert(blocks >= 10, `only ${blocks} examples found`);
+});
+
+Deno.test("the Chinese README has the same sections, commands and examples as the English one", async () => {
+  const en = await read("README.md");
+  const zh = await read("README.zh.md");
+  const count = (t: string, re: RegExp) => [...t.matchAll(re)].length;
+  assertEquals(count(zh, /^##+ /gm), count(en, /^##+ /gm));
+  assertEquals(count(zh, /^```/gm), count(en, /^```/gm));
+  for (
+    const s of [
+      "task start",
+      "task test",
+      "server.password",
+      "custom-llm",
+      "X-Accel-Buffering",
+      "--unstable-no-legacy-abort",
+    ]
+  ) {
+    assert(zh.includes(s), `README.zh.md lacks ${s}`);
+  }
+  for (const link of en.matchAll(/\]\((docs\/[^)]+)\)/g)) assert(zh.includes(link[1]), link[1]);
 });
