@@ -66,6 +66,31 @@ export async function waitFor(check: () => boolean, ms = 3000, what = "condition
   }
 }
 
+/**
+ * Resolves when a fake saw its request aborted; fails (instead of hanging the run) after `ms`.
+ * Generous on purpose: on a loaded machine noticing a closed connection can take a while.
+ */
+export async function abortedWithin(
+  rec: { aborted: Promise<void> },
+  ms = 20_000,
+  what = "the upstream request to be aborted",
+): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      rec.aborted,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Reads an SSE response's `data:` payloads and comment lines in order. */
 export async function readSseRaw(res: Response): Promise<string> {
   return await res.text();

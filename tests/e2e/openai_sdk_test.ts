@@ -5,7 +5,7 @@
 import { assert, assertEquals, assertInstanceOf, assertMatch, assertRejects } from "../assert.ts";
 import OpenAI from "openai";
 import { startFakeOpenAi } from "../fakes/openai.ts";
-import { startGateway, waitFor } from "../helpers.ts";
+import { abortedWithin, startGateway, waitFor } from "../helpers.ts";
 
 async function setup(extra: Record<string, unknown> = {}) {
   const upstream = await startFakeOpenAi({ keys: ["sk-upstream-key-123456"] });
@@ -176,12 +176,9 @@ Deno.test("an aborted stream aborts the upstream request", async () => {
   }
   assertEquals(n, 3);
   const upstreamReq = t.upstream.requests.find((r) => r.path === "/v1/chat/completions")!;
-  const abortedAt = performance.now();
-  await upstreamReq.aborted;
-  assert(
-    upstreamReq.abortedAt! - abortedAt < 100,
-    `upstream aborted after ${upstreamReq.abortedAt! - abortedAt} ms`,
-  );
+  // How fast is a benchmark's business (`deno task bench`); here: it happens while the
+  // upstream still had most of its 20 s answer to send.
+  await abortedWithin(upstreamReq);
   // The server keeps serving.
   t.upstream.respond = (b) => ({ text: `Hello! You said: ${(b.messages.at(-1)!.content)}` });
   const ok = await t.client.chat.completions.create({

@@ -5,7 +5,7 @@
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { startFakeOpenAi } from "../fakes/openai.ts";
 import { serveFake } from "../fakes/serve.ts";
-import { parseSseBody, startGateway, waitFor } from "../helpers.ts";
+import { abortedWithin, parseSseBody, startGateway, waitFor } from "../helpers.ts";
 import { createLogger } from "../../src/util/log.ts";
 
 async function setup(config: Record<string, unknown> = {}) {
@@ -203,7 +203,7 @@ Deno.test("an upstream that hangs is a 504 after the configured timeout", async 
     /timed out: no response from 127\.0\.0\.1:\d+ within 0\.3s/,
   );
   assert(Date.now() - started < 5000);
-  await t.upstream.requests.at(-1)!.aborted;
+  await abortedWithin(t.upstream.requests.at(-1)!);
   // Silent in the middle of a stream: an SSE error event and [DONE].
   t.upstream.respond = () => ({ text: "abcdefgh", stallAfter: 2 });
   const res = await t.post({
@@ -246,7 +246,8 @@ Deno.test("an error object inside the upstream stream becomes the client's error
 
 Deno.test("a client that disconnects mid-stream: upstream aborted, server keeps serving", async () => {
   await using t = await setup();
-  t.upstream.respond = () => ({ text: "y".repeat(2000), delayMs: 10 });
+  // Long enough (50 s) to be still running whenever the gateway notices the client left.
+  t.upstream.respond = () => ({ text: "y".repeat(20000), delayMs: 10 });
   const controller = new AbortController();
   const res = await t.post({
     model: "up/gpt-4o-mini",
@@ -258,7 +259,7 @@ Deno.test("a client that disconnects mid-stream: upstream aborted, server keeps 
   await reader.cancel();
   controller.abort();
   const rec = t.upstream.requests.at(-1)!;
-  await rec.aborted;
+  await abortedWithin(rec);
   assertEquals(rec.wasAborted, true);
   await waitFor(
     () =>

@@ -11,7 +11,7 @@ import {
   assertStringIncludes,
 } from "../../assert.ts";
 import { type ClaudeAccount, rateLimitMessage, startFakeClaude } from "../../fakes/claude.ts";
-import { parseSseBody, startGateway, waitFor } from "../../helpers.ts";
+import { abortedWithin, parseSseBody, startGateway, waitFor } from "../../helpers.ts";
 import { pendingCleanups } from "../../../src/providers/claude/mod.ts";
 import { clearAccountCache } from "../../../src/providers/claude/api.ts";
 import { countTokens } from "../../../src/util/tokens.ts";
@@ -348,7 +348,7 @@ Deno.test("claude: a client abort mid-stream reaches claude.ai and the conversat
   }
   assert(got.length > 0);
   const call = t.fake.completions[0];
-  await call.rec.aborted;
+  await abortedWithin(call.rec);
   await waitFor(() => t.fake.deleted.includes(call.conv), 3000, "conversation deleted");
   // The account was released: the next request is served at once.
   t.fake.respond = () => ({ text: "next" });

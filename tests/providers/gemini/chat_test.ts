@@ -6,7 +6,7 @@
 import OpenAI from "openai";
 import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
 import { serveFake } from "../../fakes/serve.ts";
-import { parseSseBody } from "../../helpers.ts";
+import { abortedWithin, parseSseBody } from "../../helpers.ts";
 import { KEY, lastBody, setup } from "./_setup.ts";
 
 Deno.test("gemini: /v1/models lists the original ids, the current family and embeddings", async () => {
@@ -362,6 +362,6 @@ Deno.test("gemini: a client that leaves mid-stream aborts the upstream request",
     // The SDK reports the abort.
   }
   const rec = t.fake.requests.at(-1)!;
-  await rec.aborted;
+  await abortedWithin(rec);
   assert(rec.wasAborted);
 });

@@ -6,7 +6,7 @@
 import OpenAI from "openai";
 import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
 import { defaultScript, startFakeInterpreter } from "../../fakes/interpreter.ts";
-import { startGateway } from "../../helpers.ts";
+import { abortedWithin, startGateway } from "../../helpers.ts";
 
 async function setup(echo: boolean) {
   const fake = await startFakeInterpreter();
@@ -145,6 +145,6 @@ Deno.test("interpreter http: a client that leaves aborts the interpreter stream"
     // The SDK reports the abort.
   }
   const chat = t.fake.requests.find((r) => r.path === "/chat")!;
-  await chat.aborted;
+  await abortedWithin(chat);
   assert(chat.wasAborted);
 });

@@ -382,7 +382,7 @@ browserTest("you: the client leaving aborts the answer stream upstream", async (
     assertMatch(String(e), /abort/i);
   }
   assertEquals(got, "ab");
-  await waitFor(() => t.fake.searches[0].rec.wasAborted, 5000, "upstream abort");
+  await waitFor(() => t.fake.searches[0].rec.wasAborted, 20_000, "upstream abort");
   // The account is free again.
   let busy = -1;
   for (let i = 0; i < 100 && busy !== 0; i++) {
