@@ -6,13 +6,15 @@
  * connection, and time to the first chunk, with the ratios and the targets:
  * - gateway streams/s at least 0.7x the pass-through's;
  * - p50 added latency under 1 ms at 1 connection;
- * - no first-chunk delay (TTFB through the gateway close to direct).
+ * - no first-chunk delay (TTFB through the gateway close to direct);
+ * - the upstream aborted within 100 ms of a client's disconnect.
  *
  * Environment: `BENCH_SECONDS` (default 5) per measurement, `BENCH_CONNECTIONS` (default 50).
  *
  * @module
  */
 
+import { type FakeOpenAi, startFakeOpenAi } from "../tests/fakes/openai.ts";
 import { formatParserBench, runToolcallParserBench } from "./toolcall_parser.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 5);
@@ -77,12 +79,12 @@ async function startUpstream(): Promise<Proc> {
   return { child, port };
 }
 
-async function startGateway(upstreamPort: number, dir: string): Promise<Proc> {
+async function startGateway(upstreamPort: number, slowOrigin: string, dir: string): Promise<Proc> {
   const port = freePort();
   const config = `${dir}/config.yaml`;
   await Deno.writeTextFile(
     config,
-    `server:\n  port: ${port}\n  host: 127.0.0.1\ncustom-llm:\n  - prefix: bench\n    base-url: http://127.0.0.1:${upstreamPort}/v1\n    models: [gpt-4o-mini]\n`,
+    `server:\n  port: ${port}\n  host: 127.0.0.1\ncustom-llm:\n  - prefix: bench\n    base-url: http://127.0.0.1:${upstreamPort}/v1\n    models: [gpt-4o-mini]\n  - prefix: slow\n    base-url: ${slowOrigin}/v1\n    models: [gpt-4o-mini]\n`,
   );
   const child = spawn(["run", "-A", `${root}main.ts`, "--config", config, "--log", "error"]);
   child.stdout.cancel().catch(() => {});
@@ -182,6 +184,35 @@ async function ttfb(url: string, body: string, n = 200): Promise<number> {
   return times[Math.floor(times.length / 2)];
 }
 
+/** Milliseconds from a client's disconnect to the upstream seeing its request aborted. */
+async function abortLatency(
+  url: string,
+  slow: FakeOpenAi,
+  n = 20,
+): Promise<{ p50: number; max: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "slow/gpt-4o-mini",
+        messages: [{ role: "user", content: "x" }],
+        stream: true,
+      }),
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    const rec = slow.requests.at(-1)!;
+    const t0 = performance.now();
+    await reader.cancel();
+    await rec.aborted;
+    times.push(rec.abortedAt! - t0);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.floor(n / 2)], max: times[n - 1] };
+}
+
 function fmt(n: number, digits = 0): string {
   return Number.isFinite(n) ? n.toFixed(digits) : "n/a";
 }
@@ -202,7 +233,10 @@ async function main(): Promise<void> {
   }
   const dir = await Deno.makeTempDir({ prefix: "bench-" });
   const upstream = await startUpstream();
-  const gateway = await startGateway(upstream.port, dir);
+  // A slow upstream in this process, to time how fast a client's disconnect reaches it.
+  const slow = await startFakeOpenAi();
+  slow.respond = () => ({ text: "z".repeat(200_000), delayMs: 5 });
+  const gateway = await startGateway(upstream.port, slow.origin, dir);
   const pass = await startPassthrough(upstream.port);
   const procs = [upstream, gateway, pass];
   try {
@@ -247,6 +281,7 @@ async function main(): Promise<void> {
     const added = g1.p50 - d1.p50;
     const tDirect = await ttfb(direct, upBody(true));
     const tGw = await ttfb(viaGw, gwBody(true));
+    const abortMs = await abortLatency(viaGw, slow);
     console.log(`\n| 1 connection, non-stream | direct | gateway | added |`);
     console.log(`|---|---|---|---|`);
     console.log(`| p50 latency ms | ${fmt(d1.p50, 3)} | ${fmt(g1.p50, 3)} | ${fmt(added, 3)} |`);
@@ -257,6 +292,11 @@ async function main(): Promise<void> {
       `| time to first chunk ms (p50 of 200) | ${fmt(tDirect, 3)} | ${fmt(tGw, 3)} | ${
         fmt(tGw - tDirect, 3)
       } |`,
+    );
+    console.log(
+      `\nclient disconnect -> upstream aborted: p50 ${fmt(abortMs.p50, 1)} ms, max ${
+        fmt(abortMs.max, 1)
+      } ms (20 streams)`,
     );
 
     const streamRatio = rows[1][3].rps / rows[1][2].rps;
@@ -272,6 +312,11 @@ async function main(): Promise<void> {
       }`,
     );
     console.log(
+      `- upstream aborted within 100 ms of a disconnect: max ${fmt(abortMs.max, 1)} ms ${
+        abortMs.max < 100 ? "PASS" : "FAIL"
+      }`,
+    );
+    console.log(
       `- no first-chunk delay: +${fmt(tGw - tDirect, 3)} ms ${tGw - tDirect < 2 ? "PASS" : "FAIL"}`,
     );
   } finally {
@@ -281,6 +326,7 @@ async function main(): Promise<void> {
       } catch { /* already gone */ }
       await p.child.status;
     }
+    await slow.close();
     await Deno.remove(dir, { recursive: true });
   }
 
