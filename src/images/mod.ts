@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { httpError, Upstream } from "../net/http.ts";
+import { httpError, readBytes, Upstream } from "../net/http.ts";
 import { GatewayError, invalidRequest, upstreamTimeout } from "../openai/errors.ts";
 import type { ImageRequest } from "../openai/schema.ts";
 import type { ChatContext } from "../providers/types.ts";
@@ -195,32 +195,7 @@ export async function download(
 ): Promise<Uint8Array> {
   const res = await http.fetch(url, { headers: cookie ? { cookie } : {} });
   if (res.status < 200 || res.status >= 300) throw await httpError(http.provider, res);
-  const declared = Number(res.headers.get("content-length") ?? NaN);
-  if (Number.isFinite(declared) && declared > max) {
-    await res.body?.cancel();
-    throw tooLarge(declared, max, http.provider);
-  }
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  const reader = res.body!.getReader();
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > max) throw tooLarge(size, max, http.provider);
-      parts.push(value);
-    }
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-  const all = new Uint8Array(size);
-  let off = 0;
-  for (const p of parts) {
-    all.set(p, off);
-    off += p.length;
-  }
-  return all;
+  return await readBytes(res, max, (size) => tooLarge(size, max, http.provider));
 }
 
 /** Up-scales a stored image through bigjpg; on failure the original is kept (logged). */

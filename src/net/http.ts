@@ -232,24 +232,45 @@ export function errorMessageOf(text: string): string | undefined {
   return undefined;
 }
 
+/** The start of a body as text, at most `limit` bytes; a broken body gives what arrived. */
 async function readCapped(res: Response, limit: number): Promise<string> {
-  if (!res.body) return "";
+  const bytes = await readBytes(res, limit, "truncate").catch(() => new Uint8Array());
+  return new TextDecoder().decode(bytes);
+}
+
+/**
+ * A body's bytes, at most `max` of them: with `onTooLarge` an error (thrown as soon as the
+ * declared length or the bytes read exceed `max`, and the body is cancelled), or `"truncate"` to
+ * keep the first `max` bytes.
+ */
+export async function readBytes(
+  res: Response,
+  max: number,
+  onTooLarge: ((size: number) => Error) | "truncate",
+): Promise<Uint8Array> {
+  if (!res.body) return new Uint8Array();
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (onTooLarge !== "truncate" && Number.isFinite(declared) && declared > max) {
+    await res.body.cancel();
+    throw onTooLarge(declared);
+  }
   const reader = res.body.getReader();
   const parts: Uint8Array[] = [];
   let size = 0;
   try {
-    while (size < limit) {
+    while (size < max || onTooLarge !== "truncate") {
       const { done, value } = await reader.read();
       if (done) break;
-      parts.push(value);
       size += value.length;
+      if (size > max && onTooLarge !== "truncate") throw onTooLarge(size);
+      parts.push(value);
     }
-  } catch {
-    // A broken error body still gives what arrived.
+  } catch (err) {
+    if (onTooLarge !== "truncate" || parts.length === 0) throw err;
   } finally {
     reader.cancel().catch(() => {});
   }
-  const all = new Uint8Array(Math.min(size, limit));
+  const all = new Uint8Array(Math.min(size, max));
   let off = 0;
   for (const p of parts) {
     const n = Math.min(p.length, all.length - off);
@@ -257,7 +278,7 @@ async function readCapped(res: Response, limit: number): Promise<string> {
     off += n;
     if (off >= all.length) break;
   }
-  return new TextDecoder().decode(all);
+  return all;
 }
 
 /** The start of a body for an error message, on one line. */

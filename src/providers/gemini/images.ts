@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Upstream } from "../../net/http.ts";
+import { readBytes, type Upstream } from "../../net/http.ts";
 import { invalidRequest } from "../../openai/errors.ts";
 
 /** The largest image fetched from a URL (Gemini's whole request is capped at 20 MB). */
@@ -49,33 +49,11 @@ export async function fetchImage(
     await res.body?.cancel();
     throw invalidRequest(`The image ${url} could not be fetched: status ${res.status}`, param);
   }
-  const declared = Number(res.headers.get("content-length") ?? "0");
-  if (declared > MAX_IMAGE_BYTES) {
-    await res.body?.cancel();
-    throw invalidRequest(`The image ${url} is larger than ${MAX_IMAGE_BYTES >> 20} MiB`, param);
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = res.body!.getReader();
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > MAX_IMAGE_BYTES) {
-        throw invalidRequest(`The image ${url} is larger than ${MAX_IMAGE_BYTES >> 20} MiB`, param);
-      }
-      chunks.push(value);
-    }
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-  const bytes = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    bytes.set(c, off);
-    off += c.length;
-  }
+  const bytes = await readBytes(
+    res,
+    MAX_IMAGE_BYTES,
+    () => invalidRequest(`The image ${url} is larger than ${MAX_IMAGE_BYTES >> 20} MiB`, param),
+  );
   let mimeType = (res.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
   if (!mimeType.startsWith("image/")) {
     const ext = new URL(url).pathname.split(".").pop()?.toLowerCase() ?? "";
