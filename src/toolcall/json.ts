@@ -46,7 +46,7 @@ function isIdentPart(c: number): boolean {
 }
 
 /** Sets `key` on `obj` as an own property, even `__proto__`. */
-function setKey(obj: Record<string, unknown>, key: string, value: unknown): void {
+export function setKey(obj: Record<string, unknown>, key: string, value: unknown): void {
   if (key === "__proto__") {
     Object.defineProperty(obj, key, {
       value,

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { LooseJsonError, parseLooseJson } from "./json.ts";
+import { LooseJsonError, parseLooseJson, setKey } from "./json.ts";
 
 /** One problem of an argument value. */
 export interface SchemaIssue {
@@ -291,7 +291,7 @@ class Checker {
           // `null` for an optional property that cannot be null means "not given".
           continue;
         }
-        defineOwn(out, k, r.value);
+        setKey(out, k, r.value);
         issues.push(...r.issues);
       } else if (additional === false) {
         issues.push({
@@ -302,7 +302,7 @@ class Checker {
         const r = isObject(additional) || typeof additional === "boolean"
           ? this.check(additional, val, join(path, k), depth + 1)
           : { value: val, issues: [] };
-        defineOwn(out, k, r.value);
+        setKey(out, k, r.value);
         issues.push(...r.issues);
       }
     }
@@ -351,19 +351,6 @@ class Checker {
       value: v,
       issues: [{ path, message: `must be one of ${list}${allowed.length > 12 ? ", ..." : ""}` }],
     };
-  }
-}
-
-function defineOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === "__proto__") {
-    Object.defineProperty(obj, key, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  } else {
-    obj[key] = value;
   }
 }
 
