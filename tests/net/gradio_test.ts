@@ -22,32 +22,9 @@ import { defaultConfig } from "../../src/config/mod.ts";
 import { GatewayError } from "../../src/openai/errors.ts";
 import { diff, type FakeFn, startFakeGradio } from "../fakes/gradio.ts";
 import { serveFake } from "../fakes/serve.ts";
+import { bodyOf as body, collect, splits } from "../chunks.ts";
 
 const enc = new TextEncoder();
-
-function body(pieces: Uint8Array[]): ReadableStream<Uint8Array> {
-  let i = 0;
-  return new ReadableStream({
-    pull(c) {
-      if (i < pieces.length) c.enqueue(pieces[i++]);
-      else c.close();
-    },
-  });
-}
-
-function splits(text: string): Uint8Array[][] {
-  const bytes = enc.encode(text);
-  const out: Uint8Array[][] = [];
-  for (let i = 0; i <= bytes.length; i++) out.push([bytes.slice(0, i), bytes.slice(i)]);
-  out.push(Array.from(bytes, (b) => new Uint8Array([b])));
-  return out;
-}
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const v of it) out.push(v);
-  return out;
-}
 
 function upstream(signal = new AbortController().signal): Upstream {
   return new Upstream({ provider: "gradio-test", config: defaultConfig(), signal });

@@ -5,34 +5,9 @@ import { assertEquals, assertRejects } from "../assert.ts";
 import { LineSplitter, readLines } from "../../src/net/lines.ts";
 import { readNdjson } from "../../src/net/ndjson.ts";
 import { formatSse, readSse, type SseEvent } from "../../src/net/sse.ts";
+import { bodyOf as body, collect, splits } from "../chunks.ts";
 
 const enc = new TextEncoder();
-
-/** A body delivering `bytes` in the given pieces. */
-function body(pieces: Uint8Array[]): ReadableStream<Uint8Array> {
-  let i = 0;
-  return new ReadableStream({
-    pull(c) {
-      if (i < pieces.length) c.enqueue(pieces[i++]);
-      else c.close();
-    },
-  });
-}
-
-/** Every way to cut `bytes` into two pieces, plus byte-by-byte. */
-function splits(text: string): Uint8Array[][] {
-  const bytes = enc.encode(text);
-  const out: Uint8Array[][] = [];
-  for (let i = 0; i <= bytes.length; i++) out.push([bytes.slice(0, i), bytes.slice(i)]);
-  out.push(Array.from(bytes, (b) => new Uint8Array([b])));
-  return out;
-}
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const v of it) out.push(v);
-  return out;
-}
 
 Deno.test("lines: LF, CRLF, lone CR and a final unterminated line, at every split", async () => {
   const text = "alpha\r\nbeta\ngamma\rdelta\r\n\r\nünïcødé 你好\nlast";

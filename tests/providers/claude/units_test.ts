@@ -12,18 +12,9 @@ import { completionBody, cookieHeader } from "../../../src/providers/claude/api.
 import { emptyFlags } from "../../../src/flags/types.ts";
 import { GatewayError } from "../../../src/openai/errors.ts";
 import { countTokens } from "../../../src/util/tokens.ts";
+import { bodyOf as body } from "../../chunks.ts";
 
 const enc = new TextEncoder();
-
-function body(pieces: Uint8Array[]): ReadableStream<Uint8Array> {
-  let i = 0;
-  return new ReadableStream({
-    pull(c) {
-      if (i < pieces.length) c.enqueue(pieces[i++]);
-      else c.close();
-    },
-  });
-}
 
 async function mapAll(
   text: string,
