@@ -1,20 +1,35 @@
 /**
- * The comparison point of the benchmark: a minimal `fetch` pass-through proxy with no parsing,
- * no validation and no re-encoding. `deno run -A bench/passthrough.ts <port> <upstream origin>`.
+ * The comparison points of the benchmark: minimal `fetch` pass-through proxies with no parsing,
+ * no validation and no re-encoding. `deno run -A bench/passthrough.ts <port> <upstream origin>
+ * [piped|chunks]`:
+ * - `piped` (default) hands the upstream body to the response, so Deno moves the bytes without
+ *   running JavaScript per chunk;
+ * - `chunks` reads every chunk in JavaScript and writes it on, as any proxy that looks at the
+ *   stream (every gateway that translates a protocol) must.
  *
  * @module
  */
-const [port, upstream] = Deno.args;
+const [port, upstream, mode = "piped"] = Deno.args;
 Deno.serve({ port: Number(port), hostname: "127.0.0.1", onListen() {} }, async (req) => {
-  const url = new URL(req.url);
-  const res = await fetch(
-    upstream + url.pathname.replace(/^\/v1\/chat\/completions/, "/v1/chat/completions"),
-    {
-      method: req.method,
-      headers: { "content-type": "application/json" },
-      body: req.body,
-      signal: req.signal,
+  const res = await fetch(upstream + new URL(req.url).pathname, {
+    method: req.method,
+    headers: { "content-type": "application/json" },
+    body: req.body,
+    signal: req.signal,
+  });
+  if (mode === "piped" || !res.body) {
+    return new Response(res.body, { status: res.status, headers: res.headers });
+  }
+  const reader = res.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      const { done, value } = await reader.read();
+      if (done) c.close();
+      else c.enqueue(value);
     },
-  );
-  return new Response(res.body, { status: res.status, headers: res.headers });
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+  return new Response(body, { status: res.status, headers: res.headers });
 });

@@ -94,19 +94,26 @@ class CutState {
 /**
  * Ends the answer (per choice) where one of `needles` appears. `leading` strings are dropped once
  * when the answer starts with them (a model repeating the assistant marker). When every choice
- * seen is cut and `stopEarly` is set, the upstream is left (its iterator returned).
+ * seen is cut and `stopEarly` is set, the upstream is left (its iterator returned). With nothing
+ * to look for, `events` itself is returned (no extra step per event).
  */
-export async function* cutOff(
+export function cutOff(
   events: AsyncIterable<ChatEvent>,
   needles: readonly string[],
   options: { leading?: readonly string[]; stopEarly?: boolean } = {},
-): AsyncGenerator<ChatEvent> {
+): AsyncIterable<ChatEvent> {
   const list = needles.filter((n) => n !== "");
   const leading = (options.leading ?? []).filter((n) => n !== "");
-  if (list.length === 0 && leading.length === 0) {
-    yield* events;
-    return;
-  }
+  if (list.length === 0 && leading.length === 0) return events;
+  return cutOffEach(events, list, leading, options.stopEarly === true);
+}
+
+async function* cutOffEach(
+  events: AsyncIterable<ChatEvent>,
+  list: readonly string[],
+  leading: readonly string[],
+  stopEarly: boolean,
+): AsyncGenerator<ChatEvent> {
   const states = new Map<number, CutState>();
   const finished = new Set<number>();
   const state = (c: number) => {
@@ -128,7 +135,7 @@ export async function* cutOff(
     if (ev.type === "text") {
       const out = st.push(ev.text);
       if (out !== "") yield { ...ev, text: out };
-      if (st.cut && options.stopEarly && [...states.values()].every((s) => s.cut)) break;
+      if (st.cut && stopEarly && [...states.values()].every((s) => s.cut)) break;
       continue;
     }
     if (ev.type === "finish") {
@@ -220,15 +227,18 @@ export class RewriteFilter {
   }
 }
 
-/** Applies the `<matcher>` rewrites, in order, to the text of each choice. */
-export async function* applyMatchers(
+/** Applies the `<matcher>` rewrites, in order, to the text of each choice (none: `events`). */
+export function applyMatchers(
+  events: AsyncIterable<ChatEvent>,
+  specs: readonly MatcherSpec[],
+): AsyncIterable<ChatEvent> {
+  return specs.length === 0 ? events : applyEach(events, specs);
+}
+
+async function* applyEach(
   events: AsyncIterable<ChatEvent>,
   specs: readonly MatcherSpec[],
 ): AsyncGenerator<ChatEvent> {
-  if (specs.length === 0) {
-    yield* events;
-    return;
-  }
   const chains = new Map<number, RewriteFilter[]>();
   const chain = (c: number) => {
     let ch = chains.get(c);

@@ -14,6 +14,7 @@ import { GatewayError, upstreamFailed, upstreamTimeout } from "../openai/errors.
 import { redact } from "../util/mask.ts";
 import { readNdjson } from "./ndjson.ts";
 import { clientFor, proxyFor } from "./proxy.ts";
+import { guardBody } from "./guard.ts";
 import { readSse, type SseEvent } from "./sse.ts";
 
 /** Options of one upstream call on top of `RequestInit`. */
@@ -296,66 +297,4 @@ function errText(err: unknown): string {
 
 function abortError(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new DOMException("aborted", "AbortError");
-}
-
-/**
- * Wraps a body so that waiting longer than the first-byte limit (for the first chunk) or the idle
- * limit (between chunks) fails the read with the error `onTimeout` makes and cancels the upstream.
- * One watchdog timer per body, re-armed only when it fires early: no timer work per chunk.
- */
-export function guardBody(
-  body: ReadableStream<Uint8Array>,
-  firstByte: number,
-  idle: number,
-  onTimeout: () => Error,
-): ReadableStream<Uint8Array> {
-  if (firstByte <= 0 && idle <= 0) return body;
-  const reader = body.getReader();
-  let deadline = firstByte > 0 ? performance.now() + firstByte * 1000 : Infinity;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let finished = false;
-  let ctrl!: ReadableStreamDefaultController<Uint8Array>;
-  const stop = () => {
-    finished = true;
-    clearTimeout(timer);
-  };
-  const arm = () => {
-    if (finished || deadline === Infinity) return;
-    timer = setTimeout(() => {
-      const left = deadline - performance.now();
-      if (left > 1) return arm();
-      stop();
-      const err = onTimeout();
-      reader.cancel(err).catch(() => {});
-      ctrl.error(err);
-    }, Math.max(0, deadline - performance.now()));
-  };
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      ctrl = controller;
-      arm();
-    },
-    async pull(controller) {
-      try {
-        const result = await reader.read();
-        if (finished) return;
-        if (result.done) {
-          stop();
-          controller.close();
-          return;
-        }
-        deadline = idle > 0 ? performance.now() + idle * 1000 : Infinity;
-        if (idle <= 0) clearTimeout(timer);
-        controller.enqueue(result.value);
-      } catch (err) {
-        if (finished) return;
-        stop();
-        controller.error(err);
-      }
-    },
-    cancel(reason) {
-      stop();
-      return reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
 }

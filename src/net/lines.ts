@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { guardOf } from "./guard.ts";
 
 /** Splits text chunks into lines; `\n`, `\r\n` and a lone `\r` all end a line. */
 export class LineSplitter {
@@ -48,24 +49,42 @@ export class LineSplitter {
   }
 }
 
-/** Yields the lines of a byte stream; the final unterminated line too. */
-export async function* readLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+/**
+ * Yields a byte stream as text, decoded across chunk boundaries (a UTF-8 character split between
+ * chunks arrives whole). Cancels the stream when the consumer stops early. A body guarded by the
+ * upstream client is read straight from its reader, keeping its timeouts.
+ */
+export async function* readText(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   const decoder = new TextDecoder();
-  const splitter = new LineSplitter();
-  const reader = body.getReader();
+  const guard = guardOf(body);
+  const reader = guard ? guard.reader : body.getReader();
   try {
     while (true) {
       const { done, value } = await reader.read();
+      if (guard) {
+        const failure = guard.failure();
+        if (failure) throw failure;
+        if (!done) guard.touch();
+      }
       if (done) break;
-      for (const line of splitter.push(decoder.decode(value, { stream: true }))) yield line;
+      const text = decoder.decode(value, { stream: true });
+      if (text !== "") yield text;
     }
     const tail = decoder.decode();
-    if (tail) { for (const line of splitter.push(tail)) yield line; }
-    const last = splitter.flush();
-    if (last !== undefined) yield last;
+    if (tail !== "") yield tail;
   } finally {
-    // Stops the upstream body when the consumer stops early.
-    reader.cancel().catch(() => {});
-    reader.releaseLock();
+    if (guard) guard.cancel().catch(() => {});
+    else {
+      reader.cancel().catch(() => {});
+      reader.releaseLock();
+    }
   }
+}
+
+/** Yields the lines of a byte stream; the final unterminated line too. */
+export async function* readLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const splitter = new LineSplitter();
+  for await (const text of readText(body)) yield* splitter.push(text);
+  const last = splitter.flush();
+  if (last !== undefined) yield last;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { createParser, type EventSourceMessage } from "npm:eventsource-parser@^3.0.6";
-import { readLines } from "./lines.ts";
+import { LineSplitter, readText } from "./lines.ts";
 
 /** One server-sent event. */
 export interface SseEvent {
@@ -16,19 +16,28 @@ export interface SseEvent {
   id?: string;
 }
 
-/** Yields the events of an SSE body; a final event without a blank line is still delivered. */
+/**
+ * Yields the events of an SSE body; a final event without a blank line is still delivered.
+ * Lines are split synchronously per network chunk, so an event costs one step, not one per line.
+ */
 export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
-  const queue: SseEvent[] = [];
+  let queue: SseEvent[] = [];
   const parser = createParser({
     onEvent: (e: EventSourceMessage) => queue.push({ event: e.event, data: e.data, id: e.id }),
   });
-  for await (const line of readLines(body)) {
-    parser.feed(line + "\n");
-    while (queue.length > 0) yield queue.shift()!;
+  const splitter = new LineSplitter();
+  for await (const text of readText(body)) {
+    for (const line of splitter.push(text)) parser.feed(line + "\n");
+    if (queue.length === 0) continue;
+    const ready = queue;
+    queue = [];
+    yield* ready;
   }
+  const last = splitter.flush();
+  if (last !== undefined) parser.feed(last + "\n");
   // Dispatches an event the upstream did not end with a blank line.
   parser.feed("\n");
-  while (queue.length > 0) yield queue.shift()!;
+  yield* queue;
 }
 
 /** Writes one SSE event (`data:` lines split at line ends, as the format requires). */

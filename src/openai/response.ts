@@ -52,6 +52,30 @@ export function chunkJson(
   return JSON.stringify(body);
 }
 
+/** The start of every chunk of a response, up to the choice index: computed once per response. */
+export function chunkPrefix(meta: ResponseMeta): string {
+  return `{"id":${
+    JSON.stringify(meta.id)
+  },"object":"chat.completion.chunk","created":${meta.created},"model":${
+    JSON.stringify(meta.model)
+  },"system_fingerprint":null,"choices":[{"index":`;
+}
+
+/**
+ * The same text as `chunkJson` for a delta holding one text field, without building the object:
+ * the hot path of every streamed answer.
+ */
+export function textChunkJson(
+  prefix: string,
+  choice: number,
+  field: "content" | "reasoning_content",
+  text: string,
+): string {
+  return `${prefix}${choice},"delta":{"${field}":${
+    JSON.stringify(text)
+  }},"logprobs":null,"finish_reason":null}]}`;
+}
+
 /** The usage-only chunk (`choices: []`) sent when `stream_options.include_usage` is true. */
 export function usageChunkJson(meta: ResponseMeta, usage: Usage): string {
   return JSON.stringify({

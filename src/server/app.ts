@@ -70,7 +70,7 @@ export function accessLog(
   }`;
   const l = log.child(`[${c.get("requestId")}]`);
   if (status >= 500) l.error(line);
-  else if (status >= 400) l.warn(line);
+  else if (status >= 400 && status !== 499) l.warn(line);
   else l.info(line);
 }
 

@@ -17,9 +17,11 @@ import { GatewayError, toGatewayError } from "../openai/errors.ts";
 import {
   type ChoiceOut,
   chunkJson,
+  chunkPrefix,
   completionBody,
   type Delta,
   type ResponseMeta,
+  textChunkJson,
   type ToolCallOut,
   type Usage,
   usageChunkJson,
@@ -199,6 +201,20 @@ export async function writeChat(
   return options.stream ? await writeStream(events, options) : await writeJson(events, options);
 }
 
+/** HTTP status of a request whose client left before the answer (nginx's convention). */
+export const CLIENT_CLOSED = 499;
+
+/** The error response for a failure before anything was sent; a client that left is no error. */
+function failedEarly(err: unknown, o: WriterOptions): Response {
+  if (o.abort.signal.aborted) {
+    o.onEnd?.({ status: CLIENT_CLOSED, aborted: true });
+    return new Response(null, { status: CLIENT_CLOSED });
+  }
+  const e = toGatewayError(err);
+  o.onEnd?.({ status: e.status, error: e });
+  return errorResponse(e);
+}
+
 /** The JSON error response for `err`. */
 export function errorResponse(err: GatewayError, headers: HeadersInit = {}): Response {
   const h = new Headers(headers);
@@ -212,9 +228,7 @@ async function writeJson(events: AsyncIterable<ChatEvent>, o: WriterOptions): Pr
   try {
     for await (const ev of events) asm.apply(ev);
   } catch (err) {
-    const e = toGatewayError(err);
-    o.onEnd?.({ status: e.status, error: e, aborted: o.abort.signal.aborted });
-    return errorResponse(e);
+    return failedEarly(err, o);
   }
   const choices: ChoiceOut[] = asm.ordered().map(([, c]) => {
     const toolCalls: ToolCallOut[] = [...c.calls.values()].map((call) => ({
@@ -240,6 +254,18 @@ async function writeJson(events: AsyncIterable<ChatEvent>, o: WriterOptions): Pr
 
 const KEEP_ALIVE = encoder.encode(": keep-alive\n\n");
 const DONE = encoder.encode("data: [DONE]\n\n");
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
 
 function sse(json: string): Uint8Array {
   return encoder.encode(`data: ${json}\n\n`);
@@ -269,16 +295,26 @@ async function writeStream(
       new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), o.keepAliveMs)),
     ]);
   } catch (err) {
-    const e = toGatewayError(err);
-    end({ status: e.status, error: e, aborted: o.abort.signal.aborted });
-    return errorResponse(e);
+    ended = true;
+    return failedEarly(err, o);
   } finally {
     clearTimeout(timer);
   }
   if (first) pending = undefined;
 
+  const prefix = chunkPrefix(o.meta);
   const render = (ev: ChatEvent): Uint8Array[] =>
-    asm.apply(ev).map((d) => sse(chunkJson(o.meta, d.choice, d.delta)));
+    asm.apply(ev).map(({ choice, delta }) => {
+      if (delta.role === undefined && delta.tool_calls === undefined) {
+        if (typeof delta.content === "string" && delta.reasoning_content === undefined) {
+          return sse(textChunkJson(prefix, choice, "content", delta.content));
+        }
+        if (delta.reasoning_content !== undefined && delta.content === undefined) {
+          return sse(textChunkJson(prefix, choice, "reasoning_content", delta.reasoning_content));
+        }
+      }
+      return sse(chunkJson(o.meta, choice, delta));
+    });
 
   const finish = (): Uint8Array[] => {
     const out: Uint8Array[] = [];
@@ -301,7 +337,8 @@ async function writeStream(
   let keepAlive: ReturnType<typeof setTimeout> | undefined;
   let ctrl!: ReadableStreamDefaultController<Uint8Array>;
   const write = (parts: Uint8Array[]) => {
-    for (const b of parts) ctrl.enqueue(b);
+    if (parts.length === 0) return;
+    ctrl.enqueue(parts.length === 1 ? parts[0] : concat(parts));
     lastWrite = performance.now();
   };
   const armKeepAlive = () => {
@@ -329,21 +366,23 @@ async function writeStream(
       armKeepAlive();
     },
     async pull() {
+      const parts: Uint8Array[] = [];
       try {
         while (true) {
           const r = await (pending ?? it.next());
           pending = undefined;
           if (r.done) {
-            write(finish());
+            parts.push(...finish());
+            write(parts);
             close();
             return;
           }
-          const parts = render(r.value);
-          if (parts.length === 0) continue;
-          write(parts);
-          return;
+          parts.push(...render(r.value));
+          if (parts.length > 0) break;
         }
+        write(parts);
       } catch (err) {
+        if (parts.length > 0 && !o.abort.signal.aborted) write(parts);
         if (o.abort.signal.aborted) {
           end({ status: 200, aborted: true });
           close();

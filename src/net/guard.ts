@@ -1,0 +1,110 @@
+/**
+ * Upstream body timeouts: a watchdog per body for the first byte and the silence between chunks.
+ *
+ * @module
+ */
+
+/**
+ * A guarded body's reader and clock, for readers that take chunks straight from it (`readText`)
+ * instead of through the wrapper stream: one stream layer less per chunk on the hot path.
+ */
+export interface BodyGuard {
+  /** The reader of the upstream body (owned by the guard). */
+  readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  /** Records that a chunk arrived (restarts the idle clock). */
+  touch(): void;
+  /** The timeout error once the guard fired; reads then end and this is what to throw. */
+  failure(): Error | undefined;
+  /** Stops the clock and cancels the upstream body. */
+  cancel(reason?: unknown): Promise<void>;
+}
+
+const guards = new WeakMap<ReadableStream<Uint8Array>, BodyGuard>();
+
+/** The guard of a body made by `guardBody`, or undefined for any other stream. */
+export function guardOf(body: ReadableStream<Uint8Array>): BodyGuard | undefined {
+  return guards.get(body);
+}
+
+/**
+ * Wraps a body so that waiting longer than the first-byte limit (for the first chunk) or the idle
+ * limit (between chunks) fails the read with the error `onTimeout` makes and cancels the upstream.
+ * One watchdog timer per body, re-armed only when it fires early: no timer work per chunk.
+ */
+export function guardBody(
+  body: ReadableStream<Uint8Array>,
+  firstByte: number,
+  idle: number,
+  onTimeout: () => Error,
+): ReadableStream<Uint8Array> {
+  if (firstByte <= 0 && idle <= 0) return body;
+  const reader = body.getReader();
+  let deadline = firstByte > 0 ? performance.now() + firstByte * 1000 : Infinity;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let finished = false;
+  let failed: Error | undefined;
+  let ctrl!: ReadableStreamDefaultController<Uint8Array>;
+  const stop = () => {
+    finished = true;
+    clearTimeout(timer);
+  };
+  let armedFor = Infinity;
+  const arm = () => {
+    if (finished || deadline === Infinity) return;
+    armedFor = deadline;
+    timer = setTimeout(() => {
+      const left = deadline - performance.now();
+      if (left > 1) return arm();
+      stop();
+      failed = onTimeout();
+      reader.cancel(failed).catch(() => {});
+      ctrl.error(failed);
+    }, Math.max(0, deadline - performance.now()));
+  };
+  const touch = () => {
+    deadline = idle > 0 ? performance.now() + idle * 1000 : Infinity;
+    if (idle <= 0) clearTimeout(timer);
+    else if (deadline < armedFor) {
+      // The idle limit is shorter than the first-byte one: the timer must fire sooner.
+      clearTimeout(timer);
+      arm();
+    }
+  };
+  const wrapper = new ReadableStream<Uint8Array>({
+    start(controller) {
+      ctrl = controller;
+      arm();
+    },
+    async pull(controller) {
+      try {
+        const result = await reader.read();
+        if (finished) return;
+        if (result.done) {
+          stop();
+          controller.close();
+          return;
+        }
+        touch();
+        controller.enqueue(result.value);
+      } catch (err) {
+        if (finished) return;
+        stop();
+        controller.error(err);
+      }
+    },
+    cancel(reason) {
+      stop();
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+  guards.set(wrapper, {
+    reader,
+    touch,
+    failure: () => failed,
+    cancel: (reason) => {
+      stop();
+      return reader.cancel(reason);
+    },
+  });
+  return wrapper;
+}
