@@ -14,6 +14,9 @@ import { makeContext, readBody } from "./context.ts";
 import { runChat } from "./pipeline.ts";
 import { writeChat } from "./writer.ts";
 
+/** The abort reason of requests that ended normally (one instance: it is never thrown). */
+const REQUEST_ENDED = new DOMException("request ended", "AbortError");
+
 /** Answers a chat completion request, streamed or not. */
 export async function handleChat(c: Ctx): Promise<Response> {
   const started = performance.now();
@@ -45,7 +48,7 @@ export async function handleChat(c: Ctx): Promise<Response> {
         : "";
       accessLog(c, end.status, started, note);
       // The request is over: anything still running upstream for it stops now.
-      if (!abort.signal.aborted) abort.abort(new DOMException("request ended", "AbortError"));
+      if (!abort.signal.aborted) abort.abort(REQUEST_ENDED);
     },
   });
 }

@@ -8,13 +8,14 @@ const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /** A random string of `n` letters and digits from a cryptographic source. */
 export function randomAlnum(n: number): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(n));
+  // Twice the bytes needed, so that rejecting bytes >= 248 (keeping 4 * 62 values, a uniform
+  // distribution) rarely needs a second draw.
   let out = "";
-  // 248 = 4 * 62: rejecting larger bytes keeps the distribution uniform.
-  for (let i = 0; i < n; i++) {
-    let b = bytes[i];
-    while (b >= 248) b = crypto.getRandomValues(new Uint8Array(1))[0];
-    out += ALNUM[b % 62];
+  while (out.length < n) {
+    const bytes = crypto.getRandomValues(new Uint8Array(2 * (n - out.length)));
+    for (let i = 0; i < bytes.length && out.length < n; i++) {
+      if (bytes[i] < 248) out += ALNUM[bytes[i] % 62];
+    }
   }
   return out;
 }

@@ -31,34 +31,56 @@ function defaultSink(level: LogLevel, line: string): void {
   else console.log(line);
 }
 
+/** The level and sink a logger and all its children share. */
+interface Root {
+  level: LogLevel;
+  sink: Sink;
+}
+
+class PrefixLogger implements Logger {
+  constructor(private readonly root: Root, private readonly prefix: string) {}
+
+  get level(): LogLevel {
+    return this.root.level;
+  }
+
+  set level(l: LogLevel) {
+    this.root.level = l;
+  }
+
+  #at(l: LogLevel, msg: string): void {
+    if (LEVELS.indexOf(l) < LEVELS.indexOf(this.root.level)) return;
+    const time = new Date().toISOString();
+    this.root.sink(l, `${time} ${l.toUpperCase().padEnd(5)} ${this.prefix}${redact(msg)}`);
+  }
+
+  trace(msg: string): void {
+    this.#at("trace", msg);
+  }
+  debug(msg: string): void {
+    this.#at("debug", msg);
+  }
+  info(msg: string): void {
+    this.#at("info", msg);
+  }
+  warn(msg: string): void {
+    this.#at("warn", msg);
+  }
+  error(msg: string): void {
+    this.#at("error", msg);
+  }
+
+  /** Children share the level (changing it changes it for all) and the sink; cheap per request. */
+  child(p: string): Logger {
+    return new PrefixLogger(this.root, `${this.prefix}${p} `);
+  }
+}
+
 /** Creates a logger at `level` writing to `sink`. */
 export function createLogger(
   level: LogLevel = "info",
   sink: Sink = defaultSink,
   prefix = "",
 ): Logger {
-  const state = { level };
-  const at = (l: LogLevel) => (msg: string) => {
-    if (LEVELS.indexOf(l) < LEVELS.indexOf(state.level)) return;
-    const time = new Date().toISOString();
-    sink(l, `${time} ${l.toUpperCase().padEnd(5)} ${prefix}${redact(msg)}`);
-  };
-  const logger: Logger = {
-    get level() {
-      return state.level;
-    },
-    set level(l: LogLevel) {
-      state.level = l;
-    },
-    trace: at("trace"),
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    error: at("error"),
-    child: (p: string) => {
-      const c = createLogger(state.level, sink, `${prefix}${p} `);
-      return c;
-    },
-  };
-  return logger;
+  return new PrefixLogger({ level, sink }, prefix);
 }
