@@ -301,3 +301,16 @@ Deno.test("an empty answer still streams a role chunk, a finish and [DONE]", asy
   assertEquals(chunks.map((c) => c.choices[0].delta), [{ role: "assistant", content: "" }, {}]);
   assertEquals(chunks[1].choices[0].finish_reason, "stop");
 });
+
+Deno.test("the text-chunk fast path writes exactly what chunkJson writes", async () => {
+  const { chunkJson, chunkPrefix, textChunkJson } = await import("../../src/openai/response.ts");
+  const meta = { id: 'chatcmpl-"odd"', created: 1, model: "a/b\\c \u2028" };
+  const prefix = chunkPrefix(meta);
+  for (const text of ["plain", 'quote " and \\ and \n newline', "emoji 🙂 你好", "\u0000\u001f"]) {
+    assertEquals(textChunkJson(prefix, 2, "content", text), chunkJson(meta, 2, { content: text }));
+    assertEquals(
+      textChunkJson(prefix, 0, "reasoning_content", text),
+      chunkJson(meta, 0, { reasoning_content: text }),
+    );
+  }
+});
