@@ -91,6 +91,27 @@ export async function abortedWithin(
   }
 }
 
+/**
+ * Reads a stream until `stop` says so, then aborts it with `controller` (the client leaving).
+ * Returns how many chunks were read. The SDK may report the abort as an error; either way the
+ * client stopped, which is what the caller tests.
+ */
+export async function readThenAbort<T>(
+  stream: AsyncIterable<T>,
+  controller: AbortController,
+  stop: (chunk: T, n: number) => boolean = (_c, n) => n === 3,
+): Promise<number> {
+  let n = 0;
+  try {
+    for await (const chunk of stream) {
+      if (stop(chunk, ++n)) controller.abort();
+    }
+  } catch {
+    // The abort.
+  }
+  return n;
+}
+
 /** Reads an SSE response's `data:` payloads and comment lines in order. */
 export async function readSseRaw(res: Response): Promise<string> {
   return await res.text();

@@ -4,7 +4,7 @@
  */
 import OpenAI from "openai";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../assert.ts";
-import { abortedWithin, parseSseBody, waitFor } from "../../helpers.ts";
+import { abortedWithin, parseSseBody, readThenAbort, waitFor } from "../../helpers.ts";
 import { poolState, SESSION_A, SESSION_B, setup } from "./helpers.ts";
 
 const UNUSUAL = {
@@ -201,14 +201,7 @@ Deno.test("client abort mid-stream: the chat request is aborted, the conversatio
     messages: [{ role: "user", content: "long" }],
     stream: true,
   }, { signal: controller.signal });
-  let n = 0;
-  try {
-    for await (const _ of stream) {
-      if (++n === 3) controller.abort();
-    }
-  } catch {
-    // The SDK reports the abort.
-  }
+  const n = await readThenAbort(stream, controller);
   assertEquals(n, 3);
   const chat = t.fake.calls("/api/conversation/chat")[0];
   await abortedWithin(chat);

@@ -6,7 +6,7 @@
 import OpenAI from "openai";
 import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
 import { serveFake } from "../../fakes/serve.ts";
-import { abortedWithin, parseSseBody } from "../../helpers.ts";
+import { abortedWithin, parseSseBody, readThenAbort } from "../../helpers.ts";
 import { KEY, lastBody, setup } from "./_setup.ts";
 
 Deno.test("gemini: /v1/models lists the original ids, the current family and embeddings", async () => {
@@ -355,12 +355,7 @@ Deno.test("gemini: a client that leaves mid-stream aborts the upstream request",
     { model: "gemini-2.0-flash", messages: [{ role: "user", content: "long" }], stream: true },
     { signal: controller.signal },
   );
-  let n = 0;
-  try {
-    for await (const _ of stream) if (++n === 3) controller.abort();
-  } catch {
-    // The SDK reports the abort.
-  }
+  await readThenAbort(stream, controller);
   const rec = t.fake.requests.at(-1)!;
   await abortedWithin(rec);
   assert(rec.wasAborted);

@@ -10,7 +10,7 @@ import {
   assertRejects,
   assertStringIncludes,
 } from "../../assert.ts";
-import { parseSseBody, startGateway } from "../../helpers.ts";
+import { abortedWithin, parseSseBody, readThenAbort, startGateway } from "../../helpers.ts";
 import {
   ARENA_TEXTS,
   type FakeArenaOptions,
@@ -372,19 +372,9 @@ Deno.test("lmsys: the client leaving aborts the arena stream", async () => {
     messages: [{ role: "user", content: "long" }],
     stream: true,
   }, { signal: controller.signal });
-  let n = 0;
-  try {
-    for await (const _ of stream) {
-      if (++n === 3) controller.abort();
-    }
-  } catch {
-    // The SDK reports the abort.
-  }
+  await readThenAbort(stream, controller);
   const data = t.arena.requests.filter((r) => r.path === "/queue/data").at(-1)!;
-  await Promise.race([
-    data.aborted,
-    new Promise((_, reject) => setTimeout(() => reject(new Error("not aborted")), 3000)),
-  ]);
+  await abortedWithin(data);
   assert(data.wasAborted);
   // The fake's generator finishes its steps before the server closes.
   await new Promise((r) => setTimeout(r, 2200));
