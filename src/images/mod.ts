@@ -17,6 +17,7 @@ import { generateOnSpace } from "./spaces.ts";
 import { type ImageStore, type StoredImage, tooLarge } from "./store.ts";
 import { type Complete, promptToTags } from "./tags.ts";
 import { type BackendResult, encodeBase64, type Generation, type ImageSource } from "./types.ts";
+import { linkedController } from "../util/signal.ts";
 
 export { type BackendId, selectBackend } from "./backends.ts";
 export { type ImageStore, storeFor } from "./store.ts";
@@ -90,7 +91,7 @@ export async function generateImages(
       config.timeout * 1000,
     )
     : undefined;
-  const signal = AbortSignal.any([ctx.signal, limit.signal]);
+  const signal = linkedController([ctx.signal, limit.signal]).signal;
   const bounded: ChatContext = {
     ...ctx,
     signal,

@@ -14,6 +14,7 @@ import { GatewayError, upstreamFailed, upstreamTimeout } from "../openai/errors.
 import { redact } from "../util/mask.ts";
 import { readNdjson } from "./ndjson.ts";
 import { clientFor, proxyFor } from "./proxy.ts";
+import { linkedController } from "../util/signal.ts";
 import { guardBody } from "./guard.ts";
 import { readSse, type SseEvent } from "./sse.ts";
 
@@ -65,11 +66,8 @@ export class Upstream {
     const t = { ...config.server.timeouts, ...init.timeouts };
     const target = new URL(url);
     const proxy = proxyFor(target, config, this.options.proxy);
-    const signals = [this.options.signal];
-    if (init.signal) signals.push(init.signal);
     const connect = new AbortController();
-    signals.push(connect.signal);
-    const signal = AbortSignal.any(signals);
+    const signal = linkedController([this.options.signal, init.signal, connect.signal]).signal;
     const timer = t.connect > 0
       ? setTimeout(
         () => connect.abort(new DOMException("connect", "TimeoutError")),
