@@ -66,19 +66,12 @@ export async function waitFor(check: () => boolean, ms = 3000, what = "condition
   }
 }
 
-/**
- * Resolves when a fake saw its request aborted; fails (instead of hanging the run) after `ms`.
- * Generous on purpose: on a loaded machine noticing a closed connection can take a while.
- */
-export async function abortedWithin(
-  rec: { aborted: Promise<void> },
-  ms = 20_000,
-  what = "the upstream request to be aborted",
-): Promise<void> {
+/** Resolves with `promise`, or fails (instead of hanging the run) after `ms`. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    await Promise.race([
-      rec.aborted,
+    return await Promise.race([
+      promise,
       new Promise<never>((_, reject) => {
         timer = setTimeout(
           () => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)),
@@ -89,6 +82,18 @@ export async function abortedWithin(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Resolves when a fake saw its request aborted; fails (instead of hanging the run) after `ms`.
+ * Generous on purpose: on a loaded machine noticing a closed connection can take a while.
+ */
+export function abortedWithin(
+  rec: { aborted: Promise<void> },
+  ms = 20_000,
+  what = "the upstream request to be aborted",
+): Promise<void> {
+  return within(rec.aborted, ms, what);
 }
 
 /**
@@ -110,6 +115,23 @@ export async function readThenAbort<T>(
     // The abort.
   }
   return n;
+}
+
+/**
+ * Reads a chat stream's text until `stop(text so far)` says so, then aborts it with `controller`
+ * (the client leaving). Returns the text read.
+ */
+export async function readTextThenAbort(
+  stream: AsyncIterable<{ choices: { delta: { content?: string | null } }[] }>,
+  controller: AbortController,
+  stop: (text: string) => boolean,
+): Promise<string> {
+  let text = "";
+  await readThenAbort(stream, controller, (chunk) => {
+    text += chunk.choices[0]?.delta.content ?? "";
+    return stop(text);
+  });
+  return text;
 }
 
 /** Reads an SSE response's `data:` payloads and comment lines in order. */

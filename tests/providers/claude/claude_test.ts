@@ -11,7 +11,13 @@ import {
   assertStringIncludes,
 } from "../../assert.ts";
 import { type ClaudeAccount, rateLimitMessage, startFakeClaude } from "../../fakes/claude.ts";
-import { abortedWithin, parseSseBody, startGateway, waitFor } from "../../helpers.ts";
+import {
+  abortedWithin,
+  parseSseBody,
+  readTextThenAbort,
+  startGateway,
+  waitFor,
+} from "../../helpers.ts";
 import { pendingCleanups } from "../../../src/providers/claude/mod.ts";
 import { clearAccountCache } from "../../../src/providers/claude/api.ts";
 import { countTokens } from "../../../src/util/tokens.ts";
@@ -337,15 +343,7 @@ Deno.test("claude: a client abort mid-stream reaches claude.ai and the conversat
     messages: [{ role: "user", content: "talk forever" }],
     stream: true,
   }, { signal: controller.signal });
-  let got = "";
-  try {
-    for await (const chunk of stream) {
-      got += chunk.choices[0]?.delta.content ?? "";
-      if (got.length > 0) controller.abort();
-    }
-  } catch {
-    // The SDK reports the abort.
-  }
+  const got = await readTextThenAbort(stream, controller, (text) => text.length > 0);
   assert(got.length > 0);
   const call = t.fake.completions[0];
   await abortedWithin(call.rec);

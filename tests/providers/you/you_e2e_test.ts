@@ -7,7 +7,13 @@ import OpenAI from "openai";
 import { browserRunning } from "../../../src/browser/mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertMatch } from "../../assert.ts";
 import { type FakeAccount, type FakeYou, type SearchCall, startFakeYou } from "../../fakes/you.ts";
-import { parseSseBody, startGateway, type TestGateway, waitFor } from "../../helpers.ts";
+import {
+  parseSseBody,
+  readTextThenAbort,
+  startGateway,
+  type TestGateway,
+  waitFor,
+} from "../../helpers.ts";
 import { browserTest } from "../../browser/chromium.ts";
 
 const A = "sess-alpha-0000000000";
@@ -372,15 +378,7 @@ browserTest("you: the client leaving aborts the answer stream upstream", async (
     messages: [{ role: "user", content: "go" }],
     stream: true,
   }, { signal: controller.signal });
-  let got = "";
-  try {
-    for await (const chunk of stream) {
-      got += chunk.choices[0]?.delta.content ?? "";
-      if (got === "ab") controller.abort();
-    }
-  } catch (e) {
-    assertMatch(String(e), /abort/i);
-  }
+  const got = await readTextThenAbort(stream, controller, (text) => text === "ab");
   assertEquals(got, "ab");
   await waitFor(() => t.fake.searches[0].rec.wasAborted, 20_000, "upstream abort");
   // The account is free again.
