@@ -336,8 +336,9 @@ async function writeStream(
   let closed = false;
   let keepAlive: ReturnType<typeof setTimeout> | undefined;
   let ctrl!: ReadableStreamDefaultController<Uint8Array>;
+  // After `cancel` (the client left) nothing more may be enqueued or closed.
   const write = (parts: Uint8Array[]) => {
-    if (parts.length === 0) return;
+    if (closed || parts.length === 0) return;
     ctrl.enqueue(parts.length === 1 ? parts[0] : concat(parts));
     lastWrite = performance.now();
   };
@@ -349,8 +350,9 @@ async function writeStream(
     }, Math.max(1, lastWrite + o.keepAliveMs - performance.now()));
   };
   const close = () => {
-    closed = true;
     clearTimeout(keepAlive);
+    if (closed) return;
+    closed = true;
     ctrl.close();
   };
 
@@ -366,23 +368,20 @@ async function writeStream(
       armKeepAlive();
     },
     async pull() {
-      const parts: Uint8Array[] = [];
       try {
         while (true) {
           const r = await (pending ?? it.next());
           pending = undefined;
           if (r.done) {
-            parts.push(...finish());
-            write(parts);
+            write(finish());
             close();
             return;
           }
-          parts.push(...render(r.value));
-          if (parts.length > 0) break;
+          // Events that make no chunk (usage) are taken in the same pull.
+          const parts = render(r.value);
+          if (parts.length > 0) return write(parts);
         }
-        write(parts);
       } catch (err) {
-        if (parts.length > 0 && !o.abort.signal.aborted) write(parts);
         if (o.abort.signal.aborted) {
           end({ status: 200, aborted: true });
           close();
