@@ -14,9 +14,6 @@ import { makeContext, readBody } from "./context.ts";
 import { runChat } from "./pipeline.ts";
 import { writeChat } from "./writer.ts";
 
-/** The abort reason of requests that ended normally (one instance: it is never thrown). */
-const REQUEST_ENDED = new DOMException("request ended", "AbortError");
-
 /** Answers a chat completion request, streamed or not. */
 export async function handleChat(c: Ctx): Promise<Response> {
   const started = performance.now();
@@ -26,7 +23,7 @@ export async function handleChat(c: Ctx): Promise<Response> {
   const provider = findProvider(body.model, config);
   if (!provider) throw unknownModel(body.model);
   const { req, flags } = parseFlags(body, config);
-  const { ctx, abort, detach } = makeContext(c, body.model, flags);
+  const { ctx, abort, detach, finish } = makeContext(c, body.model, flags);
   if (flags.debug) ctx.log.info(`debug: processed request ${JSON.stringify(req)}`);
 
   c.set("logDeferred", true);
@@ -47,8 +44,7 @@ export async function handleChat(c: Ctx): Promise<Response> {
         ? `tokens=${end.usage.prompt_tokens}+${end.usage.completion_tokens}`
         : "";
       accessLog(c, end.status, started, note);
-      // The request is over: anything still running upstream for it stops now.
-      if (!abort.signal.aborted) abort.abort(REQUEST_ENDED);
+      finish();
     },
   });
 }

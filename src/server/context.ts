@@ -30,22 +30,32 @@ export async function readBody<S extends z.ZodType>(c: Ctx, schema: S): Promise<
   return parsed.data;
 }
 
-/**
- * The provider context of a request; the controller that aborts its upstream calls; and
- * `detach`, to call before returning a streamed response: from then on the stream's `cancel`
- * reports a client that left, because in Deno's legacy mode (runs without
- * `--unstable-no-legacy-abort`, e.g. from a URL) `request.signal` also fires on every response.
- */
-export function makeContext(
-  c: Ctx,
-  model: string,
-  flags?: RequestFlags,
-): { ctx: ChatContext; abort: AbortController; detach: () => void } {
+/** The abort reasons of a request (single instances: they are never thrown). */
+const CLIENT_LEFT = new DOMException("client disconnected", "AbortError");
+const REQUEST_ENDED = new DOMException("request ended", "AbortError");
+
+/** A request's provider context and the handles that end it. */
+export interface RequestScope {
+  ctx: ChatContext;
+  /** Aborts every upstream call of the request. */
+  abort: AbortController;
+  /**
+   * To call before returning a streamed response: from then on the stream's `cancel` reports a
+   * client that left, because in Deno's legacy mode (runs without `--unstable-no-legacy-abort`,
+   * e.g. from a URL) `request.signal` also fires on every response.
+   */
+  detach: () => void;
+  /** The request is over: anything still running upstream for it stops now. */
+  finish: () => void;
+}
+
+/** The provider context of a request, tied to the client's connection. */
+export function makeContext(c: Ctx, model: string, flags?: RequestFlags): RequestScope {
   const deps = c.get("deps");
   const config = deps.store.current;
   const abort = new AbortController();
   const clientSignal = c.req.raw.signal;
-  const onAbort = () => abort.abort(new DOMException("client disconnected", "AbortError"));
+  const onAbort = () => abort.abort(CLIENT_LEFT);
   if (clientSignal.aborted) onAbort();
   else clientSignal.addEventListener("abort", onAbort, { once: true });
   const detach = () => clientSignal.removeEventListener("abort", onAbort);
@@ -67,5 +77,9 @@ export function makeContext(
     pools: deps.pools,
     upstream: (provider, proxy) => new Upstream({ provider, config, signal: abort.signal, proxy }),
   };
-  return { ctx, abort, detach };
+  const finish = () => {
+    detach();
+    if (!abort.signal.aborted) abort.abort(REQUEST_ENDED);
+  };
+  return { ctx, abort, detach, finish };
 }

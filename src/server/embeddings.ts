@@ -23,7 +23,7 @@ export async function handleEmbeddings(c: Ctx): Promise<Response> {
       "model_not_supported",
     );
   }
-  const { ctx, abort } = makeContext(c, req.model);
+  const { ctx, finish } = makeContext(c, req.model);
   try {
     const result = await provider.embed(req, ctx);
     return c.json({
@@ -33,6 +33,6 @@ export async function handleEmbeddings(c: Ctx): Promise<Response> {
       usage: result.usage,
     });
   } finally {
-    abort.abort(new DOMException("request ended", "AbortError"));
+    finish();
   }
 }
