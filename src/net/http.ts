@@ -154,8 +154,8 @@ export async function readJson<T>(provider: string, res: Response): Promise<T> {
   }
 }
 
-/** Throws a 502 when the response's content type is none of `types`. */
-async function expectType(provider: string, res: Response, types: string[]): Promise<void> {
+/** Throws a 502 quoting the body's start when the response's content type is none of `types`. */
+export async function expectType(provider: string, res: Response, types: string[]): Promise<void> {
   const ct = (res.headers.get("content-type") ?? "").toLowerCase();
   if (types.some((t) => ct.includes(t))) return;
   const text = await readCapped(res, 2048);

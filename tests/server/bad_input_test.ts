@@ -169,7 +169,7 @@ Deno.test("an upstream answering HTML or garbage is a 502 quoting it", async () 
   await expectError(
     await t.post({ model: "up/gpt-4o-mini", messages: [{ role: "user", content: "x" }] }),
     502,
-    /expected text\/event-stream but got text\/html: <html><body>Just a moment/,
+    /expected text\/event-stream but got text\/html \(status 200\): <html><body>Just a moment/,
   );
   t.upstream.respond = () => ({
     raw: { status: 503, body: "<html>Service Unavailable</html>", contentType: "text/html" },

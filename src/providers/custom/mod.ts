@@ -8,7 +8,7 @@
 import type { Config, CustomLlmConfig } from "../../config/schema.ts";
 import { GatewayError, upstreamFailed } from "../../openai/errors.ts";
 import type { ChatRequest, EmbeddingRequest } from "../../openai/schema.ts";
-import { httpError } from "../../net/http.ts";
+import { expectType, httpError, readJson } from "../../net/http.ts";
 import { readSse } from "../../net/sse.ts";
 import { useAccount, withAccount } from "../../pool/mod.ts";
 import type { ChatContext, ChatEvent, ChatProvider, EmbeddingResult, ModelInfo } from "../types.ts";
@@ -144,29 +144,13 @@ export const customProvider: ChatProvider = {
         delete body.stream_options;
         res = await send();
       }
-      if (res.status < 200 || res.status >= 300) {
-        throw await errorFrom(http.provider, res.status, res.headers, await res.text());
-      }
-      const type = (res.headers.get("content-type") ?? "").toLowerCase();
-      if (type.includes("application/json")) {
+      if (res.status < 200 || res.status >= 300) throw await httpError(http.provider, res);
+      if ((res.headers.get("content-type") ?? "").toLowerCase().includes("application/json")) {
         // A non-streamed answer (asked for, or the upstream ignored `stream: true`).
-        const text = await res.text();
-        let completion: unknown;
-        try {
-          completion = JSON.parse(text);
-        } catch {
-          throw upstreamFailed("custom", `a body that is not JSON: ${text.slice(0, 200)}`);
-        }
-        yield* eventsFromCompletion(completion);
+        yield* eventsFromCompletion(await readJson(http.provider, res));
         return;
       }
-      if (!type.includes("text/event-stream")) {
-        const text = (await res.text()).slice(0, 300).replace(/\s+/g, " ");
-        throw upstreamFailed(
-          "custom",
-          `expected text/event-stream but got ${type || "no content type"}: ${text}`,
-        );
-      }
+      await expectType(http.provider, res, ["text/event-stream"]);
       const mapper = new OpenAiStreamMapper("custom");
       for await (const ev of readSse(res.body!)) {
         if (ev.data === "[DONE]") break;
