@@ -19,6 +19,7 @@ export class ConfigStore {
   #current: Config;
   #listeners = new Set<(config: Config) => void>();
   #watcher?: Deno.FsWatcher;
+  #reloadTimer?: ReturnType<typeof setTimeout>;
 
   /** @param file path of config.yaml; @param override applied after every load */
   constructor(
@@ -70,7 +71,6 @@ export class ConfigStore {
     if (this.#watcher) return;
     const dir = dirname(this.file);
     const base = basename(this.file);
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       this.#watcher = Deno.watchFs(dir, { recursive: false });
     } catch (err) {
@@ -83,8 +83,8 @@ export class ConfigStore {
         for await (const ev of watcher) {
           if (ev.kind === "access") continue;
           if (!ev.paths.some((p) => basename(p) === base)) continue;
-          clearTimeout(timer);
-          timer = setTimeout(() => void this.reload(log), debounceMs);
+          clearTimeout(this.#reloadTimer);
+          this.#reloadTimer = setTimeout(() => void this.reload(log), debounceMs);
         }
       } catch {
         // The watcher was closed.
@@ -94,6 +94,8 @@ export class ConfigStore {
 
   /** Stops watching the file. */
   close(): void {
+    // A reload still waiting for its debounce would otherwise run after shutdown.
+    clearTimeout(this.#reloadTimer);
     this.#watcher?.close();
     this.#watcher = undefined;
   }
