@@ -5,7 +5,9 @@
  */
 import OpenAI from "openai";
 import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
-import { setup } from "./_setup.ts";
+import { serveFake } from "../../fakes/serve.ts";
+import { startGateway } from "../../helpers.ts";
+import { KEY, setup } from "./_setup.ts";
 
 const msg = [{ role: "user" as const, content: "hi" }];
 const POOL = ["co-pool-key-aaaaaaaaaaaa1", "co-pool-key-bbbbbbbbbbbb2"];
@@ -132,4 +134,32 @@ Deno.test("cohere: a 498 for the client's own key is a 401", async () => {
     OpenAI.AuthenticationError,
   );
   assertMatch(err.message, /498: invalid token/);
+});
+
+Deno.test("cohere: a 200 that is not an NDJSON stream is a 502 quoting its start", async () => {
+  // A proxy or captive portal in front of the API answers with a page.
+  const page = await serveFake(() =>
+    new Response("<html><body>Please sign in to the network</body></html>", {
+      headers: { "content-type": "text/html; charset=utf-8" },
+    })
+  );
+  const gw = await startGateway({ cohere: { "base-url": page.origin } });
+  try {
+    const client = new OpenAI({ baseURL: gw.url, apiKey: KEY, maxRetries: 0 });
+    for (const stream of [false, true]) {
+      const err = await assertRejects(
+        () => client.chat.completions.create({ model: "command-r", messages: msg, stream }),
+        OpenAI.InternalServerError,
+      );
+      assertEquals(err.status, 502);
+      assertMatch(
+        err.message,
+        /expected application\/stream\+json but got text\/html; charset=utf-8 \(status 200\): <html><body>Please sign in/,
+      );
+    }
+    assertEquals(page.requests.length, 2);
+  } finally {
+    await gw.close();
+    await page.close();
+  }
 });
