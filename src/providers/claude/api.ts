@@ -8,10 +8,10 @@
  *
  * @module
  */
-import type { Upstream, UpstreamInit } from "../../net/http.ts";
+import { readJson, snippet, type Upstream, type UpstreamInit } from "../../net/http.ts";
 import { readSse, type SseEvent } from "../../net/sse.ts";
-import { upstreamFailed } from "../../openai/errors.ts";
-import { responseError } from "./errors.ts";
+import { type GatewayError, upstreamFailed } from "../../openai/errors.ts";
+import { bodyStart, responseError } from "./errors.ts";
 
 /** The browser claude.ai expects (a desktop Edge). */
 const USER_AGENT =
@@ -94,23 +94,16 @@ export class ClaudeWeb {
     };
   }
 
-  async #json<T>(url: string, init: UpstreamInit, expect: number[], model?: string): Promise<T> {
+  /** The error of a refused call; a refused session key's cached account facts are dropped. */
+  async #refused(res: Response, model?: string): Promise<GatewayError> {
+    if (res.status === 401 || res.status === 403) accounts.delete(this.#key);
+    return await responseError(res, model);
+  }
+
+  async #json<T>(url: string, init: UpstreamInit, expect: number, model?: string): Promise<T> {
     const res = await this.http.fetch(url, init);
-    if (!expect.includes(res.status)) {
-      if (res.status === 401 || res.status === 403) accounts.delete(this.#key);
-      throw await responseError(res, model);
-    }
-    const text = await res.text();
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw upstreamFailed(
-        "claude",
-        `status ${res.status} with a body that is not JSON (${
-          res.headers.get("content-type") ?? "no content type"
-        }): ${text.slice(0, 200).replace(/\s+/g, " ")}`,
-      );
-    }
+    if (res.status !== expect) throw await this.#refused(res, model);
+    return await readJson<T>("claude", res);
   }
 
   async #account(): Promise<AccountInfo> {
@@ -119,7 +112,7 @@ export class ClaudeWeb {
     const orgs = await this.#json<{ uuid?: unknown }[]>(
       `${this.baseUrl}/api/organizations`,
       { headers: this.#headers() },
-      [200],
+      200,
     );
     const org = Array.isArray(orgs) ? orgs[0]?.uuid : undefined;
     if (typeof org !== "string" || org === "") {
@@ -142,7 +135,7 @@ export class ClaudeWeb {
       const res = await this.http.fetch(`${this.baseUrl}/api/bootstrap/${info.org}/statsig`, {
         headers: this.#headers(),
       });
-      if (res.status !== 200) throw await responseError(res);
+      if (res.status !== 200) throw await this.#refused(res);
       const text = await res.text();
       info.defaultModel = /"value":\{"model":"(claude-[^"]+)"\}/.exec(text)?.[1];
       info.pro = text.includes(`"custom":{"isPro":true,`);
@@ -161,7 +154,7 @@ export class ClaudeWeb {
         headers: this.#headers({ "content-type": "application/json" }),
         body: JSON.stringify(body),
       },
-      [201],
+      201,
       model,
     );
     if (typeof conv?.uuid !== "string" || conv.uuid === "") {
@@ -188,16 +181,14 @@ export class ClaudeWeb {
         body: JSON.stringify(body),
       },
     );
-    if (res.status !== 200) {
-      if (res.status === 401 || res.status === 403) accounts.delete(this.#key);
-      throw await responseError(res, body.model);
-    }
+    if (res.status !== 200) throw await this.#refused(res, body.model);
     const type = (res.headers.get("content-type") ?? "").toLowerCase();
     if (!type.includes("text/event-stream")) {
-      const text = (await res.text()).slice(0, 200).replace(/\s+/g, " ");
       throw upstreamFailed(
         "claude",
-        `expected text/event-stream but got ${type || "no content type"}: ${text}`,
+        `expected text/event-stream but got ${type || "no content type"}: ${
+          snippet(await bodyStart(res, 2048))
+        }`,
       );
     }
     return readSse(res.body!);

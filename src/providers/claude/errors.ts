@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { parseRetryAfter, snippet } from "../../net/http.ts";
+import { parseRetryAfter, readBytes, snippet } from "../../net/http.ts";
 import { GatewayError } from "../../openai/errors.ts";
 
 /** The provider id errors are reported under. */
@@ -156,9 +156,18 @@ function isChallenge(res: Response, text: string): boolean {
   return type.includes("text/html") && /just a moment|challenge-platform|cf-chl/i.test(text);
 }
 
+/**
+ * The start of a body as text, at most `max` bytes (64 KiB, as much as `httpError` reads of an
+ * error body); a body that breaks off gives what arrived.
+ */
+export async function bodyStart(res: Response, max = 64 * 1024): Promise<string> {
+  const bytes = await readBytes(res, max, "truncate").catch(() => new Uint8Array());
+  return new TextDecoder().decode(bytes);
+}
+
 /** Turns an error response of claude.ai into a `GatewayError`. */
 export async function responseError(res: Response, model?: string): Promise<GatewayError> {
-  const text = await res.text().catch(() => "");
+  const text = await bodyStart(res);
   if (isChallenge(res, text)) {
     // The server's address is challenged, not the account: do not set the account aside.
     return new GatewayError(

@@ -522,3 +522,25 @@ Deno.test("claude: the answer is cut where the model starts the next Human turn"
   await pendingCleanups();
   assertEquals(t.fake.deleted.length, 1);
 });
+
+Deno.test("claude: a completion answered 200 with a page instead of a stream is a 502 quoting it", async () => {
+  await using t = await setup([{}]);
+  t.fake.respond = () => ({
+    raw: {
+      status: 200,
+      body: `<html>\n  <body>Maintenance   window</body>${" ".repeat(5000)}</html>`,
+      contentType: "text/html",
+    },
+  });
+  const err = await assertRejects(() =>
+    t.client.chat.completions.create({
+      model: "claude",
+      messages: [{ role: "user", content: "hi" }],
+    })
+  ) as InstanceType<typeof OpenAI.APIError>;
+  assertEquals(err.status, 502);
+  assertStringIncludes(err.message, "expected text/event-stream but got text/html");
+  assertStringIncludes(err.message, "<html> <body>Maintenance window</body>");
+  await pendingCleanups();
+  assertEquals(t.fake.deleted.length, 1);
+});
