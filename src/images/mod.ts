@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { httpError, readBytes, Upstream } from "../net/http.ts";
+import { readBytes, Upstream } from "../net/http.ts";
 import { GatewayError, invalidRequest, upstreamTimeout } from "../openai/errors.ts";
 import type { ImageRequest } from "../openai/schema.ts";
 import type { ChatContext } from "../providers/types.ts";
@@ -194,8 +194,7 @@ export async function download(
   max: number,
   cookie?: string,
 ): Promise<Uint8Array> {
-  const res = await http.fetch(url, { headers: cookie ? { cookie } : {} });
-  if (res.status < 200 || res.status >= 300) throw await httpError(http.provider, res);
+  const res = await http.ok(url, { headers: cookie ? { cookie } : {} });
   return await readBytes(res, max, (size) => tooLarge(size, max, http.provider));
 }
 

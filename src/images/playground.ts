@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { httpError, readJson, snippet } from "../net/http.ts";
+import { readJson, snippet } from "../net/http.ts";
 import { GatewayError, upstreamFailed } from "../openai/errors.ts";
 import { useAccount } from "../pool/mod.ts";
 import type { ChatContext } from "../providers/types.ts";
@@ -72,7 +72,7 @@ export async function generateOnPlayground(
     strength: 1.45,
   };
   const once = async (token: string): Promise<BackendResult> => {
-    const res = await http.fetch(`${base}/api/models`, {
+    const res = await http.ok(`${base}/api/models`, {
       method: "POST",
       headers: {
         "content-type": "application/json",
@@ -85,7 +85,6 @@ export async function generateOnPlayground(
       },
       body: JSON.stringify(job),
     });
-    if (res.status < 200 || res.status >= 300) throw await httpError("playground", res);
     const answer = await readJson<Answer>("playground", res);
     if (answer?.errorCode) {
       const what = `${answer.errorCode}${answer.message ? `: ${answer.message}` : ""}`;

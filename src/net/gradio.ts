@@ -20,7 +20,7 @@
 import { GatewayError, upstreamFailed, upstreamTimeout } from "../openai/errors.ts";
 import { randomAlnum } from "../util/id.ts";
 import type { Config } from "../config/schema.ts";
-import { httpError, readJson, snippet, type Upstream } from "./http.ts";
+import { readBytes, readJson, snippet, type Upstream } from "./http.ts";
 import { clientFor, proxyFor } from "./proxy.ts";
 import { readSse } from "./sse.ts";
 
@@ -238,7 +238,7 @@ export async function joinQueue(http: Upstream, call: QueueCall): Promise<string
     session_hash: call.sessionHash,
   };
   if (call.triggerId !== undefined) body.trigger_id = call.triggerId;
-  const res = await http.fetch(`${call.root}/queue/join`, {
+  const res = await http.ok(`${call.root}/queue/join`, {
     method: "POST",
     headers: requestHeaders(call, {
       "content-type": "application/json",
@@ -247,7 +247,6 @@ export async function joinQueue(http: Upstream, call: QueueCall): Promise<string
     body: JSON.stringify(body),
   });
   call.jar?.absorb(res);
-  if (res.status < 200 || res.status >= 300) throw await httpError(http.provider, res);
   const json = await readJson<{ event_id?: unknown }>(http.provider, res);
   if (typeof json?.event_id !== "string" || json.event_id === "") {
     throw upstreamFailed(
@@ -268,14 +267,15 @@ export async function* queueMessages(
   eventId?: string,
 ): AsyncGenerator<GradioMessage> {
   const url = `${call.root}/queue/data?session_hash=${encodeURIComponent(call.sessionHash)}`;
-  const res = await http.fetch(url, {
+  const res = await http.ok(url, {
     headers: requestHeaders(call, { accept: "text/event-stream", "cache-control": "no-cache" }),
   });
   call.jar?.absorb(res);
-  if (res.status < 200 || res.status >= 300) throw await httpError(http.provider, res);
   const type = (res.headers.get("content-type") ?? "").toLowerCase();
   if (!type.includes("text/event-stream")) {
-    const text = await res.text().catch(() => "");
+    // The start is enough to quote (a maintenance page can be large).
+    const start = await readBytes(res, 2048, "truncate").catch(() => new Uint8Array());
+    const text = new TextDecoder().decode(start);
     throw upstreamFailed(
       http.provider,
       `queue/data answered ${type || "no content type"} instead of text/event-stream: ${
@@ -455,7 +455,6 @@ async function* socketMessages(
     wake?.();
   };
   let opened = false;
-  let finished = false;
   ws.onopen = () => opened = true;
   ws.onmessage = (e) => {
     if (typeof e.data !== "string") return;
@@ -516,9 +515,8 @@ async function* socketMessages(
         }));
         continue;
       }
-      if (item.msg === "process_completed") finished = true;
       yield item;
-      if (finished) return;
+      if (item.msg === "process_completed") return;
     }
   } finally {
     options.signal.removeEventListener("abort", onAbort);

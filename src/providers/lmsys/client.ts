@@ -14,11 +14,10 @@
  */
 import { CookieJar, type QueueCall, queueResult, runQueue, sessionHash } from "../../net/gradio.ts";
 import type { Upstream } from "../../net/http.ts";
-import { httpError } from "../../net/http.ts";
 import { GatewayError, upstreamFailed } from "../../openai/errors.ts";
 import { randomAlnum } from "../../util/id.ts";
 import type { Logger } from "../../util/log.ts";
-import { answerText, arenaError, botText, isPlaceholder } from "./arena.ts";
+import { answerText, arenaError, botText, CURSOR, isPlaceholder } from "./arena.ts";
 import type { FnPair } from "./fn.ts";
 
 /** A desktop Edge user agent, as the arena's own page sends. */
@@ -69,10 +68,9 @@ async function pickServer(http: Upstream, base: string, jar: CookieJar, log: Log
   }
   let seen = "";
   for (let i = 0; i < 3; i++) {
-    const res = await http.fetch(`${base}/info`, {
+    const res = await http.ok(`${base}/info`, {
       headers: { ...headersFor(base), accept: "application/json" },
     });
-    if (res.status < 200 || res.status >= 300) throw await httpError(http.provider, res);
     await res.body?.cancel();
     const probe = new CookieJar();
     probe.absorb(res);
@@ -132,7 +130,7 @@ export async function* arenaAnswer(
       if (first_ && u.type === "generating") {
         first_ = false;
         // The first whole value shows the cursor placeholder; anything else is the arena talking.
-        if (!isPlaceholder(raw) && !raw!.endsWith("▌")) {
+        if (!isPlaceholder(raw) && !raw!.endsWith(CURSOR)) {
           throw arenaError(raw!) ?? upstreamFailed("lmsys", `the arena answered: ${raw}`);
         }
       }
