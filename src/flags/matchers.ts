@@ -158,10 +158,14 @@ async function* cutOffEach(
 
 /** One `<matcher>`: from `find`, holds `len` characters (or up to `end`), then rewrites them. */
 export class RewriteFilter {
-  #held = "";
+  /** Not holding: the end of the text that could start `find`. */
+  #partial = "";
   #holding = false;
-  /** How far `#held` was searched for `end` already. */
-  #searched = 0;
+  /** The held block in pieces (joined once, when it ends: never re-copied per chunk). */
+  #block: string[] = [];
+  #blockLen = 0;
+  /** The block's last `end.length - 1` characters: an `end` split across chunks. */
+  #tail = "";
   readonly #re?: RegExp;
 
   constructor(readonly spec: MatcherSpec) {
@@ -174,56 +178,71 @@ export class RewriteFilter {
     return block.replace(this.#re, this.spec.replacement ?? "");
   }
 
+  /** Ends the held block; returns it. */
+  #release(): string {
+    const block = this.#block.join("");
+    this.#block = [];
+    this.#blockLen = 0;
+    this.#tail = "";
+    this.#holding = false;
+    return block;
+  }
+
+  /** Where the held block ends in `s` (the text that follows it), or -1. */
+  #blockEnd(s: string): number {
+    const { end, find, len } = this.spec;
+    if (!end) {
+      const want = find.length + (len ?? 5);
+      return this.#blockLen + s.length >= want ? want - this.#blockLen : -1;
+    }
+    const w = this.#tail + s;
+    const e = w.indexOf(end);
+    if (e >= 0) return e + end.length - this.#tail.length;
+    this.#tail = w.slice(Math.max(0, w.length - (end.length - 1)));
+    return -1;
+  }
+
   /** Text to send now. */
   push(text: string): string {
     const { find } = this.spec;
-    let s = this.#held + text;
-    this.#held = "";
+    let s = text;
     let out = "";
     while (true) {
       if (!this.#holding) {
+        s = this.#partial + s;
+        this.#partial = "";
         const at = s.indexOf(find);
         if (at < 0) {
           const keep = partialSuffix(s, [find], find.length - 1);
-          out += s.slice(0, s.length - keep);
-          this.#held = s.slice(s.length - keep);
-          return out;
+          this.#partial = s.slice(s.length - keep);
+          return out + s.slice(0, s.length - keep);
         }
         out += s.slice(0, at);
-        s = s.slice(at);
+        s = s.slice(at + find.length);
         this.#holding = true;
-        this.#searched = find.length;
+        this.#block = [find];
+        this.#blockLen = find.length;
       }
-      const end = this.spec.end;
-      let blockEnd = -1;
-      if (end) {
-        const from = Math.max(find.length, this.#searched - end.length + 1);
-        const e = s.indexOf(end, from);
-        if (e >= 0) blockEnd = e + end.length;
-        else if (s.length > MAX_MATCHER_HOLD) blockEnd = s.length;
-        else this.#searched = s.length;
-      } else {
-        const want = find.length + (this.spec.len ?? 5);
-        if (s.length >= want) blockEnd = want;
-      }
+      const blockEnd = this.#blockEnd(s);
       if (blockEnd < 0) {
-        this.#held = s;
+        this.#block.push(s);
+        this.#blockLen += s.length;
+        // Too long without its end: let go unchanged.
+        if (this.spec.end && this.#blockLen > MAX_MATCHER_HOLD) out += this.#release();
         return out;
       }
-      const block = s.slice(0, blockEnd);
-      out += blockEnd === s.length && end && !s.endsWith(end) ? block : this.#apply(block);
+      this.#block.push(s.slice(0, blockEnd));
+      out += this.#apply(this.#release());
       s = s.slice(blockEnd);
-      this.#holding = false;
     }
   }
 
   /** The upstream ended: what is held goes out (rewritten when a match was being held). */
   flush(): string {
-    const h = this.#held;
-    this.#held = "";
-    if (!this.#holding) return h;
-    this.#holding = false;
-    return this.#apply(h);
+    if (this.#holding) return this.#apply(this.#release());
+    const p = this.#partial;
+    this.#partial = "";
+    return p;
   }
 }
 

@@ -1,6 +1,11 @@
 /** Stream filters: cut-offs and <matcher> rewrites, fed at every split point. */
 import { assert, assertEquals } from "../assert.ts";
-import { applyMatchers, cutOff, RewriteFilter } from "../../src/flags/matchers.ts";
+import {
+  applyMatchers,
+  cutOff,
+  MAX_MATCHER_HOLD,
+  RewriteFilter,
+} from "../../src/flags/matchers.ts";
 import type { ChatEvent } from "../../src/providers/types.ts";
 
 async function* from(events: ChatEvent[], onReturn?: () => void): AsyncGenerator<ChatEvent> {
@@ -139,6 +144,27 @@ Deno.test("RewriteFilter: an unterminated block is flushed at the end", () => {
   const g = new RewriteFilter({ find: "<", len: 5 });
   assertEquals(g.push("a <b"), "a ");
   assertEquals(g.flush(), "<b");
+});
+
+Deno.test("RewriteFilter: a long block in small chunks is rewritten whole; past the hold limit it goes out unchanged", () => {
+  const spec = { find: "<a>", end: "</a>", pattern: "<a>(x+)</a>", replacement: "[$1]" };
+  const long = "x".repeat(10_000);
+  const f = new RewriteFilter(spec);
+  let out = f.push("start ");
+  // 7-character chunks: `</a>` arrives split across two of them.
+  const text = `<a>${long}</a> end`;
+  for (let i = 0; i < text.length; i += 7) out += f.push(text.slice(i, i + 7));
+  out += f.flush();
+  assertEquals(out, `start [${long}] end`);
+
+  const g = new RewriteFilter(spec);
+  const piece = "x".repeat(64 * 1024);
+  let held = g.push("<a>");
+  while (held === "") held = g.push(piece);
+  // Nothing came out until the block passed the limit, then all of it at once, unrewritten.
+  assert(held.length > MAX_MATCHER_HOLD);
+  assertEquals(held, "<a>" + piece.repeat((held.length - 3) / piece.length));
+  assertEquals(g.push("</a> <a>x</a>") + g.flush(), "</a> [x]");
 });
 
 Deno.test("RewriteFilter: text without the trigger passes at once", () => {
