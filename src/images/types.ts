@@ -3,7 +3,6 @@
  *
  * @module
  */
-import type { ChatContext } from "../providers/types.ts";
 
 /** What one generation asks of a backend. */
 export interface Generation {
@@ -26,11 +25,6 @@ export interface BackendResult {
   image: ImageSource;
   /** The prompt as the backend received it (reported as `revised_prompt`). */
   prompt: string;
-}
-
-/** One image backend. */
-export interface ImageBackend {
-  generate(gen: Generation, ctx: ChatContext, credential?: string): Promise<BackendResult>;
 }
 
 /** Decodes a `data:<type>;base64,...` URL (or bare base64) to bytes. */
