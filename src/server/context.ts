@@ -8,7 +8,7 @@ import { emptyFlags, type RequestFlags } from "../flags/types.ts";
 import { Upstream } from "../net/http.ts";
 import { fromZodError, invalidRequest } from "../openai/errors.ts";
 import type { ChatContext } from "../providers/types.ts";
-import { registerSecrets } from "../util/mask.ts";
+import { holdSecrets } from "../util/mask.ts";
 import type { Ctx } from "./app.ts";
 import type { z } from "npm:zod@^4.6.7";
 
@@ -60,8 +60,8 @@ export function makeContext(c: Ctx, model: string, flags?: RequestFlags): Reques
   else clientSignal.addEventListener("abort", onAbort, { once: true });
   const detach = () => clientSignal.removeEventListener("abort", onAbort);
   const token = c.get("token");
-  // The client's credential is masked in every log line and error text.
-  registerSecrets([token]);
+  // The client's credential is masked in every log line and error text while the request runs.
+  const release = holdSecrets([token]);
   const ctx: ChatContext = {
     signal: abort.signal,
     config,
@@ -79,6 +79,7 @@ export function makeContext(c: Ctx, model: string, flags?: RequestFlags): Reques
   };
   const finish = () => {
     detach();
+    release();
     if (!abort.signal.aborted) abort.abort(REQUEST_ENDED);
   };
   return { ctx, abort, detach, finish };

@@ -6,7 +6,8 @@
  * @module
  */
 
-const known = new Set<string>();
+/** Known secrets and how many holders each has (config secrets are held for good). */
+const known = new Map<string, number>();
 
 /** Patterns of credentials that are masked even if never registered. */
 const patterns: RegExp[] = [
@@ -28,31 +29,53 @@ export function maskSecret(secret: string): string {
   return `${s.slice(0, head)}…${s.slice(-3)}`;
 }
 
-/** Registers secrets so that `redact` masks them. Short strings are ignored (too ambiguous). */
-export function registerSecrets(secrets: Iterable<string | undefined>): void {
-  for (const s of secrets) {
-    if (!s) continue;
-    const t = s.trim();
-    if (t.length >= 6) known.add(t);
-    // Cookie strings: also register each value, which may show up alone.
-    if (t.includes("=")) {
-      for (const part of t.split(";")) {
-        const v = part.slice(part.indexOf("=") + 1).trim();
-        if (v.length >= 8) known.add(v);
-      }
+/** A secret and, for cookie strings, each value in it (which may show up alone). */
+function partsOf(secret: string): string[] {
+  const t = secret.trim();
+  const out = t.length >= 6 ? [t] : [];
+  if (t.includes("=")) {
+    for (const part of t.split(";")) {
+      const v = part.slice(part.indexOf("=") + 1).trim();
+      if (v.length >= 8) out.push(v);
     }
   }
+  return out;
 }
 
-/** Forgets secrets registered for one request. */
-export function unregisterSecrets(secrets: Iterable<string | undefined>): void {
-  for (const s of secrets) if (s) known.delete(s.trim());
+/** Registers secrets for good (config) so that `redact` masks them. Short strings are ignored. */
+export function registerSecrets(secrets: Iterable<string | undefined>): void {
+  for (const s of secrets) if (s) { for (const p of partsOf(s)) known.set(p, Infinity); }
+}
+
+/**
+ * Masks secrets while a request uses them (a client's own credential); the returned function
+ * releases them, so that the set does not grow with every client that ever called.
+ */
+export function holdSecrets(secrets: Iterable<string | undefined>): () => void {
+  const held: string[] = [];
+  for (const s of secrets) if (s) held.push(...partsOf(s));
+  for (const p of held) known.set(p, (known.get(p) ?? 0) + 1);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    for (const p of held) {
+      const n = (known.get(p) ?? 1) - 1;
+      if (n <= 0) known.delete(p);
+      else known.set(p, n);
+    }
+  };
+}
+
+/** How many secrets are known now (for tests). */
+export function knownSecretCount(): number {
+  return known.size;
 }
 
 /** Returns `text` with every known secret and credential-shaped token masked. */
 export function redact(text: string): string {
   let out = text;
-  for (const s of known) {
+  for (const s of known.keys()) {
     if (out.includes(s)) out = out.split(s).join(maskSecret(s));
   }
   for (const re of patterns) out = out.replace(re, "$1***");

@@ -52,3 +52,19 @@ Deno.test("token counting: real BPE counts, streaming counter matches the whole-
     `${counter.total} vs ${whole}`,
   );
 });
+
+Deno.test("a request's credential is masked while held and forgotten after, config secrets stay", async () => {
+  const { holdSecrets, knownSecretCount } = await import("../../src/util/mask.ts");
+  registerSecrets(["config-secret-value-123"]);
+  const before = knownSecretCount();
+  const a = holdSecrets(["client-token-abcdef123"]);
+  const b = holdSecrets(["client-token-abcdef123", "config-secret-value-123"]);
+  assert(!redact("x client-token-abcdef123 y").includes("abcdef123"));
+  a();
+  a();
+  assert(!redact("client-token-abcdef123").includes("abcdef123"), "still held by b");
+  b();
+  assertEquals(knownSecretCount(), before);
+  assert(redact("client-token-abcdef123").includes("abcdef123"));
+  assert(!redact("config-secret-value-123").includes("value-123"));
+});
