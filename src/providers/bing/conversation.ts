@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { httpError, readJson, type Upstream } from "../../net/http.ts";
+import { httpError, readBytes, readJson, type Upstream } from "../../net/http.ts";
 import { GatewayError, invalidRequest, upstreamFailed } from "../../openai/errors.ts";
 import { randomAlnum } from "../../util/id.ts";
 
@@ -159,15 +159,23 @@ export async function imageBase64(http: Upstream, url: string): Promise<string> 
   if (!/^https?:\/\//i.test(url)) {
     throw invalidRequest("bing-vision takes images as base64 data:image/... URLs or http(s) URLs");
   }
-  const res = await http.ok(url);
-  const type = res.headers.get("content-type") ?? "";
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  if (bytes.length > MAX_IMAGE) {
-    throw invalidRequest(`the image at ${url} is larger than ${MAX_IMAGE >> 20} MiB`);
+  const res = await http.fetch(url);
+  // The client's URL failing is the client's problem: a 403 of an image host must not set the
+  // Bing account aside, as `http.ok`'s error would.
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw invalidRequest(`the image at ${url} could not be fetched: status ${res.status}`);
   }
+  const type = res.headers.get("content-type") ?? "";
   if (type && !type.startsWith("image/") && !type.startsWith("application/octet-stream")) {
+    await res.body?.cancel();
     throw invalidRequest(`${url} is not an image (${type})`);
   }
+  const bytes = await readBytes(
+    res,
+    MAX_IMAGE,
+    () => invalidRequest(`the image at ${url} is larger than ${MAX_IMAGE >> 20} MiB`),
+  );
   return bytes.toBase64();
 }
 

@@ -19,6 +19,7 @@ import {
 import { parseSseBody, readTextThenAbort, startGateway, waitFor, within } from "../../helpers.ts";
 import { pendingHubCloses } from "../../../src/providers/bing/chathub.ts";
 import { countTokens } from "../../../src/util/tokens.ts";
+import { serveFake } from "../../fakes/serve.ts";
 import { startSocks5 } from "./socks5.ts";
 
 interface PoolAccount {
@@ -314,6 +315,61 @@ Deno.test("bing-vision: the image is uploaded (kblob) and attached; pad is on", 
     })
   ) as InstanceType<typeof OpenAI.APIError>;
   assertEquals(err.status, 400);
+});
+
+Deno.test("bing-vision: an image URL is fetched; a refused or oversized one is the client's 400", async () => {
+  await using t = await setup({ cookies: ["vision-cookie-value"] });
+  const png = Uint8Array.fromBase64(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+  );
+  const MiB = new Uint8Array(1 << 20);
+  let hugeSent = 0;
+  const images = await serveFake((req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/cat.png") return new Response(png, { headers: { "content-type": "image/png" } });
+    if (path === "/hotlinked.png") return new Response("Forbidden", { status: 403 });
+    if (path === "/page.png") {
+      return new Response("<html></html>", { headers: { "content-type": "text/html" } });
+    }
+    // 64 MiB without a declared length: the gateway must stop reading after 20 MiB.
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (hugeSent++ === 64) return c.close();
+        c.enqueue(MiB);
+      },
+    });
+    return new Response(body, { headers: { "content-type": "image/png" } });
+  });
+  await using _images = { [Symbol.asyncDispose]: () => images.close() };
+  const ask = (path: string) =>
+    t.client.chat.completions.create({
+      model: "bing-vision",
+      messages: [{
+        role: "user",
+        content: [
+          { type: "text", text: "What is this?" },
+          { type: "image_url", image_url: { url: `${images.origin}${path}` } },
+        ],
+      }],
+    });
+  t.fake.respond = () => ({ text: "A tiny image." });
+  assertEquals((await ask("/cat.png")).choices[0].message.content, "A tiny image.");
+  assertEquals(t.fake.uploads[0].image, png);
+  for (
+    const [path, text] of [
+      ["/hotlinked.png", "status 403"],
+      ["/page.png", "is not an image (text/html)"],
+      ["/huge.png", "larger than 20 MiB"],
+    ]
+  ) {
+    const err = await assertRejects(() => ask(path), OpenAI.APIError);
+    assertEquals(err.status, 400, path);
+    assertStringIncludes(err.message, text);
+  }
+  assert(hugeSent < 64, `read ${hugeSent} MiB of the oversized image`);
+  // None of it was the Bing account's fault.
+  assertEquals(t.fake.uploads.length, 1);
+  assertEquals((await t.pool())[0].ready, true);
 });
 
 Deno.test("bing: a final item longer than the updates adds the rest", async () => {
