@@ -11,7 +11,7 @@ import { clientFor, proxyFor } from "../../net/proxy.ts";
 import type { ChatRequest } from "../../openai/schema.ts";
 import { withAccount } from "../../pool/mod.ts";
 import { countTokens, TokenCounter } from "../../util/tokens.ts";
-import { toTurns } from "../combine.ts";
+import { toTurns, type Turn } from "../combine.ts";
 import type { ChatContext, ChatEvent, ChatProvider, ModelInfo } from "../types.ts";
 import { BingAnswer } from "./answer.ts";
 import { invokeChat, pendingHubCloses } from "./chathub.ts";
@@ -49,8 +49,7 @@ function history(req: ChatRequest, ctx: ChatContext, loggedIn: boolean) {
 }
 
 /** The image to attach: the last image of the last user turn (bing-vision only). */
-function lastImage(req: ChatRequest): string | undefined {
-  const turns = toTurns(req.messages);
+function lastImage(turns: readonly Turn[]): string | undefined {
   for (let i = turns.length - 1; i >= 0; i--) {
     if (turns[i].role !== "user") continue;
     const images = turns[i].images;
@@ -72,7 +71,7 @@ async function* attempt(
   const h = history(req, ctx, conv.loggedIn);
 
   let image: { url: string; originalUrl: string } | undefined;
-  const imageUrl = ctx.model === "bing-vision" ? lastImage(req) : undefined;
+  const imageUrl = ctx.model === "bing-vision" ? lastImage(h.turns) : undefined;
   if (imageUrl) {
     const blob = await uploadImage(
       http,
