@@ -134,11 +134,6 @@ export async function readTextThenAbort(
   return text;
 }
 
-/** Reads an SSE response's `data:` payloads and comment lines in order. */
-export async function readSseRaw(res: Response): Promise<string> {
-  return await res.text();
-}
-
 /** The JSON payloads of an SSE body (skipping `[DONE]`), and whether `[DONE]` came last. */
 export function parseSseBody<T = Record<string, unknown>>(
   text: string,

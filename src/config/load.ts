@@ -6,6 +6,7 @@
  */
 import { isMap, isScalar, LineCounter, parseDocument } from "npm:yaml@^2.9.1";
 import type { z } from "npm:zod@^4.6.7";
+import { keyPath } from "../util/key_path.ts";
 import { type Config, configSchema } from "./schema.ts";
 
 /** A configuration that cannot be used; `message` names file, line and key. */
@@ -22,16 +23,6 @@ export interface LoadResult {
 }
 
 type Path = PropertyKey[];
-
-/** Formats a zod issue path as `a.b[0].c`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const p of path) {
-    if (typeof p === "number") out += `[${p}]`;
-    else out += out === "" ? String(p) : `.${String(p)}`;
-  }
-  return out;
-}
 
 /** Parses and validates config text. `file` is only used in messages. */
 export function parseConfig(text: string, file: string): LoadResult {
@@ -65,7 +56,7 @@ export function parseConfig(text: string, file: string): LoadResult {
     for (const issue of unknown) {
       for (const key of (issue as z.core.$ZodIssueUnrecognizedKeys).keys) {
         const path = [...issue.path, key];
-        warnings.push(`${where(path)}: unknown key '${formatPath(path)}' ignored`);
+        warnings.push(`${where(path)}: unknown key '${keyPath(path)}' ignored`);
         deleteAt(input, path);
       }
     }
@@ -101,7 +92,7 @@ export function defaultConfig(): Config {
 }
 
 function describeIssue(issue: z.core.$ZodIssue, where: (p: Path) => string): string {
-  const key = formatPath(issue.path);
+  const key = keyPath(issue.path);
   return `${where(issue.path)}: '${key || "(top level)"}' ${issue.message}`;
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import type { z } from "npm:zod@^4.6.7";
+import { keyPath } from "../util/key_path.ts";
 import { redact } from "../util/mask.ts";
 
 /** The JSON body of an error response. */
@@ -95,36 +96,20 @@ export function upstreamTimeout(provider: string, what: string): GatewayError {
 }
 
 /** Turns a zod error into a 400 naming the first offending field. */
-export function fromZodError(err: z.ZodError, root = ""): GatewayError {
+export function fromZodError(err: z.ZodError): GatewayError {
   const issue = err.issues[0];
-  const param = root + pathString(issue.path);
-  let message = issue.message;
-  if (issue.code === "invalid_union" && "note" in issue === false) {
-    message = describeUnion(issue, param) ?? message;
-  }
+  const param = keyPath(issue.path);
+  const message = issue.code === "invalid_union" ? describeUnion(issue, param) : issue.message;
   return invalidRequest(`Invalid value for '${param || "body"}': ${message}`, param || null);
 }
 
-function describeUnion(issue: z.core.$ZodIssue, param: string): string | undefined {
-  if (issue.code !== "invalid_union") return undefined;
-  // A discriminated union reports the allowed discriminator values here.
-  const errors = (issue as { errors?: z.core.$ZodIssue[][] }).errors;
-  if (errors && errors.length > 0) {
-    const deepest = errors.map((e) =>
-      e[0]
-    ).filter(Boolean).sort((a, b) => b.path.length - a.path.length)[0];
-    if (deepest) return `${pathString(deepest.path) || param}: ${deepest.message}`;
-  }
-  return undefined;
-}
-
-/** Formats a path as `messages[0].content`. */
-export function pathString(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const p of path) {
-    out += typeof p === "number" ? `[${p}]` : out === "" ? String(p) : `.${String(p)}`;
-  }
-  return out;
+/** A union's message: the issue of the branch that got furthest into the value. */
+function describeUnion(issue: z.core.$ZodIssueInvalidUnion, param: string): string {
+  const deepest = issue.errors
+    .map((e) => e[0])
+    .filter(Boolean)
+    .sort((a, b) => b.path.length - a.path.length)[0];
+  return deepest ? `${keyPath(deepest.path) || param}: ${deepest.message}` : issue.message;
 }
 
 /** Any thrown value as a `GatewayError` (unknown errors become 500 with their message). */
