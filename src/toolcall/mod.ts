@@ -115,7 +115,7 @@ class Emulation {
   problems: Problem[] = [];
   /** Problems of the first answer, for the fallback text. */
   firstProblems: Problem[] = [];
-  /** Text sent so far (its end, for a corrective request). */
+  /** Text sent so far (its end, at least `RETRY_CONTEXT` characters, for a corrective request). */
   text = "";
   sentText = false;
   /** White space held back: dropped when a call follows, sent when text follows. */
@@ -140,14 +140,19 @@ class Emulation {
     switch (pe.type) {
       case "text": {
         if (retry || this.afterCall) return;
-        let t = this.ws + pe.text;
-        if (!this.sentText) t = t.trimStart();
-        const body = t.trimEnd();
-        this.ws = t.slice(body.length);
-        if (body === "") return;
+        // Only this event's text is trimmed and copied: held white space and the kept end of
+        // the answer grow by appending, so the work per event does not grow with them.
+        const body = pe.text.trimEnd();
+        if (body === "") {
+          if (this.sentText) this.ws += pe.text;
+          return;
+        }
+        const t = this.sentText ? this.ws + body : body.trimStart();
+        this.ws = pe.text.slice(body.length);
         this.sentText = true;
-        this.text = (this.text + body).slice(-RETRY_CONTEXT);
-        yield { type: "text", text: body };
+        this.text += t;
+        if (this.text.length > 2 * RETRY_CONTEXT) this.text = this.text.slice(-RETRY_CONTEXT);
+        yield { type: "text", text: t };
         return;
       }
       case "calls":
@@ -237,7 +242,7 @@ class Emulation {
 
   /** The assistant's answer so far, as the model wrote it, for a corrective request. */
   answerSoFar(): string {
-    const parts = [this.text];
+    const parts = [this.text.slice(-RETRY_CONTEXT)];
     for (const c of this.calls) parts.push(callBlock(c.call.name, c.call.arguments));
     for (const p of this.problems) parts.push(p.raw);
     return parts.filter((p) => p.trim() !== "").join("\n\n");

@@ -93,6 +93,17 @@ Deno.test("emulator: the corrective request continues the answer and names the p
   assertEquals(r.calls.map((c) => c.arguments), ['{"city":"Oslo"}']);
 });
 
+Deno.test("emulator: in 1-character events, white space between words is kept, before a call dropped; a correction repeats the answer's last 4000 characters", async () => {
+  const prose = "  " + "word \n".repeat(2000) + "end.";
+  const broken = '<tool_call>{"name": "get_weather", "arguments": {}}</tool_call>';
+  const up = scripted([`${prose} \n\n ${broken}`, CALL], 1);
+  const r = await collect(emulateToolCalls(request("w", [weather]), testContext(), up.call));
+  assertEquals(r.text, prose.trimStart());
+  assertEquals(r.calls.length, 1);
+  const retry = up.requests[1].messages;
+  assertEquals(text(retry[retry.length - 2]), `${prose.slice(-4000)}\n\n${broken}`);
+});
+
 Deno.test("emulator: one corrective request at most, then the broken call is text", async () => {
   const bad = '<tool_call>{"name": "nope", "arguments": {}}</tool_call>';
   const up = scripted([bad, bad, bad]);
