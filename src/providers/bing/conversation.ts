@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { httpError, readBytes, readJson, type Upstream } from "../../net/http.ts";
+import { readBytes, readJson, type Upstream } from "../../net/http.ts";
 import { GatewayError, invalidRequest, upstreamFailed } from "../../openai/errors.ts";
 import { randomAlnum } from "../../util/id.ts";
 
@@ -77,10 +77,9 @@ export async function createConversation(
   const url = `${base}/turing/conversation/create?bundleVersion=${
     encodeURIComponent(bundleVersion)
   }`;
-  const res = await http.fetch(url, {
+  const res = await http.ok(url, {
     headers: { cookie, "user-agent": USER_AGENT, accept: "application/json" },
   });
-  if (res.status !== 200) throw await httpError("bing", res);
   const body = await readJson<{
     conversationId?: string;
     clientId?: string;
