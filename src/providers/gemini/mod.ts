@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { readJson } from "../../net/http.ts";
+import { readBytes, readJson, snippet } from "../../net/http.ts";
 import { readSse } from "../../net/sse.ts";
 import { invalidRequest, upstreamFailed } from "../../openai/errors.ts";
 import type { ChatRequest, EmbeddingRequest } from "../../openai/schema.ts";
@@ -65,8 +65,14 @@ async function* attempt(
   }
   const type = (res.headers.get("content-type") ?? "").toLowerCase();
   if (!type.includes("text/event-stream")) {
-    const text = (await res.text()).slice(0, 200).replace(/\s+/g, " ");
-    throw upstreamFailed("gemini", `expected text/event-stream but got ${type || "none"}: ${text}`);
+    // The start is enough to say what came instead (a page could be large or never end).
+    const start = new TextDecoder().decode(await readBytes(res, 2048, "truncate"));
+    throw upstreamFailed(
+      "gemini",
+      `expected text/event-stream but got ${type || "no content type"} (status ${res.status}): ${
+        snippet(start)
+      }`,
+    );
   }
   for await (const ev of readSse(res.body!)) {
     if (ev.data.trim() === "") continue;

@@ -6,6 +6,8 @@
  */
 import OpenAI from "openai";
 import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
+import { serveFake } from "../../fakes/serve.ts";
+import { startGateway } from "../../helpers.ts";
 import { KEY, setup } from "./_setup.ts";
 
 const msg = [{ role: "user" as const, content: "hi" }];
@@ -281,4 +283,60 @@ Deno.test("gemini pool: a 503 on one key is retried on the next", async () => {
   for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
   assertEquals(text, "second try");
   assertEquals(new Set(used).size, 2);
+});
+
+Deno.test("gemini errors: a 200 page instead of the API is a 502 quoting its start", async () => {
+  // A proxy or captive portal in front of the API answers with a page.
+  const page = await serveFake(() =>
+    new Response("<html><body>Please sign in to the network</body></html>", {
+      headers: { "content-type": "text/html; charset=utf-8" },
+    })
+  );
+  const gw = await startGateway({ gemini: { "base-url": page.origin } });
+  try {
+    const client = new OpenAI({ baseURL: gw.url, apiKey: KEY, maxRetries: 0 });
+    const cases: [boolean, RegExp][] = [
+      [false, /status 200 with a body that is not JSON \(text\/html; charset=utf-8\): <html>/],
+      [
+        true,
+        /expected text\/event-stream but got text\/html; charset=utf-8 \(status 200\): <html><body>Please sign in/,
+      ],
+    ];
+    for (const [stream, re] of cases) {
+      const err = await assertRejects(
+        () => client.chat.completions.create({ model: "gemini-2.0-flash", messages: msg, stream }),
+        OpenAI.InternalServerError,
+      );
+      assertEquals(err.status, 502);
+      assertMatch(err.message, re);
+    }
+    assertEquals(page.requests.length, 2);
+  } finally {
+    await gw.close();
+    await page.close();
+  }
+});
+
+Deno.test("gemini errors: an error body that never ends is read only up to a cap", async () => {
+  const chunk = new TextEncoder().encode("<p>overloaded</p>".repeat(64));
+  const endless = await serveFake(() =>
+    new Response(
+      new ReadableStream<Uint8Array>({ pull: (c) => c.enqueue(chunk) }),
+      { status: 503, headers: { "content-type": "text/html" } },
+    )
+  );
+  const gw = await startGateway({ gemini: { "base-url": endless.origin } });
+  try {
+    // A generous timeout: without the cap the gateway would read forever.
+    const client = new OpenAI({ baseURL: gw.url, apiKey: KEY, maxRetries: 0, timeout: 30_000 });
+    const err = await assertRejects(
+      () => client.chat.completions.create({ model: "gemini-2.0-flash", messages: msg }),
+      OpenAI.InternalServerError,
+    );
+    assertEquals(err.status, 502);
+    assertMatch(err.message, /gemini upstream answered 503: <p>overloaded<\/p><p>overloaded/);
+  } finally {
+    await gw.close();
+    await endless.close();
+  }
 });
