@@ -11,7 +11,6 @@ import { Upstream } from "./src/net/http.ts";
 import { listModels } from "./src/providers/registry.ts";
 import { startServer } from "./src/server/mod.ts";
 import { createLogger, LEVELS, type LogLevel } from "./src/util/log.ts";
-import { registerSecrets } from "./src/util/mask.ts";
 import { NAME, VERSION } from "./src/version.ts";
 
 /** `--help` text: every flag with its default and environment variable. */
@@ -95,24 +94,7 @@ export function cliOverride(cli: Cli): (config: Config) => void {
     if (cli.port !== undefined) config.server.port = cli.port;
     if (cli.host !== undefined) config.server.host = cli.host;
     if (cli.proxies !== undefined) config.server.proxies = cli.proxies;
-    registerSecrets(secretsOf(config));
   };
-}
-
-/** Every credential in a config, so logs mask them. */
-function secretsOf(config: Config): string[] {
-  return [
-    ...config.server.password,
-    ...config["custom-llm"].flatMap((e) => e["api-key"]),
-    ...config.gemini.keys,
-    ...config.cohere.keys,
-    ...config.claude.cookies,
-    ...config.bing.cookies,
-    ...config.coze.cookies,
-    ...config.you.cookies,
-    ...config.images.magnify,
-    config.images.llm.token ?? "",
-  ];
 }
 
 async function main(): Promise<number> {

@@ -8,14 +8,28 @@
  * @module
  */
 import { z } from "npm:zod@^4.6.7";
+import { registerSecrets } from "../util/mask.ts";
 
 /** A number of seconds given as a non-negative number. */
 const seconds = z.number().nonnegative();
 
-/** One credential or a list of them; normalised to a list. */
+/**
+ * One credential or a list of them; normalised to a list. Every credential read from config is
+ * registered for masking here, so that a new secret key is masked without anyone listing it.
+ */
 const secretList = z
   .union([z.string(), z.array(z.string())])
-  .transform((v) => (Array.isArray(v) ? v : [v]).map((s) => s.trim()).filter((s) => s !== ""));
+  .transform((v) => {
+    const list = (Array.isArray(v) ? v : [v]).map((s) => s.trim()).filter((s) => s !== "");
+    registerSecrets(list);
+    return list;
+  });
+
+/** One credential, registered for masking like `secretList`'s. */
+const secret = z.string().transform((s) => {
+  registerSecrets([s]);
+  return s;
+});
 
 /** A proxy URL for upstream traffic: http, https, socks5 or socks5h. */
 export const proxyUrl: z.ZodType<string> = z.string().refine(
@@ -214,7 +228,7 @@ const images = z.strictObject({
     .strictObject({
       model: z.string().optional(),
       "base-url": baseUrl.optional(),
-      token: z.string().optional(),
+      token: secret.optional(),
     })
     .prefault({}),
   /** Backend of `dall-e-3` when the Authorization names none; unset = a random gradio space. */

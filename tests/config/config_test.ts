@@ -135,3 +135,19 @@ Deno.test("a section whose keys are all commented out means defaults", () => {
   assertEquals(config.server.port, 8080);
   assertEquals(config.browser.headless, true);
 });
+
+Deno.test("every credential read from config is masked in logs and errors", async () => {
+  const { redact } = await import("../../src/util/mask.ts");
+  parseConfig(
+    [
+      "images:",
+      "  playground: { tokens: [pg-session-0123456789] }",
+      "  llm: { token: llm-token-9876543210 }",
+      "claude:",
+      "  cookies: 'sessionKey=claude-cookie-55555555; other=x'",
+    ].join("\n"),
+    "c.yaml",
+  );
+  const out = redact("pg-session-0123456789 llm-token-9876543210 claude-cookie-55555555");
+  for (const s of ["0123456789", "9876543210", "55555555"]) assert(!out.includes(s), out);
+});
