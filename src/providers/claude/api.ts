@@ -8,10 +8,10 @@
  *
  * @module
  */
-import { readJson, snippet, type Upstream, type UpstreamInit } from "../../net/http.ts";
+import { expectType, readJson, type Upstream, type UpstreamInit } from "../../net/http.ts";
 import { readSse, type SseEvent } from "../../net/sse.ts";
 import { type GatewayError, upstreamFailed } from "../../openai/errors.ts";
-import { bodyStart, responseError } from "./errors.ts";
+import { responseError } from "./errors.ts";
 
 /** The browser claude.ai expects (a desktop Edge). */
 const USER_AGENT =
@@ -182,15 +182,7 @@ export class ClaudeWeb {
       },
     );
     if (res.status !== 200) throw await this.#refused(res, body.model);
-    const type = (res.headers.get("content-type") ?? "").toLowerCase();
-    if (!type.includes("text/event-stream")) {
-      throw upstreamFailed(
-        "claude",
-        `expected text/event-stream but got ${type || "no content type"}: ${
-          snippet(await bodyStart(res, 2048))
-        }`,
-      );
-    }
+    await expectType("claude", res, ["text/event-stream"]);
     return readSse(res.body!);
   }
 

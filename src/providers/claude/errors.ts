@@ -157,17 +157,17 @@ function isChallenge(res: Response, text: string): boolean {
 }
 
 /**
- * The start of a body as text, at most `max` bytes (64 KiB, as much as `httpError` reads of an
- * error body); a body that breaks off gives what arrived.
+ * The start of an error body as text, at most 64 KiB (as much as `httpError` reads); a body that
+ * breaks off gives what arrived.
  */
-export async function bodyStart(res: Response, max = 64 * 1024): Promise<string> {
-  const bytes = await readBytes(res, max, "truncate").catch(() => new Uint8Array());
+async function errorText(res: Response): Promise<string> {
+  const bytes = await readBytes(res, 64 * 1024, "truncate").catch(() => new Uint8Array());
   return new TextDecoder().decode(bytes);
 }
 
 /** Turns an error response of claude.ai into a `GatewayError`. */
 export async function responseError(res: Response, model?: string): Promise<GatewayError> {
-  const text = await bodyStart(res);
+  const text = await errorText(res);
   if (isChallenge(res, text)) {
     // The server's address is challenged, not the account: do not set the account aside.
     return new GatewayError(
