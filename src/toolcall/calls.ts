@@ -139,14 +139,6 @@ export class Toolset {
     return this.resolve(name) !== undefined;
   }
 
-  /** True when the tool takes no arguments at all. */
-  takesNoArguments(name: string): boolean {
-    const p = this.byName.get(name)?.function.parameters;
-    if (!p) return true;
-    const props = p.properties;
-    return !isObject(props) || Object.keys(props).length === 0;
-  }
-
   /** Checks one call: a declared name and arguments that fit (after safe coercion). */
   check(call: RawCall): { call: CheckedCall } | { error: string } {
     const name = this.resolve(call.name);

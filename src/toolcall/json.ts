@@ -41,7 +41,8 @@ function isIdentStart(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || c > 127;
 }
 
-function isIdentPart(c: number): boolean {
+/** True for a character of a bare word: a key (`city`, `unit-name`) or a tool name. */
+export function isIdentPart(c: number): boolean {
   return isIdentStart(c) || (c >= 48 && c <= 57) || c === 45;
 }
 

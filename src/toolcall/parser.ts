@@ -20,7 +20,7 @@
  * @module
  */
 import { CALL_FIRST_KEYS, callsFromValue, NAME_FIRST_KEYS, type RawCall } from "./calls.ts";
-import { LooseJsonError, parseLooseJson, readLooseJson } from "./json.ts";
+import { isIdentPart, LooseJsonError, parseLooseJson, readLooseJson } from "./json.ts";
 
 /** What the parser finds in an answer, in order. */
 export type ParseEvent =
@@ -78,6 +78,12 @@ const PARTIAL = 1;
 const NEXT_MARK = /[<\n`]/g;
 const NEXT_NL = /\n/g;
 
+/** Whether a code fence (```) starts at `i`: true, false, or `PARTIAL` when `s` ends inside one. */
+function fenceAt(s: string, i: number): boolean | typeof PARTIAL {
+  if (s.length - i < 3) return "```".startsWith(s.slice(i)) ? PARTIAL : false;
+  return s.startsWith("```", i);
+}
+
 /** The full opener at `i`, `PARTIAL` when the text ends inside one, or undefined. */
 function matchAt(
   s: string,
@@ -98,11 +104,6 @@ function matchAt(
 
 function isWs(c: number): boolean {
   return c === SP || c === NL || c === CR || c === TAB;
-}
-
-function isIdentChar(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 ||
-    c === 45 || c === 36 || c > 127;
 }
 
 /** Tracks strings and nesting of a JSON text one character at a time. */
@@ -160,7 +161,7 @@ export class ToolCallParser {
 
   /** Raw text of the block being read (for fallbacks and error messages). */
   #raw: string[] = [];
-  /** Raw text before the JSON of a fenced block (the fence line). */
+  /** The block being read is inside a code fence. */
   #fenced = false;
   #fenceInfo = 0;
   #gap = 0;
@@ -185,11 +186,6 @@ export class ToolCallParser {
 
   constructor(readonly options: ParserOptions) {
     this.#openers = options.tasks ? [...OPENERS, "<tasks>"] : OPENERS;
-  }
-
-  /** True once a call (good or broken) was seen. */
-  get sawCall(): boolean {
-    return this.#sawCall;
   }
 
   /** Reads the next piece of the answer. */
@@ -300,6 +296,13 @@ export class ToolCallParser {
     return t;
   }
 
+  /** What was held for the block is not markup after all: it goes out as text. */
+  #rawAsText(): void {
+    const t = this.#rawText();
+    this.#emitText(t);
+    this.#after(t);
+  }
+
   #broken(reason: "truncated" | "invalid", detail: string): void {
     this.#sawCall = true;
     this.#out.push({ type: "broken", raw: this.#rawText(), reason, detail });
@@ -354,12 +357,13 @@ export class ToolCallParser {
         }
       } else if (c === BACKTICK) {
         if (this.#lineStart) {
-          if (n - i < 3 && "```".startsWith(s.slice(i))) {
+          const fence = fenceAt(s, i);
+          if (fence === PARTIAL) {
             this.#emitText(s.slice(start, i));
             this.#hold = s.slice(i);
             return n;
           }
-          if (s.startsWith("```", i)) {
+          if (fence) {
             this.#emitText(s.slice(start, i));
             this.#raw = ["```"];
             this.#mode = "fenceInfo";
@@ -431,9 +435,7 @@ export class ToolCallParser {
       if (c === BACKTICK || ++this.#fenceInfo > MAX_FENCE_INFO) {
         // Inline code or a long first line: not a block this parser cares about.
         this.#raw.push(s.slice(start, i));
-        const t = this.#rawText();
-        this.#emitText(t);
-        this.#after(t);
+        this.#rawAsText();
         // The opening ``` began an inline code span.
         this.#inCode = c === BACKTICK;
         this.#mode = "text";
@@ -473,9 +475,7 @@ export class ToolCallParser {
         }
       }
       // An ordinary code block: it goes out as text, untouched until its closing fence.
-      const t = this.#rawText();
-      this.#emitText(t);
-      this.#after(t);
+      this.#rawAsText();
       this.#mode = "code";
       return i;
     }
@@ -494,12 +494,13 @@ export class ToolCallParser {
       }
       const c = s.charCodeAt(i);
       if (c === BACKTICK && this.#lineStart) {
-        if (n - i < 3 && "```".startsWith(s.slice(i))) {
+        const fence = fenceAt(s, i);
+        if (fence === PARTIAL) {
           this.#emitText(s.slice(start, i));
           this.#hold = s.slice(i);
           return n;
         }
-        if (s.startsWith("```", i)) {
+        if (fence) {
           this.#emitText(s.slice(start, i + 3));
           this.#mode = "text";
           this.#lineStart = false;
@@ -523,11 +524,12 @@ export class ToolCallParser {
         continue;
       }
       if (c === BACKTICK) {
-        if (n - i < 3 && "```".startsWith(s.slice(i))) {
+        const fence = fenceAt(s, i);
+        if (fence === PARTIAL) {
           this.#hold = s.slice(i);
           return n;
         }
-        if (s.startsWith("```", i)) {
+        if (fence) {
           this.#mode = "text";
           this.#lineStart = false;
           return i + 3;
@@ -575,14 +577,8 @@ export class ToolCallParser {
   /** Rejects the block: what was held goes out as text. */
   #rejectJson(s: string, start: number, i: number): number {
     this.#raw.push(s.slice(start, i));
-    const t = this.#rawText();
-    this.#emitText(t);
-    this.#after(t);
-    if (this.#fenced) {
-      this.#mode = "code";
-    } else {
-      this.#mode = "text";
-    }
+    this.#rawAsText();
+    this.#mode = this.#fenced ? "code" : "text";
     return i;
   }
 
@@ -605,7 +601,7 @@ export class ToolCallParser {
           this.#fk = "keyStr";
           return "more";
         }
-        if (isIdentChar(c)) {
+        if (isIdentPart(c)) {
           this.#fk = "keyIdent";
           this.#key = String.fromCharCode(c);
           return "more";
@@ -619,7 +615,7 @@ export class ToolCallParser {
         this.#key += String.fromCharCode(c);
         return this.#key.length > 40 ? "no" : "more";
       case "keyIdent":
-        if (isIdentChar(c)) {
+        if (isIdentPart(c)) {
           this.#key += String.fromCharCode(c);
           return this.#key.length > 40 ? "no" : "more";
         }
@@ -740,9 +736,7 @@ export class ToolCallParser {
     if (this.#attrs.length > MAX_TAG_ATTRS) {
       // Not a tag after all.
       this.#raw.push(s.slice(i, end));
-      const t = this.#rawText();
-      this.#emitText(t);
-      this.#after(t);
+      this.#rawAsText();
       this.#mode = "text";
       return end;
     }
@@ -837,9 +831,7 @@ export class ToolCallParser {
       if (++this.#prose > MAX_TAG_PROSE) {
         // Prose that merely mentions the tag.
         this.#raw.push(s.slice(start, i));
-        const t = this.#rawText();
-        this.#emitText(t);
-        this.#after(t);
+        this.#rawAsText();
         this.#mode = "text";
         return i;
       }
@@ -917,10 +909,9 @@ export class ToolCallParser {
     this.#tasksLen += s.length - keep - i;
     this.#hold = s.slice(s.length - keep);
     if (this.#tasksLen > MAX_TASKS) {
-      const t = this.#rawText() + this.#hold;
+      this.#raw.push(this.#hold);
       this.#hold = "";
-      this.#emitText(t);
-      this.#after(t);
+      this.#rawAsText();
       this.#mode = "text";
     }
     return s.length;
@@ -981,7 +972,7 @@ export function readTagBody(
     } else if (c === BACKTICK) {
       // A fence: skip it and its info word.
       while (i < body.length && body.charCodeAt(i) === BACKTICK) i++;
-      while (i < body.length && isIdentChar(body.charCodeAt(i))) i++;
+      while (i < body.length && isIdentPart(body.charCodeAt(i))) i++;
     } else {
       let j = i;
       while (j < body.length && !isWs(body.charCodeAt(j)) && body[j] !== "{" && body[j] !== "[") {
