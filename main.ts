@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { type Config, ConfigError, ConfigStore, loadConfig } from "./src/config/mod.ts";
 import { defaultConfigPath } from "./src/config/paths.ts";
 import { proxyUrl } from "./src/config/schema.ts";
-import { Upstream } from "./src/net/http.ts";
+import { upstreamFactory } from "./src/net/http.ts";
 import { listModels } from "./src/providers/registry.ts";
 import { startServer } from "./src/server/mod.ts";
 import { createLogger, LEVELS, type LogLevel } from "./src/util/log.ts";
@@ -128,7 +128,7 @@ async function main(): Promise<number> {
     const signal = AbortSignal.timeout(10_000);
     const models = await listModels(config, {
       signal,
-      upstream: (provider, proxy) => new Upstream({ provider, config, signal, proxy }),
+      upstream: upstreamFactory(config, signal),
     });
     for (const m of models) console.log(m.id);
     return 0;

@@ -139,6 +139,14 @@ export class Upstream {
   }
 }
 
+/** Makes the clients of one request: every provider's calls share `config` and `signal`. */
+export function upstreamFactory(
+  config: Config,
+  signal: AbortSignal,
+): (provider: string, proxy?: string | false) => Upstream {
+  return (provider, proxy) => new Upstream({ provider, config, signal, proxy });
+}
+
 /** Reads a JSON body; a body that is not JSON is a 502 quoting its start. */
 export async function readJson<T>(provider: string, res: Response): Promise<T> {
   const text = await res.text();

@@ -5,7 +5,7 @@
  * @module
  */
 import { emptyFlags, type RequestFlags } from "../flags/types.ts";
-import { Upstream } from "../net/http.ts";
+import { upstreamFactory } from "../net/http.ts";
 import { fromZodError, invalidRequest } from "../openai/errors.ts";
 import type { ChatContext } from "../providers/types.ts";
 import { holdSecrets } from "../util/mask.ts";
@@ -75,7 +75,7 @@ export function makeContext(c: Ctx, model: string, flags?: RequestFlags): Reques
       id: config.toolcall.id,
     }),
     pools: deps.pools,
-    upstream: (provider, proxy) => new Upstream({ provider, config, signal: abort.signal, proxy }),
+    upstream: upstreamFactory(config, abort.signal),
   };
   const finish = () => {
     detach();

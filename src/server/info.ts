@@ -3,9 +3,8 @@
  *
  * @module
  */
-import { providers } from "../providers/registry.ts";
-import { listModels } from "../providers/registry.ts";
-import { Upstream } from "../net/http.ts";
+import { listModels, providers } from "../providers/registry.ts";
+import { upstreamFactory } from "../net/http.ts";
 import { imageModelIds } from "../images/backends.ts";
 import { NAME, VERSION } from "../version.ts";
 import type { Ctx } from "./app.ts";
@@ -20,7 +19,7 @@ export async function handleModels(c: Ctx): Promise<Response> {
   const models = [
     ...await listModels(config, {
       signal,
-      upstream: (provider, proxy) => new Upstream({ provider, config, signal, proxy }),
+      upstream: upstreamFactory(config, signal),
     }),
     ...imageModelIds().map((id) => ({ id, owned_by: "images", created: undefined })),
   ];
