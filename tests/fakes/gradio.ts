@@ -16,6 +16,10 @@
  * `send_data` -> `{data, fn_index, session_hash}` -> `process_starts`, `process_generating`
  * (whole values), `process_completed`, then the server closes.
  *
+ * As gradio's `clean_events`, a client that drops a session's data stream (or its socket) before
+ * the end cancels that session's running events. `close()` cancels what still runs and waits for
+ * it, so no fake work outlives a test.
+ *
  * Like lmarena behind HAProxy, the app may run as several backends (`servers`): `GET /info`
  * (gradio's API info) sets `SERVERID=<name>|<stamp>`, requests are routed by that cookie, and
  * without it to the next backend (which also sets the cookie), so a session started on one
@@ -23,7 +27,22 @@
  *
  * @module
  */
-import { type Fake, json, type Recorded, serveFake, sleep } from "./serve.ts";
+import { linkedController } from "../../src/util/signal.ts";
+import { type Fake, json, type Recorded, serveFake } from "./serve.ts";
+
+/** Resolves after `ms`, or at once when `signal` aborts (a cancelled event stops waiting). */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
 
 /** A JSON response carrying `extra` headers (cookies) too. */
 function reply(body: unknown, status: number, extra: Headers): Response {
@@ -42,6 +61,8 @@ export interface FnContext {
   addFile(bytes: Uint8Array, mime: string, name?: string): Record<string, unknown>;
   /** The origin of the fake (`http://127.0.0.1:<port>`). */
   origin: string;
+  /** Aborts when the event is cancelled (its client left, or the fake closes). */
+  signal: AbortSignal;
 }
 
 /**
@@ -104,6 +125,8 @@ interface SessionQueue {
   messages: Record<string, unknown>[];
   pending: Set<string>;
   wake?: () => void;
+  /** Cancels the session's running events (replaced by a fresh one once used). */
+  stop: AbortController;
 }
 
 /** Starts a fake gradio app. */
@@ -121,6 +144,9 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
   let origin = "";
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const sticky = options.servers !== undefined;
+  /** Aborted by `close()`: every event still running is cancelled. */
+  const shutdown = new AbortController();
+  const running = new Set<Promise<void>>();
 
   const nextServer = () => servers[roundRobin++ % servers.length];
   const route = (req: Request): { server: string; setCookie?: string } => {
@@ -132,7 +158,7 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
     return { server, setCookie: serverCookie(server) };
   };
 
-  const ctxFor = (server: string, session: string): FnContext => {
+  const ctxFor = (server: string, session: string, signal: AbortSignal): FnContext => {
     const backend = backends.get(server)!;
     let state = backend.state.get(session);
     if (!state) backend.state.set(session, state = new Map());
@@ -140,6 +166,7 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
       state,
       server,
       origin,
+      signal,
       addFile(bytes, mime, name = "image.png") {
         const path = `/tmp/gradio/${crypto.randomUUID().replaceAll("-", "")}/${name}`;
         files.set(path, { bytes, mime });
@@ -156,6 +183,23 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
     };
   };
 
+  /** Runs an event in the background; `cancel` (or `close()`) stops it without a result. */
+  const startEvent = (
+    server: string,
+    session: string,
+    eventId: string,
+    fnIndex: number,
+    data: unknown[],
+    emit: (m: Record<string, unknown>) => void,
+    incremental: boolean,
+    cancel: AbortSignal,
+  ) => {
+    const signal = linkedController([cancel, shutdown.signal]).signal;
+    const run = runEvent(server, session, eventId, fnIndex, data, emit, incremental, signal);
+    running.add(run);
+    run.finally(() => running.delete(run));
+  };
+
   const runEvent = async (
     server: string,
     session: string,
@@ -164,6 +208,7 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
     data: unknown[],
     emit: (m: Record<string, unknown>) => void,
     incremental: boolean,
+    signal: AbortSignal,
   ) => {
     const started = performance.now();
     emit({ msg: "estimation", event_id: eventId, rank: 0, queue_size: 1, rank_eta: 0.5 });
@@ -177,9 +222,10 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
           `An event handler (fn ${fnIndex}) didn't receive enough input values (needed: ${expected}, got: ${data.length}).`,
         );
       }
-      const result = fn(data, ctxFor(server, session));
+      const result = fn(data, ctxFor(server, session, signal));
       if (result instanceof Promise) {
         last = await result;
+        if (signal.aborted) return;
       } else {
         let previous: unknown[] | undefined;
         while (true) {
@@ -188,7 +234,11 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
             if (Array.isArray(step.value)) last = step.value;
             break;
           }
-          if (options.stepMs) await sleep(options.stepMs);
+          if (options.stepMs) await pause(options.stepMs, signal);
+          if (signal.aborted) {
+            await result.return(undefined);
+            return;
+          }
           const whole = structuredClone(step.value);
           const out = incremental && previous ? whole.map((v, i) => diff(previous![i], v)) : whole;
           emit({
@@ -217,6 +267,7 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
         title: null,
       });
     } catch (err) {
+      if (signal.aborted) return;
       emit({
         msg: "process_completed",
         event_id: eventId,
@@ -318,14 +369,26 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
       joins.push({ body, server, cookie: req.headers.get("cookie") ?? "" });
       const session = body.session_hash;
       let q = backend.sessions.get(session);
-      if (!q) backend.sessions.set(session, q = { messages: [], pending: new Set() });
+      if (!q) {
+        q = { messages: [], pending: new Set(), stop: new AbortController() };
+        backend.sessions.set(session, q);
+      }
       const eventId = crypto.randomUUID().replaceAll("-", "");
       q.pending.add(eventId);
       const queue = q;
-      runEvent(server, session, eventId, fnIndex, body.data, (m) => {
-        queue.messages.push(m);
-        queue.wake?.();
-      }, true);
+      startEvent(
+        server,
+        session,
+        eventId,
+        fnIndex,
+        body.data,
+        (m) => {
+          queue.messages.push(m);
+          queue.wake?.();
+        },
+        true,
+        queue.stop.signal,
+      );
       return reply({ event_id: eventId }, 200, extra);
     }
 
@@ -346,6 +409,7 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
       const line = (m: unknown) => enc.encode(`data: ${JSON.stringify(m)}\n\n`);
       const body = new ReadableStream<Uint8Array>({
         async start(controller) {
+          let ended = false;
           try {
             if (!q) {
               controller.enqueue(line({
@@ -380,12 +444,19 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
                 if (q.pending.size === 0) {
                   controller.enqueue(line({ msg: "close_stream" }));
                   controller.close();
+                  ended = true;
                   return;
                 }
               }
             }
           } catch {
             // The client went away.
+          } finally {
+            if (q && !ended) {
+              // The client left before the end: its events are cancelled.
+              q.stop.abort();
+              q.stop = new AbortController();
+            }
           }
         },
       });
@@ -397,6 +468,9 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
   function serveSocket(socket: WebSocket, server: string) {
     let session = "";
     let fnIndex = -1;
+    // A socket closing cancels its event (after completion this changes nothing).
+    const stop = new AbortController();
+    socket.addEventListener("close", () => stop.abort());
     const send = (m: unknown) => {
       if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(m));
     };
@@ -444,18 +518,32 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
         return;
       }
       const eventId = crypto.randomUUID().replaceAll("-", "");
-      runEvent(server, session, eventId, fnIndex, m.data, (out) => {
-        // Gradio 3 sends neither event ids nor estimation twice over the socket.
-        if (out.msg === "estimation") return;
-        const { event_id: _e, ...rest } = out;
-        send(rest);
-        if (out.msg === "process_completed") socket.close();
-      }, false);
+      startEvent(
+        server,
+        session,
+        eventId,
+        fnIndex,
+        m.data,
+        (out) => {
+          // Gradio 3 sends neither event ids nor estimation twice over the socket.
+          if (out.msg === "estimation") return;
+          const { event_id: _e, ...rest } = out;
+          send(rest);
+          if (out.msg === "process_completed") socket.close();
+        },
+        false,
+        stop.signal,
+      );
     };
   }
 
   const fakeState: FakeGradio = {
     ...fake,
+    async close() {
+      shutdown.abort();
+      await Promise.all(running);
+      await fake.close();
+    },
     options,
     joins,
     socketMessages,
@@ -713,14 +801,15 @@ export async function startFakeSpace(
   options: FakeSpaceOptions = {},
 ): Promise<FakeGradio> {
   const image = options.image ?? (() => pngBytes());
-  const wait = () => options.delayMs ? sleep(options.delayMs) : Promise.resolve();
+  const wait = (signal: AbortSignal) =>
+    options.delayMs ? pause(options.delayMs, signal) : Promise.resolve();
   const check = (data: unknown[]) => {
     if (typeof data[0] !== "string" || data[0].trim() === "") throw new Error("empty prompt");
     if (options.fail) throw new Error(options.fail);
   };
   const gallery: FakeFn = async (data, ctx) => {
     check(data);
-    await wait();
+    await wait(ctx.signal);
     return [[{ image: ctx.addFile(image(), "image/png", "image.png"), caption: null }], 12345];
   };
   const specs: Record<SpaceKind, { fn: number; inputs: number; run: FakeFn; ws?: boolean }> = {
@@ -729,7 +818,7 @@ export async function startFakeSpace(
       inputs: 9,
       run: async (data, ctx) => {
         check(data);
-        await wait();
+        await wait(ctx.signal);
         return [ctx.addFile(image(), "image/png", "image.png")];
       },
     },
@@ -737,9 +826,9 @@ export async function startFakeSpace(
       fn: 0,
       inputs: 9,
       ws: true,
-      run: async (data) => {
+      run: async (data, ctx) => {
         check(data);
-        await wait();
+        await wait(ctx.signal);
         return [dataUrl(image(), "image/png")];
       },
     },
@@ -750,9 +839,9 @@ export async function startFakeSpace(
       fn: 2,
       inputs: 4,
       ws: true,
-      run: async (data) => {
+      run: async (data, ctx) => {
         check(data);
-        await wait();
+        await wait(ctx.signal);
         const img = options.image ? image() : jpegBytes();
         return [[dataUrl(img, "image/jpeg"), dataUrl(img, "image/jpeg")]];
       },

@@ -457,8 +457,6 @@ Deno.test("images: backend errors, timeouts, oversize and non-image answers are 
   );
   assertEquals(e5.status, 503);
   assertStringIncludes(e5.message, "queue is full");
-  // Let the slow space finish before its server closes.
-  await new Promise((r) => setTimeout(r, 1800));
 });
 
 Deno.test("images: /file serves only stored images; server.domain builds the URLs", async () => {

@@ -23,6 +23,7 @@ import { GatewayError } from "../../src/openai/errors.ts";
 import { diff, type FakeFn, startFakeGradio } from "../fakes/gradio.ts";
 import { serveFake } from "../fakes/serve.ts";
 import { bodyOf as body, collect, splits } from "../chunks.ts";
+import { abortedWithin, within } from "../helpers.ts";
 
 const enc = new TextEncoder();
 
@@ -312,13 +313,27 @@ Deno.test("runQueue: a data stream of the wrong type is refused with its start q
 });
 
 Deno.test("runQueue: the client leaving aborts the data stream", async () => {
-  const app = await startFakeGradio({ fns: { 0: typing }, stepMs: 100 });
+  let steps = 0;
+  let onStopped!: () => void;
+  const stopped = new Promise<void>((r) => onStopped = r);
+  const counted: FakeFn = async function* (data, ctx) {
+    try {
+      for await (const out of typing(data, ctx) as AsyncGenerator<unknown[]>) {
+        steps++;
+        yield out;
+      }
+    } finally {
+      onStopped();
+    }
+  };
+  const text = "a long answer ".repeat(10);
+  const app = await startFakeGradio({ fns: { 0: counted }, stepMs: 100 });
   const abort = new AbortController();
   try {
     const it = runQueue(upstream(abort.signal), {
       root: app.origin,
       fnIndex: 0,
-      data: ["a long answer"],
+      data: [text],
       sessionHash: sessionHash(),
     });
     for await (const u of it) {
@@ -328,13 +343,11 @@ Deno.test("runQueue: the client leaving aborts the data stream", async () => {
       }
     }
     const dataReq = app.requests.find((r) => r.path === "/queue/data")!;
-    await Promise.race([
-      dataReq.aborted,
-      new Promise((_, reject) => setTimeout(() => reject(new Error("not aborted")), 3000)),
-    ]);
+    await abortedWithin(dataReq);
     assert(dataReq.wasAborted);
-    // Let the fake's event finish before closing it.
-    await new Promise((r) => setTimeout(r, 1500));
+    // The app cancels the event when its data stream goes away (gradio's clean_events).
+    await within(stopped, 20_000, "the app to cancel the event");
+    assert(steps < text.length, `the event ran on to step ${steps}`);
   } finally {
     await app.close();
   }
