@@ -7,7 +7,7 @@
  * @module
  */
 import type { Config } from "../../config/schema.ts";
-import { httpError, readJson, snippet, type Upstream } from "../../net/http.ts";
+import { httpError, readBytes, readJson, snippet, type Upstream } from "../../net/http.ts";
 import { upstreamFailed } from "../../openai/errors.ts";
 import type { Logger } from "../../util/log.ts";
 import { cookieHeader, type CozeCredential } from "./cookie.ts";
@@ -394,7 +394,10 @@ async function streamOrError(
 ): Promise<ReadableStream<Uint8Array>> {
   const type = (res.headers.get("content-type") ?? "").toLowerCase();
   if (res.status === 200 && type.includes("text/event-stream") && res.body) return res.body;
-  const text = await res.text();
+  // As much as `httpError` reads of an error body: a block page cannot fill the memory.
+  const text = new TextDecoder().decode(
+    await readBytes(res, 64 * 1024, "truncate").catch(() => new Uint8Array()),
+  );
   let body: unknown;
   try {
     body = JSON.parse(text);
