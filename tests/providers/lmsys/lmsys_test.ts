@@ -47,6 +47,14 @@ async function setup(
   };
 }
 
+/** A non-streamed question to `lmsys/gpt-4o-2024-05-13`. */
+function ask(t: { client: OpenAI }, content = "x") {
+  return t.client.chat.completions.create({
+    model: "lmsys/gpt-4o-2024-05-13",
+    messages: [{ role: "user", content }],
+  });
+}
+
 function joinsOf(arena: FakeGradio) {
   return arena.joins.map((j) => j.body);
 }
@@ -105,10 +113,7 @@ Deno.test("lmsys: three-step flow on one session with SERVERID and parameters", 
   assertEquals(join.headers.get("referer"), `${t.arena.origin}/`);
 
   // A second request reuses the cached backend: no new /info.
-  await t.client.chat.completions.create({
-    model: "lmsys/gpt-4o-2024-05-13",
-    messages: [{ role: "user", content: "again" }],
-  });
+  await ask(t, "again");
   assertEquals(t.arena.infoCalls, 1);
   assertEquals(t.arena.joins[5].body.data, [null, 0.7, 1, 1024]);
 });
@@ -159,10 +164,7 @@ Deno.test("lmsys: two-step flow sends the prompt as a string and the parameters 
 Deno.test("lmsys: [fn, trigger] from Authorization, from a map there, from the config map", async () => {
   {
     await using t = await setup({ fn: 12 }, {}, "[12, 34]");
-    await t.client.chat.completions.create({
-      model: "lmsys/gpt-4o-2024-05-13",
-      messages: [{ role: "user", content: "x" }],
-    });
+    await ask(t);
     assertEquals(joinsOf(t.arena).map((j) => [j.fn_index, j.trigger_id]), [[12, 34], [13, 34], [
       14,
       34,
@@ -171,29 +173,19 @@ Deno.test("lmsys: [fn, trigger] from Authorization, from a map there, from the c
   {
     const key = JSON.stringify({ "gpt-4o-2024-05-13": [20, 5], "other": [1, 1] });
     await using t = await setup({ fn: 20 }, {}, key);
-    await t.client.chat.completions.create({
-      model: "lmsys/gpt-4o-2024-05-13",
-      messages: [{ role: "user", content: "x" }],
-    });
+    await ask(t);
     assertEquals(joinsOf(t.arena)[0].fn_index, 20);
     assertEquals(joinsOf(t.arena)[0].trigger_id, 5);
   }
   {
     await using t = await setup({ fn: 30 }, { fn: { "gpt-4o-2024-05-13": [30, 7], "*": [1, 2] } });
-    await t.client.chat.completions.create({
-      model: "lmsys/gpt-4o-2024-05-13",
-      messages: [{ role: "user", content: "x" }],
-    });
+    await ask(t);
     assertEquals(joinsOf(t.arena)[0].fn_index, 30);
   }
   {
     await using t = await setup({}, {}, "[12]");
     const err = await assertRejects(
-      () =>
-        t.client.chat.completions.create({
-          model: "lmsys/gpt-4o-2024-05-13",
-          messages: [{ role: "user", content: "x" }],
-        }),
+      () => ask(t),
       OpenAI.BadRequestError,
     );
     assertStringIncludes(err.message, "[fn_index, trigger_id]");
@@ -228,11 +220,7 @@ Deno.test("lmsys: moderation, rate limit and an unknown model become clear error
   assertStringIncludes(mod.message, "MODERATION");
 
   const limited = await assertRejects(
-    () =>
-      t.client.chat.completions.create({
-        model: "lmsys/gpt-4o-2024-05-13",
-        messages: [{ role: "user", content: "hi" }],
-      }),
+    () => ask(t, "hi"),
     OpenAI.RateLimitError,
   );
   assertStringIncludes(limited.message, "RATE LIMIT OF THIS MODEL IS REACHED");
@@ -260,11 +248,7 @@ Deno.test("lmsys: the original's security-policy phrases fail the answer without
         : ["Sure. ", "Sure. Here it is. I", "Sure. Here it is. I apologize for nothing"],
   });
   const early = await assertRejects(
-    () =>
-      t.client.chat.completions.create({
-        model: "lmsys/gpt-4o-2024-05-13",
-        messages: [{ role: "user", content: "early" }],
-      }),
+    () => ask(t, "early"),
     OpenAI.APIError,
   );
   assertEquals(early.status, 502);
@@ -297,10 +281,7 @@ Deno.test("lmsys: the original's security-policy phrases fail the answer without
 
 Deno.test("lmsys: refusals: [] lets such answers through", async () => {
   await using t = await setup({ answer: () => ["I apologize, here you go"] }, { refusals: [] });
-  const res = await t.client.chat.completions.create({
-    model: "lmsys/gpt-4o-2024-05-13",
-    messages: [{ role: "user", content: "x" }],
-  });
+  const res = await ask(t);
   assertEquals(res.choices[0].message.content, "I apologize, here you go");
 });
 
@@ -326,10 +307,7 @@ Deno.test("lmsys: S0 from /info is refused and asked again; a dead backend is fo
     await using t = await setup({
       gradio: { servers: ["S0", "S1"], downServers: ["S0"], infoSequence: ["S0", "S1"] },
     });
-    const res = await t.client.chat.completions.create({
-      model: "lmsys/gpt-4o-2024-05-13",
-      messages: [{ role: "user", content: "x" }],
-    });
+    const res = await ask(t);
     assertStringIncludes(res.choices[0].message.content!, "Hello! You said");
     assertEquals(t.arena.infoCalls, 2);
     assert(t.arena.joins.every((j) => j.server === "S1"));
@@ -338,10 +316,7 @@ Deno.test("lmsys: S0 from /info is refused and asked again; a dead backend is fo
     await using t = await setup({
       gradio: { servers: ["S1", "S2"], downServers: ["S2"], infoSequence: ["S2", "S1"] },
     });
-    const res = await t.client.chat.completions.create({
-      model: "lmsys/gpt-4o-2024-05-13",
-      messages: [{ role: "user", content: "x" }],
-    });
+    const res = await ask(t);
     assertStringIncludes(res.choices[0].message.content!, "Hello! You said");
     // The 503 of S2 made the next attempt ask /info again and land on S1.
     assertEquals(t.arena.infoCalls, 2);
@@ -351,10 +326,7 @@ Deno.test("lmsys: S0 from /info is refused and asked again; a dead backend is fo
 
 Deno.test("lmsys: cookies set by one step are carried to the next", async () => {
   await using t = await setup({ gradio: { stepCookie: "__cf_bm" } });
-  const res = await t.client.chat.completions.create({
-    model: "lmsys/gpt-4o-2024-05-13",
-    messages: [{ role: "user", content: "x" }],
-  });
+  const res = await ask(t);
   assertStringIncludes(res.choices[0].message.content!, "Hello! You said");
   const later = t.arena.requests.filter((r) => r.path.startsWith("/queue/")).slice(1);
   assert(later.length >= 5);
@@ -416,10 +388,7 @@ Deno.test("lmsys: an answer running on into the next turn is cut at the role mar
       "Sure, done.\n<|user|>\nnow write more",
     ],
   });
-  const res = await t.client.chat.completions.create({
-    model: "lmsys/gpt-4o-2024-05-13",
-    messages: [{ role: "user", content: "x" }],
-  });
+  const res = await ask(t);
   const content = res.choices[0].message.content!;
   assertStringIncludes(content, "Sure, done.");
   assert(!content.includes("<|user|>") && !content.includes("now write"), content);
