@@ -13,12 +13,13 @@ import type { ChatEvent, ChatProvider } from "../../src/providers/types.ts";
 import type { ChatRequest } from "../../src/openai/schema.ts";
 import { collect, fn, testContext } from "../toolcall/harness.ts";
 
-async function setup(config: Record<string, unknown> = {}) {
-  const upstream = await startFakeOpenAi();
-  const gw = await startGateway({
-    "custom-llm": [{ prefix: "up", "base-url": upstream.baseUrl, models: ["gpt-4o-mini"] }],
-    ...config,
-  });
+/** The gateway with one `custom` entry in front of `upstream`, and a client; disposed together. */
+async function withGateway<U extends { close(): Promise<void> }>(
+  upstream: U,
+  entry: Record<string, unknown>,
+  config: Record<string, unknown> = {},
+) {
+  const gw = await startGateway({ "custom-llm": [entry], ...config });
   const client = new OpenAI({ baseURL: gw.url, apiKey: "sk-client", maxRetries: 0 });
   return {
     upstream,
@@ -29,6 +30,20 @@ async function setup(config: Record<string, unknown> = {}) {
       await upstream.close();
     },
   };
+}
+
+/** `up/gpt-4o-mini`: the fake OpenAI API. */
+async function setup(config: Record<string, unknown> = {}) {
+  const upstream = await startFakeOpenAi();
+  const entry = { prefix: "up", "base-url": upstream.baseUrl, models: ["gpt-4o-mini"] };
+  return withGateway(upstream, entry, config);
+}
+
+/** `tc/gpt-4o-mini`: the fake LLM without native tools, so tool calls are emulated. */
+async function setupTc() {
+  const llm = await startFakeToolLlm();
+  const entry = { prefix: "tc", "base-url": llm.baseUrl, tc: true, models: ["gpt-4o-mini"] };
+  return withGateway(llm, entry);
 }
 
 Deno.test("<echo />: the processed upstream request instead of an answer, no upstream call", async () => {
@@ -48,39 +63,31 @@ Deno.test("<echo />: the processed upstream request instead of an answer, no ups
 });
 
 Deno.test("<echo />: streamed in pieces of at most 1000 characters; shows the emulation prompt", async () => {
-  const llm = await startFakeToolLlm();
-  const gw = await startGateway({
-    "custom-llm": [{ prefix: "tc", "base-url": llm.baseUrl, tc: true, models: ["gpt-4o-mini"] }],
+  await using t = await setupTc();
+  const res = await fetch(`${t.gw.url}/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      model: "tc/gpt-4o-mini",
+      stream: true,
+      messages: [{ role: "user", content: "<echo /> weather in Paris? " + "x".repeat(2500) }],
+      tools: [{
+        type: "function",
+        function: { name: "get_weather", parameters: { type: "object" } },
+      }],
+    }),
   });
-  try {
-    const res = await fetch(`${gw.url}/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        model: "tc/gpt-4o-mini",
-        stream: true,
-        messages: [{ role: "user", content: "<echo /> weather in Paris? " + "x".repeat(2500) }],
-        tools: [{
-          type: "function",
-          function: { name: "get_weather", parameters: { type: "object" } },
-        }],
-      }),
-    });
-    const { events } = parseSseBody(await res.text());
-    const pieces = events.map((e) =>
-      (e as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? ""
-    )
-      .filter((p) => p !== "");
-    assert(pieces.length >= 3);
-    assert(pieces.every((p) => [...p].length <= 1000));
-    const text = pieces.join("");
-    assertStringIncludes(text, "<tools>");
-    assertStringIncludes(text, '\\"name\\":\\"get_weather\\"');
-    assertEquals(llm.requests.length, 0);
-  } finally {
-    await gw.close();
-    await llm.close();
-  }
+  const { events } = parseSseBody(await res.text());
+  const pieces = events.map((e) =>
+    (e as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? ""
+  )
+    .filter((p) => p !== "");
+  assert(pieces.length >= 3);
+  assert(pieces.every((p) => [...p].length <= 1000));
+  const text = pieces.join("");
+  assertStringIncludes(text, "<tools>");
+  assertStringIncludes(text, '\\"name\\":\\"get_weather\\"');
+  assertEquals(t.upstream.requests.length, 0);
 });
 
 Deno.test("stop sequences end the output even when the upstream ignores them", async () => {
@@ -166,62 +173,44 @@ Deno.test("server.flags false: markers go upstream untouched", async () => {
 });
 
 Deno.test("<tool />: switches emulation off for one request (tools are dropped)", async () => {
-  const llm = await startFakeToolLlm();
-  const gw = await startGateway({
-    "custom-llm": [{ prefix: "tc", "base-url": llm.baseUrl, tc: true, models: ["gpt-4o-mini"] }],
+  await using t = await setupTc();
+  t.upstream.script = (view) => `tools seen: ${view.tools.length}`;
+  const tools: OpenAI.Chat.ChatCompletionTool[] = [{
+    type: "function",
+    function: { name: "get_weather" },
+  }];
+  const on = await t.client.chat.completions.create({
+    model: "tc/gpt-4o-mini",
+    messages: [{ role: "user", content: "q" }],
+    tools,
   });
-  try {
-    const client = new OpenAI({ baseURL: gw.url, apiKey: "k", maxRetries: 0 });
-    llm.script = (view) => `tools seen: ${view.tools.length}`;
-    const tools: OpenAI.Chat.ChatCompletionTool[] = [{
-      type: "function",
-      function: { name: "get_weather" },
-    }];
-    const on = await client.chat.completions.create({
-      model: "tc/gpt-4o-mini",
-      messages: [{ role: "user", content: "q" }],
-      tools,
-    });
-    assertEquals(on.choices[0].message.content, "tools seen: 1");
-    const off = await client.chat.completions.create({
-      model: "tc/gpt-4o-mini",
-      messages: [{ role: "user", content: "<tool /> q" }],
-      tools,
-    });
-    assertEquals(off.choices[0].message.content, "tools seen: 0");
-  } finally {
-    await gw.close();
-    await llm.close();
-  }
+  assertEquals(on.choices[0].message.content, "tools seen: 1");
+  const off = await t.client.chat.completions.create({
+    model: "tc/gpt-4o-mini",
+    messages: [{ role: "user", content: "<tool /> q" }],
+    tools,
+  });
+  assertEquals(off.choices[0].message.content, "tools seen: 0");
 });
 
 Deno.test("n > 1 with emulation: one emulated upstream call per choice", async () => {
-  const llm = await startFakeToolLlm();
-  const gw = await startGateway({
-    "custom-llm": [{ prefix: "tc", "base-url": llm.baseUrl, tc: true, models: ["gpt-4o-mini"] }],
+  await using t = await setupTc();
+  const res = await t.client.chat.completions.create({
+    model: "tc/gpt-4o-mini",
+    n: 2,
+    messages: [{ role: "user", content: "weather in Paris" }],
+    tools: [{
+      type: "function",
+      function: { name: "get_weather", parameters: { type: "object" } },
+    }],
   });
-  try {
-    const client = new OpenAI({ baseURL: gw.url, apiKey: "k", maxRetries: 0 });
-    const res = await client.chat.completions.create({
-      model: "tc/gpt-4o-mini",
-      n: 2,
-      messages: [{ role: "user", content: "weather in Paris" }],
-      tools: [{
-        type: "function",
-        function: { name: "get_weather", parameters: { type: "object" } },
-      }],
-    });
-    assertEquals(res.choices.length, 2);
-    for (const c of res.choices) {
-      assertEquals(c.finish_reason, "tool_calls");
-      assertEquals(c.message.tool_calls!.length, 1);
-    }
-    assertEquals(llm.chatBodies().length, 2);
-    assert(llm.chatBodies().every((b) => b.n === undefined));
-  } finally {
-    await gw.close();
-    await llm.close();
+  assertEquals(res.choices.length, 2);
+  for (const c of res.choices) {
+    assertEquals(c.finish_reason, "tool_calls");
+    assertEquals(c.message.tool_calls!.length, 1);
   }
+  assertEquals(t.upstream.chatBodies().length, 2);
+  assert(t.upstream.chatBodies().every((b) => b.n === undefined));
 });
 
 /** A provider that flattens the conversation (like the web providers) and answers a script. */
