@@ -9,7 +9,7 @@ import OpenAI from "openai";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { jsonSchema, stepCountIs, streamText, tool } from "ai";
 import { callText, startFakeToolLlm, weatherAgent, weatherOf } from "../fakes/tool_llm.ts";
-import { parseSseBody, startGateway } from "../helpers.ts";
+import { abortedWithin, parseSseBody, startGateway } from "../helpers.ts";
 
 const weatherTool: OpenAI.Chat.ChatCompletionFunctionTool = {
   type: "function",
@@ -372,10 +372,7 @@ Deno.test("a client that leaves mid-answer aborts the emulated upstream request"
   await reader.read();
   await reader.cancel();
   const rec = t.llm.requests.find((r) => r.path === "/v1/chat/completions")!;
-  await Promise.race([
-    rec.aborted,
-    new Promise((_, reject) => setTimeout(() => reject(new Error("upstream not aborted")), 5000)),
-  ]);
+  await abortedWithin(rec);
   assert(rec.wasAborted);
 });
 
@@ -404,9 +401,6 @@ Deno.test("parallel_tool_calls false: one call, and the upstream stream is not r
   assertEquals(final.choices[0].finish_reason, "tool_calls");
   const rec = t.llm.requests.find((r) => r.path === "/v1/chat/completions")!;
   // The gateway closed the upstream stream after the first call instead of reading 9 KB more.
-  await Promise.race([
-    rec.aborted,
-    new Promise((_, reject) => setTimeout(() => reject(new Error("upstream still read")), 5000)),
-  ]);
+  await abortedWithin(rec, undefined, "the upstream stream to be closed after the first call");
   assert(rec.wasAborted);
 });
