@@ -21,7 +21,7 @@ import { linkedController } from "../util/signal.ts";
 
 export { type BackendId, selectBackend } from "./backends.ts";
 export { type ImageStore, storeFor } from "./store.ts";
-export type { Complete } from "./tags.ts";
+export { type Complete, remoteComplete, tagsRequest } from "./tags.ts";
 
 /** What the image route provides. */
 export interface ImageOptions {

@@ -16,6 +16,36 @@ import type { ChatContext } from "../providers/types.ts";
 /** Asks the configured LLM within the request `ctx`; resolves with its answer text. */
 export type Complete = (instruction: string, ctx: ChatContext) => Promise<string>;
 
+/** The chat request the prompt-to-tags LLM gets, however it is reached. */
+export function tagsRequest(model: string, instruction: string) {
+  return {
+    model,
+    messages: [{ role: "user" as const, content: instruction }],
+    temperature: 0.8,
+    max_tokens: 1024,
+  };
+}
+
+/** `images.llm` on an OpenAI-compatible root (`base-url`), with `token` as its bearer key. */
+export function remoteComplete(base: string, model: string, token?: string): Complete {
+  return async (instruction, ctx) => {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const body = await ctx.upstream("images-llm").json<
+      { choices?: { message?: { content?: unknown } }[] }
+    >(`${base}/chat/completions`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ ...tagsRequest(model, instruction), stream: false }),
+    });
+    const content = body?.choices?.[0]?.message?.content;
+    if (typeof content !== "string") {
+      throw upstreamFailed("images-llm", "the prompt-to-tags LLM answered without content");
+    }
+    return content;
+  };
+}
+
 /** Instruction for keyword prompts (stable-diffusion checkpoints). */
 function keywordInstruction(text: string): string {
   return [

@@ -6,8 +6,15 @@
 import { resolveDataPath } from "../config/paths.ts";
 import type { Config } from "../config/schema.ts";
 import { emptyFlags } from "../flags/types.ts";
-import { type Complete, generateImages, type ImageStore, storeFor } from "../images/mod.ts";
-import { GatewayError, unknownModel, upstreamFailed } from "../openai/errors.ts";
+import {
+  type Complete,
+  generateImages,
+  type ImageStore,
+  remoteComplete,
+  storeFor,
+  tagsRequest,
+} from "../images/mod.ts";
+import { GatewayError, unknownModel } from "../openai/errors.ts";
 import { chatRequest, imageRequest } from "../openai/schema.ts";
 import { findProvider } from "../providers/registry.ts";
 import type { ChatContext } from "../providers/types.ts";
@@ -38,34 +45,7 @@ function tagsLlm(config: Config): Complete | undefined {
   const llm = config.images.llm;
   const model = llm.model;
   if (!model) return undefined;
-  const messages = (instruction: string) => [{ role: "user", content: instruction }];
-  if (llm["base-url"]) {
-    const base = llm["base-url"];
-    return async (instruction, ctx) => {
-      const http = ctx.upstream("images-llm");
-      const headers: Record<string, string> = { "content-type": "application/json" };
-      if (llm.token) headers.authorization = `Bearer ${llm.token}`;
-      const body = await http.json<{ choices?: { message?: { content?: unknown } }[] }>(
-        `${base}/chat/completions`,
-        {
-          method: "POST",
-          headers,
-          body: JSON.stringify({
-            model,
-            stream: false,
-            messages: messages(instruction),
-            temperature: 0.8,
-            max_tokens: 1024,
-          }),
-        },
-      );
-      const content = body?.choices?.[0]?.message?.content;
-      if (typeof content !== "string") {
-        throw upstreamFailed("images-llm", "the prompt-to-tags LLM answered without content");
-      }
-      return content;
-    };
-  }
+  if (llm["base-url"]) return remoteComplete(llm["base-url"], model, llm.token);
   return async (instruction, ctx) => {
     const provider = findProvider(model, ctx.config);
     if (!provider) {
@@ -83,12 +63,7 @@ function tagsLlm(config: Config): Complete | undefined {
       token: llm.token,
       flags: emptyFlags({ enabled: false, tasks: false }),
     };
-    const req = chatRequest.parse({
-      model,
-      messages: messages(instruction),
-      temperature: 0.8,
-      max_tokens: 1024,
-    });
+    const req = chatRequest.parse(tagsRequest(model, instruction));
     let text = "";
     for await (const ev of runChat(provider, req, llmCtx)) {
       if (ev.type === "text") text += ev.text;

@@ -263,7 +263,18 @@ Deno.test("images: the tags LLM through images.llm.base-url (an OpenAI-compatibl
     assertStringIncludes(res.data![0].revised_prompt!, "blue whale, ocean");
     const req = llm.requests.find((r) => r.path === "/v1/chat/completions")!;
     assertEquals(req.headers.get("authorization"), "Bearer sk-llm-key-1234567890");
-    assertEquals((req.json as { stream: boolean }).stream, false);
+    const body = req.json as {
+      stream: boolean;
+      model: string;
+      temperature: number;
+      max_tokens: number;
+      messages: { role: string; content: string }[];
+    };
+    assertEquals(body.stream, false);
+    assertEquals([body.model, body.temperature, body.max_tokens], ["gpt-4o-mini", 0.8, 1024]);
+    assertEquals(body.messages.length, 1);
+    assertEquals(body.messages[0].role, "user");
+    assertStringIncludes(body.messages[0].content, "a whale");
   } finally {
     await llm.close();
   }
