@@ -10,7 +10,7 @@ import type { Config } from "../../config/schema.ts";
 import { GatewayError } from "../../openai/errors.ts";
 import type { ChatRequest } from "../../openai/schema.ts";
 import { countTokens } from "../../util/tokens.ts";
-import { renderTurns, ROLE_TAGS, toTurns, withCharSequences } from "../combine.ts";
+import { renderTurns, ROLE_TAGS, toTurns, type Turn, withCharSequences } from "../combine.ts";
 import type { ChatContext, ChatEvent, ChatProvider, ModelInfo } from "../types.ts";
 import { RefusalGuard } from "./arena.ts";
 import { arenaAnswer } from "./client.ts";
@@ -48,8 +48,11 @@ function arenaModel(model: string): string {
 
 /** The flattened prompt the arena receives. */
 export function lmsysPrompt(req: ChatRequest, ctx: ChatContext): string {
-  const style = withCharSequences(ROLE_TAGS, ctx.flags.charSequences);
-  return renderTurns(toTurns(req.messages), style);
+  return render(toTurns(req.messages), ctx);
+}
+
+function render(turns: Turn[], ctx: ChatContext): string {
+  return renderTurns(turns, withCharSequences(ROLE_TAGS, ctx.flags.charSequences));
 }
 
 /** The `lmsys` provider. */
@@ -81,8 +84,9 @@ export const lmsysProvider: ChatProvider = {
     const config = ctx.config.lmsys;
     const model = arenaModel(ctx.model);
     const fn = resolveFn(model, ctx.token, ctx.config);
-    const prompt = lmsysPrompt(req, ctx);
-    if (toTurns(req.messages).some((t) => t.images.length > 0)) {
+    const turns = toTurns(req.messages);
+    const prompt = render(turns, ctx);
+    if (turns.some((t) => t.images.length > 0)) {
       ctx.log.warn("lmsys: images in the messages are not sent (text only)");
     }
     const http = ctx.upstream("lmsys", config.proxies);
