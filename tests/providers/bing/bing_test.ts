@@ -20,15 +20,8 @@ import { parseSseBody, readTextThenAbort, startGateway, waitFor, within } from "
 import { pendingHubCloses } from "../../../src/providers/bing/chathub.ts";
 import { countTokens } from "../../../src/util/tokens.ts";
 import { serveFake } from "../../fakes/serve.ts";
+import { ask, poolAccounts, streamText } from "../web_helpers.ts";
 import { startSocks5 } from "./socks5.ts";
-
-interface PoolAccount {
-  id: string;
-  busy: number;
-  ready: boolean;
-  aside_until: string | null;
-  last_error: string | null;
-}
 
 async function setup(options: {
   cookies?: string[];
@@ -55,13 +48,7 @@ async function setup(options: {
     fake,
     gw,
     client,
-    async pool(): Promise<PoolAccount[]> {
-      const res = await fetch(`${gw.origin}/v1/pool`, {
-        headers: { authorization: "Bearer gateway-pass" },
-      });
-      const body = await res.json() as { data: { provider: string; accounts: PoolAccount[] }[] };
-      return body.data.find((p) => p.provider === "bing")?.accounts ?? [];
-    },
+    pool: () => poolAccounts(gw, "bing", "gateway-pass"),
     async [Symbol.asyncDispose]() {
       await pendingHubCloses();
       await gw.close();
@@ -72,23 +59,6 @@ async function setup(options: {
 
 function createCalls(fake: FakeBing) {
   return fake.requests.filter((r) => r.path === "/turing/conversation/create");
-}
-
-async function streamText(
-  client: OpenAI,
-  body: Omit<OpenAI.Chat.ChatCompletionCreateParamsStreaming, "stream">,
-) {
-  const stream = await client.chat.completions.create({ ...body, stream: true });
-  const parts: string[] = [];
-  let finish: string | null = null;
-  let usage: OpenAI.CompletionUsage | undefined;
-  for await (const chunk of stream) {
-    const c = chunk.choices[0];
-    if (c?.delta.content) parts.push(c.delta.content);
-    if (c?.finish_reason) finish = c.finish_reason;
-    if (chunk.usage) usage = chunk.usage;
-  }
-  return { parts, text: parts.join(""), finish, usage };
 }
 
 Deno.test("bing: models are listed", async () => {
@@ -312,8 +282,7 @@ Deno.test("bing-vision: the image is uploaded (kblob) and attached; pad is on", 
         role: "user",
         content: [{ type: "image_url", image_url: { url: "ftp://example/x.png" } }],
       }],
-    })
-  ) as InstanceType<typeof OpenAI.APIError>;
+    }), OpenAI.APIError);
   assertEquals(err.status, 400);
 });
 
@@ -341,7 +310,7 @@ Deno.test("bing-vision: an image URL is fetched; a refused or oversized one is t
     return new Response(body, { headers: { "content-type": "image/png" } });
   });
   await using _images = { [Symbol.asyncDispose]: () => images.close() };
-  const ask = (path: string) =>
+  const askAbout = (path: string) =>
     t.client.chat.completions.create({
       model: "bing-vision",
       messages: [{
@@ -353,7 +322,7 @@ Deno.test("bing-vision: an image URL is fetched; a refused or oversized one is t
       }],
     });
   t.fake.respond = () => ({ text: "A tiny image." });
-  assertEquals((await ask("/cat.png")).choices[0].message.content, "A tiny image.");
+  assertEquals((await askAbout("/cat.png")).choices[0].message.content, "A tiny image.");
   assertEquals(t.fake.uploads[0].image, png);
   for (
     const [path, text] of [
@@ -362,7 +331,7 @@ Deno.test("bing-vision: an image URL is fetched; a refused or oversized one is t
       ["/huge.png", "larger than 20 MiB"],
     ]
   ) {
-    const err = await assertRejects(() => ask(path), OpenAI.APIError);
+    const err = await assertRejects(() => askAbout(path), OpenAI.APIError);
     assertEquals(err.status, 400, path);
     assertStringIncludes(err.message, text);
   }
@@ -410,12 +379,7 @@ Deno.test("bing: pool: refused cookie set aside, throttled cookie rests an hour,
 Deno.test("bing: one request per cookie at a time", async () => {
   await using t = await setup({ cookies: ["only-cookie-value"] });
   t.fake.respond = () => ({ text: "slow answer", pieceSize: 2, delayMs: 10 });
-  const ask = () =>
-    t.client.chat.completions.create({
-      model: "bing",
-      messages: [{ role: "user", content: "hi" }],
-    });
-  const both = await Promise.all([ask(), ask()]);
+  const both = await Promise.all([ask(t.client, "bing"), ask(t.client, "bing")]);
   assertEquals(both.map((r) => r.choices[0].message.content), ["slow answer", "slow answer"]);
   assertEquals(t.fake.maxActive, 1);
 });
@@ -438,12 +402,7 @@ Deno.test("bing: errors: statuses the client sees", async () => {
   ];
   for (const [script, status, text] of cases) {
     t.fake.respond = () => script;
-    const err = await assertRejects(() =>
-      t.client.chat.completions.create({
-        model: "bing",
-        messages: [{ role: "user", content: "x" }],
-      })
-    ) as InstanceType<typeof OpenAI.APIError>;
+    const err = await assertRejects(() => ask(t.client, "bing", "x"), OpenAI.APIError);
     assertEquals(err.status, status, JSON.stringify(script));
     assertStringIncludes(err.message.toLowerCase(), text.toLowerCase());
   }
@@ -452,17 +411,13 @@ Deno.test("bing: errors: statuses the client sees", async () => {
 Deno.test("bing: a captcha sets the pooled cookie aside; a refusal does not", async () => {
   await using t = await setup({ cookies: ["single-cookie-value"] });
   t.fake.respond = () => ({ notice: "It might be time to move onto a new topic." });
-  const refused = await assertRejects(() =>
-    t.client.chat.completions.create({ model: "bing", messages: [{ role: "user", content: "x" }] })
-  ) as InstanceType<typeof OpenAI.APIError>;
+  const refused = await assertRejects(() => ask(t.client, "bing", "x"), OpenAI.APIError);
   assertEquals(refused.status, 400);
   assertEquals((await t.pool())[0].ready, true);
   t.fake.respond = () => ({
     result: { value: "CaptchaChallenge", message: "User needs to solve CAPTCHA" },
   });
-  const captcha = await assertRejects(() =>
-    t.client.chat.completions.create({ model: "bing", messages: [{ role: "user", content: "x" }] })
-  ) as InstanceType<typeof OpenAI.APIError>;
+  const captcha = await assertRejects(() => ask(t.client, "bing", "x"), OpenAI.APIError);
   assertEquals(captcha.status, 403);
   const [a] = await t.pool();
   assertEquals(a.ready, false);
@@ -472,14 +427,10 @@ Deno.test("bing: a captcha sets the pooled cookie aside; a refusal does not", as
 Deno.test("bing: throttled with the only cookie is a 429; refused credential is a 401", async () => {
   await using t = await setup({ server: {}, apiKey: "client-u-cookie" });
   t.fake.respond = () => ({ result: { value: "Throttled", message: "Request is throttled." } });
-  const err = await assertRejects(() =>
-    t.client.chat.completions.create({ model: "bing", messages: [{ role: "user", content: "x" }] })
-  ) as InstanceType<typeof OpenAI.APIError>;
+  const err = await assertRejects(() => ask(t.client, "bing", "x"), OpenAI.APIError);
   assertEquals(err.status, 429);
   t.fake.refused.add("client-u-cookie");
-  const err2 = await assertRejects(() =>
-    t.client.chat.completions.create({ model: "bing", messages: [{ role: "user", content: "x" }] })
-  ) as InstanceType<typeof OpenAI.APIError>;
+  const err2 = await assertRejects(() => ask(t.client, "bing", "x"), OpenAI.APIError);
   assertEquals(err2.status, 401);
   assert(!err2.message.includes("client-u-cookie"), err2.message);
 });
@@ -565,9 +516,7 @@ Deno.test("bing: bing.proxies carries the create call and the ChatHub websocket"
 Deno.test("bing: a refused ChatHub handshake keeps its status; the next cookie is tried", async () => {
   await using t = await setup({ cookies: ["cookie-one-value", "cookie-two-value"] });
   t.fake.hubStatus = 429;
-  const err = await assertRejects(() =>
-    t.client.chat.completions.create({ model: "bing", messages: [{ role: "user", content: "x" }] })
-  ) as InstanceType<typeof OpenAI.APIError>;
+  const err = await assertRejects(() => ask(t.client, "bing", "x"), OpenAI.APIError);
   assertEquals(err.status, 429);
   assertStringIncludes(err.message, "ChatHub refused the connection (429)");
   // Both cookies were tried and now rest.
@@ -581,9 +530,7 @@ Deno.test("bing: a silent ChatHub times out with 504", async () => {
     apiKey: "gateway-pass",
   });
   t.fake.respond = () => ({ hang: true });
-  const err = await assertRejects(() =>
-    t.client.chat.completions.create({ model: "bing", messages: [{ role: "user", content: "x" }] })
-  ) as InstanceType<typeof OpenAI.APIError>;
+  const err = await assertRejects(() => ask(t.client, "bing", "x"), OpenAI.APIError);
   assertEquals(err.status, 504);
   assertStringIncludes(err.message, "ChatHub sent nothing");
   await t.fake.invocations[0].closed;

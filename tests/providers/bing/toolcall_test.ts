@@ -8,6 +8,7 @@ import OpenAI from "openai";
 import { assert, assertEquals, assertStringIncludes } from "../../assert.ts";
 import { startFakeBing } from "../../fakes/bing.ts";
 import { startGateway } from "../../helpers.ts";
+import { streamToolCalls, toolTurn } from "../web_helpers.ts";
 import { pendingHubCloses } from "../../../src/providers/bing/chathub.ts";
 
 const lookupTool: OpenAI.Chat.ChatCompletionFunctionTool = {
@@ -47,41 +48,19 @@ Deno.test("bing: an emulated tool call round trip (call with [1] in its argument
       { role: "system", content: "You help with orders." },
       { role: "user", content: "Where is my order 1?" },
     ];
-    const stream = await client.chat.completions.create({
+    const { calls, text, finish } = await streamToolCalls(client, {
       model: "bing",
       messages,
       tools: [lookupTool],
-      stream: true,
     });
-    let finish: string | null = null;
-    const calls: { id?: string; name?: string; args: string }[] = [];
-    for await (const chunk of stream) {
-      const c = chunk.choices[0];
-      if (!c) continue;
-      for (const tc of c.delta.tool_calls ?? []) {
-        calls[tc.index] ??= { args: "" };
-        if (tc.id) calls[tc.index].id = tc.id;
-        if (tc.function?.name) calls[tc.index].name = tc.function.name;
-        calls[tc.index].args += tc.function?.arguments ?? "";
-      }
-      finish = c.finish_reason ?? finish;
-    }
     assertEquals(finish, "tool_calls");
+    assertEquals(text.trim(), "");
     assertEquals(calls.length, 1);
     assertEquals(calls[0].name, "lookup_orders");
     assertEquals(JSON.parse(calls[0].args), { ids: [1] });
     assert(calls[0].id?.startsWith("call_"));
 
-    messages.push({
-      role: "assistant",
-      content: null,
-      tool_calls: [{
-        id: calls[0].id!,
-        type: "function",
-        function: { name: "lookup_orders", arguments: calls[0].args },
-      }],
-    });
-    messages.push({ role: "tool", tool_call_id: calls[0].id!, content: "order 1 shipped" });
+    messages.push(...toolTurn(calls[0], "order 1 shipped"));
     const second = await client.chat.completions.create({
       model: "bing",
       messages,

@@ -21,15 +21,7 @@ import {
 import { pendingCleanups } from "../../../src/providers/claude/mod.ts";
 import { clearAccountCache } from "../../../src/providers/claude/api.ts";
 import { countTokens } from "../../../src/util/tokens.ts";
-
-interface PoolAccount {
-  id: string;
-  busy: number;
-  ready: boolean;
-  aside_until: string | null;
-  last_error: string | null;
-  uses: number;
-}
+import { ask, poolAccounts, streamText } from "../web_helpers.ts";
 
 async function setup(
   accounts: Partial<ClaudeAccount>[] = [{}],
@@ -47,13 +39,7 @@ async function setup(
     fake,
     gw,
     client,
-    async pool(): Promise<PoolAccount[]> {
-      const res = await fetch(`${gw.origin}/v1/pool`, {
-        headers: { authorization: "Bearer gateway-pass" },
-      });
-      const body = await res.json() as { data: { provider: string; accounts: PoolAccount[] }[] };
-      return body.data.find((p) => p.provider === "claude")?.accounts ?? [];
-    },
+    pool: () => poolAccounts(gw, "claude", "gateway-pass"),
     async [Symbol.asyncDispose]() {
       await pendingCleanups();
       await gw.close();
@@ -118,21 +104,11 @@ Deno.test("claude: streamed deltas pass through, % untouched, finish and usage l
   await using t = await setup();
   const answer = "50% off: 100%s %d %% done";
   t.fake.respond = () => ({ text: answer, pieceSize: 4, delayMs: 2 });
-  const stream = await t.client.chat.completions.create({
+  const { chunks, parts, finish, usage } = await streamText(t.client, {
     model: "claude-3-opus-20240229",
     messages: [{ role: "user", content: "discount 50% off %s" }],
-    stream: true,
   });
-  const parts: string[] = [];
-  let finish: string | null = null;
-  let usage: OpenAI.CompletionUsage | undefined;
-  for await (const chunk of stream) {
-    assertEquals(chunk.model, "claude-3-opus-20240229");
-    const c = chunk.choices[0];
-    if (c?.delta.content) parts.push(c.delta.content);
-    if (c?.finish_reason) finish = c.finish_reason;
-    if (chunk.usage) usage = chunk.usage;
-  }
+  for (const chunk of chunks) assertEquals(chunk.model, "claude-3-opus-20240229");
   assertEquals(parts.join(""), answer);
   assert(parts.length >= 5, `answer came in ${parts.length} pieces`);
   assertEquals(finish, "stop");
@@ -196,12 +172,7 @@ Deno.test("claude: an assistant prefill is continued, char_sequences-free prompt
 
 Deno.test("claude: Invalid model is a 404 without blame on the account or a retry", async () => {
   await using t = await setup([{}, {}]);
-  const err = await assertRejects(() =>
-    t.client.chat.completions.create({
-      model: "claude-9-nonexistent",
-      messages: [{ role: "user", content: "hi" }],
-    })
-  ) as InstanceType<typeof OpenAI.APIError>;
+  const err = await assertRejects(() => ask(t.client, "claude-9-nonexistent"), OpenAI.APIError);
   assertEquals(err.status, 404);
   assertEquals(err.code, "model_not_found");
   assertStringIncludes(err.message, "claude-9-nonexistent");
@@ -263,12 +234,7 @@ Deno.test("claude: 429 without a reset time rests the account for the default ho
   t.fake.respond = () => ({
     error: { status: 429, type: "rate_limit_error", message: "Too many requests" },
   });
-  const err = await assertRejects(() =>
-    t.client.chat.completions.create({
-      model: "claude",
-      messages: [{ role: "user", content: "hi" }],
-    })
-  ) as InstanceType<typeof OpenAI.APIError>;
+  const err = await assertRejects(() => ask(t.client, "claude"), OpenAI.APIError);
   assertEquals(err.status, 429);
   const [a] = await t.pool();
   const seconds = (Date.parse(a.aside_until!) - Date.now()) / 1000;
@@ -301,12 +267,7 @@ Deno.test("claude: Retry-After and claude.cooldown decide the rest", async () =>
       : call.sessionKey === second.sessionKey
       ? { error: { status: 429, type: "rate_limit_error", message: "slow down" } }
       : {};
-  const err = await assertRejects(() =>
-    t.client.chat.completions.create({
-      model: "claude",
-      messages: [{ role: "user", content: "hi" }],
-    })
-  ) as InstanceType<typeof OpenAI.APIError>;
+  const err = await assertRejects(() => ask(t.client, "claude"), OpenAI.APIError);
   assertEquals(err.status, 429);
   const rest = (await t.pool()).map((a) =>
     Math.round((Date.parse(a.aside_until!) - Date.now()) / 1000)
@@ -320,12 +281,7 @@ Deno.test("claude: one request per cookie at a time unless claude.concurrency sa
   for (const concurrency of [undefined, 2]) {
     await using t = await setup([{}], concurrency ? { concurrency } : {});
     t.fake.respond = () => ({ text: "slow answer here", delayMs: 30 });
-    const ask = () =>
-      t.client.chat.completions.create({
-        model: "claude",
-        messages: [{ role: "user", content: "hi" }],
-      });
-    const both = await Promise.all([ask(), ask()]);
+    const both = await Promise.all([ask(t.client, "claude"), ask(t.client, "claude")]);
     assertEquals(both.map((r) => r.choices[0].message.content), [
       "slow answer here",
       "slow answer here",
@@ -405,12 +361,7 @@ Deno.test("claude: a Cloudflare challenge is a 502 that does not blame the accou
       headers: { "cf-mitigated": "challenge" },
     },
   });
-  const err = await assertRejects(() =>
-    t.client.chat.completions.create({
-      model: "claude",
-      messages: [{ role: "user", content: "hi" }],
-    })
-  ) as InstanceType<typeof OpenAI.APIError>;
+  const err = await assertRejects(() => ask(t.client, "claude"), OpenAI.APIError);
   assertEquals(err.status, 502);
   assertStringIncludes(err.message, "Cloudflare");
   const [a] = await t.pool();
@@ -420,12 +371,7 @@ Deno.test("claude: a Cloudflare challenge is a 502 that does not blame the accou
 Deno.test("claude: an empty answer is a 502", async () => {
   await using t = await setup([{}]);
   t.fake.respond = () => ({ text: "" });
-  const err = await assertRejects(() =>
-    t.client.chat.completions.create({
-      model: "claude",
-      messages: [{ role: "user", content: "hi" }],
-    })
-  ) as InstanceType<typeof OpenAI.APIError>;
+  const err = await assertRejects(() => ask(t.client, "claude"), OpenAI.APIError);
   assertEquals(err.status, 502);
   assertStringIncludes(err.message, "empty");
 });
@@ -449,9 +395,7 @@ Deno.test("claude: the client's session key is used when it sends one", async ()
       apiKey: "sk-ant-sid01-not-a-real-key-000000",
       maxRetries: 0,
     });
-    const err = await assertRejects(() =>
-      bad.chat.completions.create({ model: "claude", messages: [{ role: "user", content: "hi" }] })
-    ) as InstanceType<typeof OpenAI.APIError>;
+    const err = await assertRejects(() => ask(bad, "claude"), OpenAI.APIError);
     assertEquals(err.status, 403);
     assert(!err.message.includes("not-a-real-key"), err.message);
   } finally {
@@ -476,12 +420,7 @@ Deno.test("claude: no credential at all is a clear 401", async () => {
   const gw = await startGateway({ server: { password: ["gateway-pass"] } });
   try {
     const client = new OpenAI({ baseURL: gw.url, apiKey: "gateway-pass", maxRetries: 0 });
-    const err = await assertRejects(() =>
-      client.chat.completions.create({
-        model: "claude",
-        messages: [{ role: "user", content: "hi" }],
-      })
-    ) as InstanceType<typeof OpenAI.APIError>;
+    const err = await assertRejects(() => ask(client, "claude"), OpenAI.APIError);
     assertEquals(err.status, 401);
     assertStringIncludes(err.message, "claude");
   } finally {
@@ -532,12 +471,7 @@ Deno.test("claude: a completion answered 200 with a page instead of a stream is 
       contentType: "text/html",
     },
   });
-  const err = await assertRejects(() =>
-    t.client.chat.completions.create({
-      model: "claude",
-      messages: [{ role: "user", content: "hi" }],
-    })
-  ) as InstanceType<typeof OpenAI.APIError>;
+  const err = await assertRejects(() => ask(t.client, "claude"), OpenAI.APIError);
   assertEquals(err.status, 502);
   assertStringIncludes(err.message, "expected text/event-stream but got text/html");
   assertStringIncludes(err.message, "<html> <body>Maintenance window</body>");

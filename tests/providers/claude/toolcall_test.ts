@@ -7,6 +7,7 @@ import OpenAI from "openai";
 import { assert, assertEquals, assertStringIncludes } from "../../assert.ts";
 import { startFakeClaude } from "../../fakes/claude.ts";
 import { startGateway } from "../../helpers.ts";
+import { streamToolCalls, toolTurn } from "../web_helpers.ts";
 import { pendingCleanups } from "../../../src/providers/claude/mod.ts";
 import { clearAccountCache } from "../../../src/providers/claude/api.ts";
 
@@ -48,44 +49,19 @@ Deno.test("claude: an emulated tool call round trip (streamed call, then the ans
     const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
       { role: "user", content: "What is the weather in Paris?" },
     ];
-    const stream = await client.chat.completions.create({
+    const { calls, text, finish } = await streamToolCalls(client, {
       model: "claude",
       messages,
       tools: [weatherTool],
-      stream: true,
     });
-    let finish: string | null = null;
-    let content = "";
-    const calls: { id?: string; name?: string; args: string }[] = [];
-    for await (const chunk of stream) {
-      const c = chunk.choices[0];
-      if (!c) continue;
-      content += c.delta.content ?? "";
-      for (const tc of c.delta.tool_calls ?? []) {
-        calls[tc.index] ??= { args: "" };
-        if (tc.id) calls[tc.index].id = tc.id;
-        if (tc.function?.name) calls[tc.index].name = tc.function.name;
-        calls[tc.index].args += tc.function?.arguments ?? "";
-      }
-      finish = c.finish_reason ?? finish;
-    }
     assertEquals(finish, "tool_calls");
-    assertEquals(content.trim(), "");
+    assertEquals(text.trim(), "");
     assertEquals(calls.length, 1);
     assertEquals(calls[0].name, "get_weather");
     assertEquals(JSON.parse(calls[0].args), { city: "Paris" });
     assert(calls[0].id?.startsWith("call_"));
 
-    messages.push({
-      role: "assistant",
-      content: null,
-      tool_calls: [{
-        id: calls[0].id!,
-        type: "function",
-        function: { name: "get_weather", arguments: calls[0].args },
-      }],
-    });
-    messages.push({ role: "tool", tool_call_id: calls[0].id!, content: "18°C, light rain" });
+    messages.push(...toolTurn(calls[0], "18°C, light rain"));
     const second = await client.chat.completions.create({
       model: "claude",
       messages,

@@ -10,6 +10,7 @@ import {
 } from "../../fakes/coze.ts";
 import { startGateway, type TestGateway } from "../../helpers.ts";
 import { cozeIdle } from "../../../src/providers/coze/mod.ts";
+import { type PoolAccount, poolAccounts } from "../web_helpers.ts";
 
 /** Logged-in sessions of the fake. */
 export const SESSION_A = "sessA0123456789abcdef0123456789ab";
@@ -86,13 +87,6 @@ export async function setup(o: SetupOptions = {}): Promise<Setup> {
 }
 
 /** `GET /v1/pool`'s coze accounts. */
-export async function poolState(gw: TestGateway, key = "gw-pass") {
-  const res = await fetch(`${gw.origin}/v1/pool`, { headers: { authorization: `Bearer ${key}` } });
-  const body = await res.json() as {
-    data: {
-      provider: string;
-      accounts: { id: string; busy: number; ready: boolean; last_error: string | null }[];
-    }[];
-  };
-  return body.data.find((p) => p.provider === "coze")?.accounts ?? [];
+export function poolState(gw: TestGateway, key = "gw-pass"): Promise<PoolAccount[]> {
+  return poolAccounts(gw, "coze", key);
 }
