@@ -82,12 +82,18 @@ export class InterpreterBridge {
           { retryAfter: 5 },
         );
       }
+      // A waiter leaves the queue however it wakes (its turn, its deadline, its client gone), so
+      // `#unlock` never hands the turn to one that is no longer waiting.
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.max(1, deadline - Date.now()));
-        function done() {
+        const done = () => {
           clearTimeout(timer);
+          signal.removeEventListener("abort", done);
+          const i = this.#waiters.indexOf(done);
+          if (i >= 0) this.#waiters.splice(i, 1);
           resolve();
-        }
+        };
+        const timer = setTimeout(done, Math.max(1, deadline - Date.now()));
+        signal.addEventListener("abort", done, { once: true });
         this.#waiters.push(done);
       });
     }
@@ -96,8 +102,7 @@ export class InterpreterBridge {
 
   #unlock(): void {
     this.#busy = false;
-    const w = this.#waiters.shift();
-    w?.();
+    this.#waiters[0]?.();
   }
 
   /**

@@ -11,7 +11,8 @@ import {
   defaultScript,
   startFakeInterpreter,
 } from "../../fakes/interpreter.ts";
-import { startGateway, waitFor } from "../../helpers.ts";
+import { startGateway, waitFor, within } from "../../helpers.ts";
+import { InterpreterBridge } from "../../../src/providers/interpreter/bridge.ts";
 
 async function setup(config: Record<string, unknown> = {}) {
   const http = await startFakeInterpreter();
@@ -153,6 +154,44 @@ Deno.test("interpreter ws: a client that leaves cancels; a vanished interpreter 
   );
   assertEquals(none.status, 503);
   assertMatch(none.message, /no open-interpreter is connected/);
+});
+
+Deno.test("interpreter bridge: a request that leaves while waiting gives up its turn at once", async () => {
+  const bridge = new InterpreterBridge();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (req) => bridge.io.handle(req),
+  );
+  const oi = await connectWsInterpreter(`http://127.0.0.1:${server.addr.port}`, {
+    transports: ["websocket"],
+  });
+  const input = (message: string) => ({ settings: { messages: [] }, message });
+  const collect = async (run: AsyncGenerator<string>) => {
+    const out: string[] = [];
+    for await (const m of run) out.push(m);
+    return out;
+  };
+  try {
+    oi.respond = (m) => m === "a" ? { ...defaultScript(m), stallAfter: 1 } : defaultScript(m);
+    // A holds the interpreter; B waits for it and leaves; C waits.
+    const a = bridge.run(input("a"), new AbortController().signal, 0);
+    assertMatch((await a.next()).value as string, /"role":"assistant"/);
+    const leaving = new AbortController();
+    const b = collect(bridge.run(input("b"), leaving.signal, 0));
+    const c = collect(bridge.run(input("c"), new AbortController().signal, 0));
+    leaving.abort();
+    const err = await within(assertRejects(() => b), 5000, "the leaving request to give up");
+    assertMatch(String(err), /busy/);
+    // A ends: the turn goes to C now, not to B's stale place in the queue (nor after C's 30 s).
+    await a.return(undefined);
+    const answer = await within(c, 5000, "the waiting request to be served");
+    assertEquals(answer.length, defaultScript("c").chunks.length);
+    assertEquals(oi.replies, ["a", "c"]);
+  } finally {
+    oi.close();
+    bridge.io.closeAll();
+    await server.shutdown();
+  }
 });
 
 Deno.test("interpreter ws: a silent interpreter times out with 504 and a cancel", async () => {
