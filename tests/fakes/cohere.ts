@@ -8,7 +8,7 @@
  *   (with `finish_reason` and the whole `response` including `meta.billed_units`); generate events
  *   `text-generation`, `stream-end`, `stream-error`. Without `stream` one JSON answer.
  * - The body is checked as the API checks it: known fields only, `message` or `tool_results`,
- *   `chat_history` items with lower-case `role` (USER/CHATBOT/SYSTEM/TOOL) and `message`, tool
+ *   `chat_history` items with an upper-case `role` (USER/CHATBOT/SYSTEM/TOOL) and `message`, tool
  *   names, `parameter_definitions` types, `tool_results` outputs as lists of objects,
  *   `safety_mode` only for models that take it. Errors are `{"message": ...}` with the API's
  *   statuses (400, 401, 404, 429, 498, 500).
