@@ -145,7 +145,6 @@ export class Browser {
   #cdp: CdpConnection;
   #dataDir: string;
   #drained: Drain;
-  #stderrTail: string[];
   #exited = false;
   #closing?: Promise<void>;
   #log?: Logger;
@@ -155,7 +154,6 @@ export class Browser {
     cdp: CdpConnection,
     dataDir: string,
     drained: Drain,
-    stderrTail: string[],
     readonly executable: string,
     /** The browser's own user agent (`HeadlessChrome` when headless). */
     readonly userAgent: string,
@@ -165,7 +163,6 @@ export class Browser {
     this.#cdp = cdp;
     this.#dataDir = dataDir;
     this.#drained = drained;
-    this.#stderrTail = stderrTail;
     this.#log = log;
     child.status.then(() => {
       this.#exited = true;
@@ -215,10 +212,7 @@ export class Browser {
     clearTimeout(timer);
     const fail = async (why: string): Promise<never> => {
       await killAndWait(child);
-      if (await withTimeout(drained.done.then(() => true), 5000) === undefined) {
-        await drained.cancel();
-        await drained.done;
-      }
+      await endDrain(drained);
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
       const said = tail.filter((l) => !NOISE.test(l)).slice(-8).join("\n");
       throw new BrowserError(`${executable} did not start: ${why}${said ? `\n${said}` : ""}`);
@@ -239,7 +233,7 @@ export class Browser {
       await cdp.close();
       return await fail((err as Error).message);
     }
-    return new Browser(child, cdp, dataDir, drained, tail, executable, userAgent, log);
+    return new Browser(child, cdp, dataDir, drained, executable, userAgent, log);
   }
 
   /** True while the process runs and the DevTools connection is open. */
@@ -250,11 +244,6 @@ export class Browser {
   /** The DevTools connection. */
   get cdp(): CdpConnection {
     return this.#cdp;
-  }
-
-  /** The last lines the browser printed (for error messages). */
-  get stderrTail(): string[] {
-    return this.#stderrTail.filter((l) => !NOISE.test(l)).slice(-8);
   }
 
   /**
@@ -296,11 +285,7 @@ export class Browser {
       await this.#cdp.close().catch(() => {});
       const exited = await withTimeout(this.#child.status.then(() => true), 5000);
       if (!exited) await killAndWait(this.#child);
-      // Children of a killed browser may hold stderr a moment longer.
-      if (await withTimeout(this.#drained.done.then(() => true), 5000) === undefined) {
-        await this.#drained.cancel();
-        await this.#drained.done;
-      }
+      await endDrain(this.#drained);
       await Deno.remove(this.#dataDir, { recursive: true }).catch(() => {});
       this.#log?.info("browser: closed");
     })();
@@ -462,6 +447,14 @@ function drainStderr(
     }
   })();
   return { done, cancel: () => reader.cancel().catch(() => {}) };
+}
+
+/** Waits for stderr to end; children of a killed browser may hold it a while, then it is cut. */
+async function endDrain(drain: Drain): Promise<void> {
+  if (await withTimeout(drain.done.then(() => true), 5000) === undefined) {
+    await drain.cancel();
+    await drain.done;
+  }
 }
 
 async function killAndWait(child: Deno.ChildProcess): Promise<void> {
