@@ -3,7 +3,10 @@
  * sections (unwrapped; what they hold is never read as a marker), and the known tags, either
  * self-closing (`<tool enabled id="a b" />`) or with a body (`<regex order=2>a:b</regex>`).
  * Attribute values may be quoted ("..." or '...') and then hold spaces and `>`; unquoted values
- * end at white space. Unknown tags are left alone. One pass over the text.
+ * end at white space. Unknown tags are left alone. One pass over the text: a tag that turns out
+ * not to be a marker (no `>`, no closing tag) costs a look to the end of the text, so such looks
+ * share a budget of a few times the text's length; past it, no further tags are tried (a text
+ * built to make each `<` look to the end, such as thousands of unclosed `<regex>`, stays linear).
  *
  * @module
  */
@@ -31,6 +34,10 @@ function isMarkerName(name: string): boolean {
 
 const CDATA_OPEN = "<![CDATA[";
 const CDATA_CLOSE = "]]>";
+
+/** Failed looks for a tag's end may cover this many times the text's length (plus a base). */
+const LOOK_BUDGET_FACTOR = 8;
+const LOOK_BUDGET_BASE = 1 << 20;
 
 /** `s` with CDATA sections unwrapped. */
 export function unwrapCdata(s: string): string {
@@ -138,13 +145,18 @@ export function extractMarkers(s: string): { text: string; markers: Marker[]; ch
   let i = 0;
   let last = 0;
   let changed = false;
+  // Once a comment or CDATA section has no end, none after it has one either.
+  let commentsEnd = true;
+  let cdataEnds = true;
+  let budget = LOOK_BUDGET_FACTOR * s.length + LOOK_BUDGET_BASE;
   while (i < s.length) {
     const lt = s.indexOf("<", i);
     if (lt < 0) break;
     i = lt;
     if (s.startsWith("<!--", i)) {
-      const end = s.indexOf("-->", i + 4);
+      const end = commentsEnd ? s.indexOf("-->", i + 4) : -1;
       if (end < 0) {
+        commentsEnd = false;
         i++;
         continue;
       }
@@ -154,8 +166,9 @@ export function extractMarkers(s: string): { text: string; markers: Marker[]; ch
       continue;
     }
     if (s.startsWith(CDATA_OPEN, i)) {
-      const end = s.indexOf(CDATA_CLOSE, i + CDATA_OPEN.length);
+      const end = cdataEnds ? s.indexOf(CDATA_CLOSE, i + CDATA_OPEN.length) : -1;
       if (end < 0) {
+        cdataEnds = false;
         i++;
         continue;
       }
@@ -164,7 +177,7 @@ export function extractMarkers(s: string): { text: string; markers: Marker[]; ch
       changed = true;
       continue;
     }
-    const m = /^<(@-?\d+|[a-z_]+)(?=[\s/>])/.exec(s.slice(i, i + 40));
+    const m = budget > 0 ? /^<(@-?\d+|[a-z_]+)(?=[\s/>])/.exec(s.slice(i, i + 40)) : null;
     if (!m || !isMarkerName(m[1])) {
       i++;
       continue;
@@ -172,6 +185,7 @@ export function extractMarkers(s: string): { text: string; markers: Marker[]; ch
     const name = m[1];
     const a = readAttrs(s, i + m[0].length);
     if (!a) {
+      budget -= s.length - i;
       i++;
       continue;
     }
@@ -180,6 +194,7 @@ export function extractMarkers(s: string): { text: string; markers: Marker[]; ch
     if (!a.selfClosing && !EMPTY_TAGS.has(name)) {
       const close = findClose(s, a.end, name);
       if (close < 0) {
+        budget -= s.length - i;
         i++;
         continue;
       }

@@ -1,5 +1,5 @@
 /** Finding markers in one text. */
-import { assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../assert.ts";
 import { extractMarkers, unwrapCdata } from "../../src/flags/markup.ts";
 
 Deno.test("markup: self-closing markers, bare and typed attributes", () => {
@@ -63,4 +63,21 @@ Deno.test("markup: an empty-bodied flag without slash, and with its closing tag"
   assertEquals(extractMarkers("<echo>x").text, "x");
   assertEquals(extractMarkers("<notebook></notebook>y").text, "y");
   assertEquals(extractMarkers("<debug disabled>").markers[0].attrs, { disabled: true });
+});
+
+Deno.test("markup: tags that are not markers after all cost linear work in all", () => {
+  // Not a timing test: each unclosed tag looks to the end of the text, so without a bound on
+  // those looks these texts take minutes.
+  const flood = "<regex>".repeat(50_000) + "</regex>";
+  const r = extractMarkers("<pad /> " + flood);
+  assertEquals(r.markers[0], { name: "pad", attrs: {}, body: undefined });
+  assert(r.text.startsWith(" " + "<regex>".repeat(49_999)));
+  for (const unit of ['<tool a="', "<@1>x", "<!-- ", "<![CDATA["]) {
+    const s = unit.repeat(20_000);
+    assertEquals(extractMarkers(s), { text: s, markers: [], changed: false }, unit);
+  }
+  // A few unclosed tags before a marker do not hide it.
+  const some = extractMarkers("<regex>x ".repeat(20) + "<pad /> <!-- a <!-- b --> c");
+  assertEquals(some.markers.map((m) => m.name), ["pad"]);
+  assertEquals(some.text, "<regex>x ".repeat(20) + "  c");
 });
