@@ -20,7 +20,8 @@
 import { GatewayError, upstreamFailed, upstreamTimeout } from "../openai/errors.ts";
 import { randomAlnum } from "../util/id.ts";
 import type { Config } from "../config/schema.ts";
-import { readBytes, readJson, snippet, type Upstream } from "./http.ts";
+import { expectType, readJson, snippet, type Upstream } from "./http.ts";
+import { abortReason } from "../util/signal.ts";
 import { clientFor, proxyFor } from "./proxy.ts";
 import { readSse } from "./sse.ts";
 
@@ -271,18 +272,7 @@ export async function* queueMessages(
     headers: requestHeaders(call, { accept: "text/event-stream", "cache-control": "no-cache" }),
   });
   call.jar?.absorb(res);
-  const type = (res.headers.get("content-type") ?? "").toLowerCase();
-  if (!type.includes("text/event-stream")) {
-    // The start is enough to quote (a maintenance page can be large).
-    const start = await readBytes(res, 2048, "truncate").catch(() => new Uint8Array());
-    const text = new TextDecoder().decode(start);
-    throw upstreamFailed(
-      http.provider,
-      `queue/data answered ${type || "no content type"} instead of text/event-stream: ${
-        snippet(text)
-      }`,
-    );
-  }
+  await expectType(http.provider, res, ["text/event-stream"]);
   yield* readQueueStream(http.provider, res.body!, eventId);
 }
 
@@ -528,8 +518,4 @@ async function* socketMessages(
       clearTimeout(timer);
     }
   }
-}
-
-function abortReason(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new DOMException("aborted", "AbortError");
 }

@@ -12,9 +12,9 @@
 import type { Config, Timeouts } from "../config/schema.ts";
 import { GatewayError, upstreamFailed, upstreamTimeout } from "../openai/errors.ts";
 import { redact } from "../util/mask.ts";
-import { readNdjson } from "./ndjson.ts";
+import { NdjsonError, readNdjson } from "./ndjson.ts";
 import { clientFor, proxyFor } from "./proxy.ts";
-import { linkedController } from "../util/signal.ts";
+import { abortReason, linkedController } from "../util/signal.ts";
 import { guardBody } from "./guard.ts";
 import { readSse, type SseEvent } from "./sse.ts";
 
@@ -85,7 +85,7 @@ export class Upstream {
       if (connect.signal.aborted) {
         throw upstreamTimeout(provider, `no response from ${target.host} within ${t.connect}s`);
       }
-      if (this.options.signal.aborted || init.signal?.aborted) throw abortError(signal);
+      if (this.options.signal.aborted || init.signal?.aborted) throw abortReason(signal);
       const via = proxy ? ` via proxy ${redact(proxy)}` : "";
       throw upstreamFailed(provider, `cannot reach ${target.host}${via}: ${errText(err)}`, err);
     } finally {
@@ -135,7 +135,20 @@ export class Upstream {
       "application/json",
       "text/plain",
     ]);
-    return readNdjson(res.body!);
+    return upstreamNdjson(this.provider, res.body!);
+  }
+}
+
+/** `readNdjson` with a line that is not JSON reported as the upstream's failure (502). */
+async function* upstreamNdjson(
+  provider: string,
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<unknown> {
+  try {
+    yield* readNdjson(body);
+  } catch (err) {
+    if (err instanceof NdjsonError) throw upstreamFailed(provider, err.message, err);
+    throw err;
   }
 }
 
@@ -193,13 +206,15 @@ export async function httpError(provider: string, res: Response): Promise<Gatewa
     null,
     { retryAfter },
   );
-  (err as GatewayError & { upstreamStatus?: number }).upstreamStatus = res.status;
+  err.upstreamStatus = res.status;
   return err;
 }
 
 /** The status the client sees for an upstream's error status. */
 export function mapStatus(status: number): number {
   if ([400, 401, 403, 404, 413, 429].includes(status)) return status;
+  // 498 "invalid token" (Cohere, ArcGIS) is an authentication failure.
+  if (status === 498) return 401;
   if (status === 422) return 400;
   if (status === 408 || status === 504 || status === 524) return 504;
   return 502;
@@ -239,8 +254,12 @@ export function errorMessageOf(text: string): string | undefined {
   return undefined;
 }
 
-/** The start of a body as text, at most `limit` bytes; a broken body gives what arrived. */
-async function readCapped(res: Response, limit: number): Promise<string> {
+/**
+ * The start of a body as text, at most `limit` bytes (by default as much as error messages are
+ * built from); a body that breaks off gives what arrived. For error and unexpected bodies, which
+ * may be large or never end.
+ */
+export async function readCapped(res: Response, limit = ERROR_BODY_LIMIT): Promise<string> {
   const bytes = await readBytes(res, limit, "truncate").catch(() => new Uint8Array());
   return new TextDecoder().decode(bytes);
 }
@@ -299,8 +318,4 @@ function errText(err: unknown): string {
   const msg = e?.message ?? String(err);
   const cause = (e?.cause as Error | undefined)?.message;
   return cause && !msg.includes(cause) ? `${msg} (${cause})` : msg;
-}
-
-function abortError(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new DOMException("aborted", "AbortError");
 }

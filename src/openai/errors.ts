@@ -18,6 +18,8 @@ export class GatewayError extends Error {
   override name = "GatewayError";
   /** Seconds the client should wait before retrying (429, 503). */
   retryAfter?: number;
+  /** The upstream's own HTTP status, when the error comes from an upstream's answer. */
+  upstreamStatus?: number;
 
   constructor(
     readonly status: number,

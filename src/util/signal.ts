@@ -22,3 +22,8 @@ export function linkedController(signals: readonly (AbortSignal | undefined)[]):
   }
   return controller;
 }
+
+/** The error an aborted signal stands for: its reason when that is an Error, else an AbortError. */
+export function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new DOMException("aborted", "AbortError");
+}

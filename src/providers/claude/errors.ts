@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { parseRetryAfter, readBytes, snippet } from "../../net/http.ts";
+import { parseRetryAfter, readCapped, snippet } from "../../net/http.ts";
 import { GatewayError } from "../../openai/errors.ts";
 
 /** The provider id errors are reported under. */
@@ -156,18 +156,9 @@ function isChallenge(res: Response, text: string): boolean {
   return type.includes("text/html") && /just a moment|challenge-platform|cf-chl/i.test(text);
 }
 
-/**
- * The start of an error body as text, at most 64 KiB (as much as `httpError` reads); a body that
- * breaks off gives what arrived.
- */
-async function errorText(res: Response): Promise<string> {
-  const bytes = await readBytes(res, 64 * 1024, "truncate").catch(() => new Uint8Array());
-  return new TextDecoder().decode(bytes);
-}
-
 /** Turns an error response of claude.ai into a `GatewayError`. */
 export async function responseError(res: Response, model?: string): Promise<GatewayError> {
-  const text = await errorText(res);
+  const text = await readCapped(res);
   if (isChallenge(res, text)) {
     // The server's address is challenged, not the account: do not set the account aside.
     return new GatewayError(

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { GatewayError } from "../../openai/errors.ts";
 import type { ChatRequest } from "../../openai/schema.ts";
 import { type Pool, withAccount } from "../../pool/mod.ts";
 import { COHERE_NAMES, ToolNames } from "../gemini/names.ts";
@@ -24,16 +23,6 @@ function keyPool(ctx: ChatContext): Pool {
     cooldown: c.cooldown ?? 60,
     authCooldown: 3600,
   });
-}
-
-/**
- * Cohere's 498 ("invalid token") as an auth failure (401), so the pool rests the key; the spine's
- * `httpError` maps statuses it does not know to 502.
- */
-function authFailure(err: unknown): unknown {
-  const upstream = (err as { upstreamStatus?: number }).upstreamStatus;
-  if (!(err instanceof GatewayError) || upstream !== 498) return err;
-  return new GatewayError(401, err.message, "authentication_error", "invalid_api_key");
 }
 
 async function* attempt(
@@ -54,8 +43,6 @@ async function* attempt(
       authorization: `Bearer ${key}`,
     },
     body: JSON.stringify(body),
-  }).catch((err) => {
-    throw authFailure(err);
   });
   const mapper = new CohereMapper(names);
   for await (const ev of events) yield* mapper.map(ev as CohereEvent);

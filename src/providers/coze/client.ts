@@ -7,7 +7,7 @@
  * @module
  */
 import type { Config } from "../../config/schema.ts";
-import { httpError, readBytes, readJson, snippet, type Upstream } from "../../net/http.ts";
+import { httpError, readCapped, readJson, snippet, type Upstream } from "../../net/http.ts";
 import { upstreamFailed } from "../../openai/errors.ts";
 import type { Logger } from "../../util/log.ts";
 import { cookieHeader, type CozeCredential } from "./cookie.ts";
@@ -395,9 +395,7 @@ async function streamOrError(
   const type = (res.headers.get("content-type") ?? "").toLowerCase();
   if (res.status === 200 && type.includes("text/event-stream") && res.body) return res.body;
   // As much as `httpError` reads of an error body: a block page cannot fill the memory.
-  const text = new TextDecoder().decode(
-    await readBytes(res, 64 * 1024, "truncate").catch(() => new Uint8Array()),
-  );
+  const text = await readCapped(res);
   let body: unknown;
   try {
     body = JSON.parse(text);

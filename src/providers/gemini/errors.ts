@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { httpError, mapStatus, parseRetryAfter, readBytes } from "../../net/http.ts";
+import { httpError, mapStatus, parseRetryAfter, readCapped } from "../../net/http.ts";
 import { GatewayError } from "../../openai/errors.ts";
 
 /** Google's error object. */
@@ -63,13 +63,9 @@ export function fromGoogleError(e: GoogleError, httpStatus?: number): GatewayErr
   );
 }
 
-/** The largest error body read (as the spine's `httpError` caps it). */
-const ERROR_BODY_LIMIT = 64 * 1024;
-
 /** Turns an error response into a `GatewayError`. */
 export async function geminiHttpError(res: Response): Promise<GatewayError> {
-  const bytes = await readBytes(res, ERROR_BODY_LIMIT, "truncate").catch(() => new Uint8Array());
-  const text = new TextDecoder().decode(bytes);
+  const text = await readCapped(res);
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { readBytes, readJson, snippet } from "../../net/http.ts";
+import { expectType, readJson } from "../../net/http.ts";
 import { readSse } from "../../net/sse.ts";
 import { invalidRequest, upstreamFailed } from "../../openai/errors.ts";
 import type { ChatRequest, EmbeddingRequest } from "../../openai/schema.ts";
@@ -63,17 +63,7 @@ async function* attempt(
     yield* mapper.end();
     return;
   }
-  const type = (res.headers.get("content-type") ?? "").toLowerCase();
-  if (!type.includes("text/event-stream")) {
-    // The start is enough to say what came instead (a page could be large or never end).
-    const start = new TextDecoder().decode(await readBytes(res, 2048, "truncate"));
-    throw upstreamFailed(
-      "gemini",
-      `expected text/event-stream but got ${type || "no content type"} (status ${res.status}): ${
-        snippet(start)
-      }`,
-    );
-  }
+  await expectType("gemini", res, ["text/event-stream"]);
   for await (const ev of readSse(res.body!)) {
     if (ev.data.trim() === "") continue;
     let chunk: GeminiResponse;

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Clearance } from "../../browser/mod.ts";
-import { httpError, readBytes, readJson, snippet, type Upstream } from "../../net/http.ts";
+import { expectType, httpError, readJson, type Upstream } from "../../net/http.ts";
 import { readSse, type SseEvent } from "../../net/sse.ts";
 import { GatewayError, upstreamFailed } from "../../openai/errors.ts";
 import { cookieHeader } from "./cookies.ts";
@@ -207,16 +207,7 @@ export class YouApi {
       }),
     });
     if (res.status !== 200) throw await refusal(res);
-    const type = (res.headers.get("content-type") ?? "").toLowerCase();
-    if (!type.includes("text/event-stream")) {
-      const start = await readBytes(res, 2048, "truncate").catch(() => new Uint8Array());
-      throw upstreamFailed(
-        "you",
-        `streamingSearch answered ${type || "no content type"} instead of an event stream: ${
-          snippet(new TextDecoder().decode(start))
-        }`,
-      );
-    }
+    await expectType("you", res, ["text/event-stream"]);
     return res;
   }
 }
