@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { readBytes, Upstream } from "../net/http.ts";
+import { readBytes, type Upstream, upstreamFactory } from "../net/http.ts";
 import { GatewayError, invalidRequest, upstreamTimeout } from "../openai/errors.ts";
 import type { ImageRequest } from "../openai/schema.ts";
 import type { ChatContext } from "../providers/types.ts";
@@ -95,7 +95,7 @@ export async function generateImages(
   const bounded: ChatContext = {
     ...ctx,
     signal,
-    upstream: (provider, proxy) => new Upstream({ provider, config: ctx.config, signal, proxy }),
+    upstream: upstreamFactory(ctx.config, signal),
   };
   try {
     return await run(req, bounded, selection, options);

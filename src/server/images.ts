@@ -76,7 +76,7 @@ function tagsLlm(config: Config): Complete | undefined {
 export async function handleImages(c: Ctx): Promise<Response> {
   const req = await readBody(c, imageRequest);
   c.set("model", req.model);
-  const { ctx, abort, detach } = makeContext(c, req.model);
+  const { ctx, finish } = makeContext(c, req.model);
   try {
     const body = await generateImages(req, ctx, {
       store: imageStore(c),
@@ -85,8 +85,7 @@ export async function handleImages(c: Ctx): Promise<Response> {
     });
     return c.json(body);
   } finally {
-    detach();
-    if (!abort.signal.aborted) abort.abort(new DOMException("request ended", "AbortError"));
+    finish();
   }
 }
 

@@ -62,3 +62,37 @@ Deno.test("httpError keeps the upstream's status, message and Retry-After", asyn
     "claude upstream answered 502: <html><body>Bad gateway</body></html>",
   ]);
 });
+
+Deno.test("an NDJSON stream with a line that is not JSON is the upstream's failure (502)", async () => {
+  const { serveFake } = await import("../fakes/serve.ts");
+  const { Upstream } = await import("../../src/net/http.ts");
+  const { defaultConfig } = await import("../../src/config/mod.ts");
+  const { GatewayError } = await import("../../src/openai/errors.ts");
+  const fake = await serveFake(() =>
+    new Response('{"event_type":"stream-start"}\n<html>oops</html>\n', {
+      headers: { "content-type": "application/stream+json" },
+    })
+  );
+  try {
+    const http = new Upstream({
+      provider: "cohere",
+      config: defaultConfig(),
+      signal: new AbortController().signal,
+    });
+    const events = await http.ndjson(`${fake.origin}/v1/chat`, { method: "POST", body: "{}" });
+    const seen: unknown[] = [];
+    let err: unknown;
+    try {
+      for await (const e of events) seen.push(e);
+    } catch (e) {
+      err = e;
+    }
+    assertEquals(seen, [{ event_type: "stream-start" }]);
+    assertEquals(err instanceof GatewayError && [err.status, err.message], [
+      502,
+      "cohere upstream failed: not a JSON line: <html>oops</html>",
+    ]);
+  } finally {
+    await fake.close();
+  }
+});
