@@ -34,6 +34,11 @@ export interface OiScript {
   status?: number;
   /** Stop sending after this many chunks (and keep the connection open). */
   stallAfter?: number;
+  /**
+   * Over socket.io: after a `cancel`, still send this many chunks (already on their way) and
+   * then `[DONE]`, as a run that stops at its next step does.
+   */
+  finishesAfterCancel?: number;
 }
 
 /** A conversation step as open-interpreter 0.2 streams it: text, code, its output, text. */
@@ -186,21 +191,28 @@ export function connectWsInterpreter(
     respond: defaultScript,
     close: () => socket.close(),
   };
-  let cancelled = false;
+  // `cancel` stops the run in progress (the one of the latest reply), not the ones after it.
+  let run = 0;
+  let cancelledRun = 0;
   socket.on("settings", (s: unknown) => w.settings.push(s));
   socket.on("cancel", () => {
     w.cancels++;
-    cancelled = true;
+    cancelledRun = run;
   });
   socket.on("message", (m: unknown) => {
     if (m === "ok") w.acks++;
   });
   socket.on("reply", async (message: string) => {
     w.replies.push(message);
-    cancelled = false;
+    const mine = ++run;
     const script = w.respond(message);
+    let late = script.finishesAfterCancel;
     for (const [i, c] of script.chunks.entries()) {
-      if (cancelled || !socket.connected) return;
+      if (!socket.connected) return;
+      if (cancelledRun === mine) {
+        if (late === undefined) return;
+        if (late-- === 0) break;
+      }
       if (script.stallAfter !== undefined && i >= script.stallAfter) return;
       if (script.delayMs) await sleep(script.delayMs);
       socket.emit("message", JSON.stringify(c));

@@ -20,6 +20,13 @@ export const INTERPRETER_PATH = /^\/socket\.io\/open-i\/?$/;
 /** How long a request waits for another one to finish with the interpreter. */
 const LOCK_WAIT_MS = 30_000;
 
+/**
+ * After a `cancel`, the silence that ends the cancelled run when the interpreter sends no
+ * `[DONE]`. Until then its late messages are dropped: the protocol has no request id, so they
+ * would otherwise be taken as the next request's answer.
+ */
+const DRAIN_QUIET_MS = 1_000;
+
 /** The connected interpreter and the request it serves. */
 export class InterpreterBridge {
   readonly io: SocketIoServer;
@@ -174,10 +181,33 @@ export class InterpreterBridge {
     } finally {
       signal.removeEventListener("abort", onAbort);
       this.#listener = undefined;
-      // A request that ends before the interpreter finished tells it to stop.
-      if (!done && socket.connected) socket.emit("cancel");
-      this.#unlock();
+      if (!done && socket.connected) {
+        // A request that ends before the interpreter finished tells it to stop, and keeps the
+        // interpreter until that run is over.
+        socket.emit("cancel");
+        this.#drain();
+      } else this.#unlock();
     }
+  }
+
+  /** Drops the cancelled run's remaining messages, then frees the interpreter. */
+  #drain(): void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finish = () => {
+      clearTimeout(timer);
+      if (this.#listener === listen) this.#listener = undefined;
+      this.#unlock();
+    };
+    const quiet = () => {
+      clearTimeout(timer);
+      timer = setTimeout(finish, DRAIN_QUIET_MS);
+    };
+    const listen = (m: string | Error) => {
+      if (m instanceof Error || m.trim() === "[DONE]") finish();
+      else quiet();
+    };
+    this.#listener = listen;
+    quiet();
   }
 }
 

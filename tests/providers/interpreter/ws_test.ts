@@ -11,7 +11,7 @@ import {
   defaultScript,
   startFakeInterpreter,
 } from "../../fakes/interpreter.ts";
-import { startGateway, waitFor, within } from "../../helpers.ts";
+import { readThenAbort, startGateway, waitFor, within } from "../../helpers.ts";
 import { InterpreterBridge } from "../../../src/providers/interpreter/bridge.ts";
 
 async function setup(config: Record<string, unknown> = {}) {
@@ -242,5 +242,33 @@ Deno.test("interpreter ws: off by default (404), other paths refused, password g
     oi.close();
   } finally {
     await gated.close();
+  }
+});
+
+Deno.test("interpreter ws: a cancelled run's late messages never reach the next request", async () => {
+  await using t = await setup();
+  const oi = await connectWsInterpreter(t.gw.origin, { transports: ["websocket"] });
+  try {
+    // The first run is slow and, cancelled, still sends two chunks and its [DONE].
+    oi.respond = (m) =>
+      m === "slow"
+        ? { ...defaultScript(m), delayMs: 60, finishesAfterCancel: 2 }
+        : { ...defaultScript(m), delayMs: 20 };
+    const controller = new AbortController();
+    const stream = await t.client.chat.completions.create(
+      { model: "open-interpreter-ws", messages: [{ role: "user", content: "slow" }], stream: true },
+      { signal: controller.signal },
+    );
+    await readThenAbort(stream, controller, (c) => !!c.choices[0]?.delta.content);
+    await waitFor(() => oi.cancels === 1, 3000, "cancel event");
+    // Asked right away, the next request gets its own answer only.
+    const res = await t.client.chat.completions.create({
+      model: "open-interpreter-ws",
+      messages: [{ role: "user", content: "6*7" }],
+    });
+    assertEquals(res.choices[0].message.content, EXPECTED);
+    assertEquals(oi.replies, ["slow", "6*7"]);
+  } finally {
+    oi.close();
   }
 });
