@@ -26,6 +26,16 @@ export interface PoolOptions {
 
 const DEFAULTS: PoolOptions = { concurrency: 1, cooldown: 60, authCooldown: 3600, waitMs: 10_000 };
 
+/**
+ * Options of a pool of API keys (Gemini, Cohere, OpenAI-compatible upstreams): a key serves any
+ * number of requests at once unless the provider's section limits it; its `cooldown` applies.
+ */
+export function keyPoolOptions(
+  section: { concurrency?: number; cooldown?: number } = {},
+): Partial<PoolOptions> {
+  return { concurrency: section.concurrency ?? 1_000_000, cooldown: section.cooldown ?? 60 };
+}
+
 /** One account's state, as `/v1/pool` shows it. */
 export interface AccountState {
   id: string;

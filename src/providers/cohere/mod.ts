@@ -7,22 +7,16 @@
  * @module
  */
 import type { ChatRequest } from "../../openai/schema.ts";
-import { type Pool, withAccount } from "../../pool/mod.ts";
+import { keyPoolOptions, type Pool, withAccount } from "../../pool/mod.ts";
 import { COHERE_NAMES, ToolNames } from "../gemini/names.ts";
 import type { ChatContext, ChatEvent, ChatProvider } from "../types.ts";
 import { cohereModels, isCohereModel } from "./models.ts";
 import { buildChat, buildGenerate, notebookPrompt } from "./request.ts";
 import { type CohereEvent, CohereMapper } from "./stream.ts";
 
-const KEY_CONCURRENCY = 1_000_000;
-
 function keyPool(ctx: ChatContext): Pool {
   const c = ctx.config.cohere;
-  return ctx.pools.get("cohere", c.keys, {
-    concurrency: c.concurrency ?? KEY_CONCURRENCY,
-    cooldown: c.cooldown ?? 60,
-    authCooldown: 3600,
-  });
+  return ctx.pools.get("cohere", c.keys, keyPoolOptions(c));
 }
 
 async function* attempt(

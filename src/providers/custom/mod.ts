@@ -10,7 +10,7 @@ import { GatewayError, upstreamFailed } from "../../openai/errors.ts";
 import type { ChatRequest, EmbeddingRequest } from "../../openai/schema.ts";
 import { expectType, httpError, readJson } from "../../net/http.ts";
 import { readSse } from "../../net/sse.ts";
-import { useAccount, withAccount } from "../../pool/mod.ts";
+import { keyPoolOptions, useAccount, withAccount } from "../../pool/mod.ts";
 import type { ChatContext, ChatEvent, ChatProvider, EmbeddingResult, ModelInfo } from "../types.ts";
 import { eventsFromCompletion, OpenAiStreamMapper } from "./stream.ts";
 
@@ -49,7 +49,7 @@ function headersFor(entry: CustomLlmConfig, key: string | undefined, stream: boo
 /** The key pool of an entry, or undefined when neither the client nor config has a key. */
 function keyPool(entry: CustomLlmConfig, ctx: ChatContext) {
   if (!ctx.token && entry["api-key"].length === 0) return undefined;
-  return ctx.pools.get(poolName(entry), entry["api-key"], { concurrency: 1_000_000 });
+  return ctx.pools.get(poolName(entry), entry["api-key"], keyPoolOptions());
 }
 
 /** Streams `fn` with the client's key, a pooled key, or no key when none is configured. */

@@ -10,7 +10,7 @@ import { expectType, readJson } from "../../net/http.ts";
 import { readSse } from "../../net/sse.ts";
 import { invalidRequest, upstreamFailed } from "../../openai/errors.ts";
 import type { ChatRequest, EmbeddingRequest } from "../../openai/schema.ts";
-import { type Pool, useAccount, withAccount } from "../../pool/mod.ts";
+import { keyPoolOptions, type Pool, useAccount, withAccount } from "../../pool/mod.ts";
 import { countTokens } from "../../util/tokens.ts";
 import type { ChatContext, ChatEvent, ChatProvider, EmbeddingResult } from "../types.ts";
 import { fromGoogleError, geminiHttpError, googleErrorOf } from "./errors.ts";
@@ -20,19 +20,12 @@ import { buildRequest, type BuiltRequest } from "./request.ts";
 import { signatures } from "./signatures.ts";
 import { GeminiMapper, type GeminiResponse } from "./stream.ts";
 
-/** Requests one key serves at once: API keys have no session to share. */
-const KEY_CONCURRENCY = 1_000_000;
-
 /** Texts per `batchEmbedContents` call (the API's limit). */
 const EMBED_BATCH = 100;
 
 function keyPool(ctx: ChatContext): Pool {
   const g = ctx.config.gemini;
-  return ctx.pools.get("gemini", g.keys, {
-    concurrency: g.concurrency ?? KEY_CONCURRENCY,
-    cooldown: g.cooldown ?? 60,
-    authCooldown: 3600,
-  });
+  return ctx.pools.get("gemini", g.keys, keyPoolOptions(g));
 }
 
 function headers(key: string): Record<string, string> {
