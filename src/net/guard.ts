@@ -1,8 +1,10 @@
 /**
- * Upstream body timeouts: a watchdog per body for the first byte and the silence between chunks.
+ * Upstream body timeouts: a watchdog per body for the first byte and the silence between chunks,
+ * and the abort of the request reaching the body.
  *
  * @module
  */
+import { abortReason } from "../util/signal.ts";
 
 /**
  * A guarded body's reader and clock, for readers that take chunks straight from it (`readText`)
@@ -30,23 +32,39 @@ export function guardOf(body: ReadableStream<Uint8Array>): BodyGuard | undefined
  * Wraps a body so that waiting longer than the first-byte limit (for the first chunk) or the idle
  * limit (between chunks) fails the read with the error `onTimeout` makes and cancels the upstream.
  * One watchdog timer per body, re-armed only when it fires early: no timer work per chunk.
+ *
+ * When `signal` aborts, the body is cancelled here and reads fail with its reason. Deno's fetch
+ * does not do this reliably itself: its request's signal follows the caller's weakly, and once
+ * the response object is collected (a wrapped body outlives it) an abort no longer reaches the
+ * body, so the upstream would keep streaming after the client left.
  */
 export function guardBody(
   body: ReadableStream<Uint8Array>,
   firstByte: number,
   idle: number,
   onTimeout: () => Error,
+  signal?: AbortSignal,
 ): ReadableStream<Uint8Array> {
-  if (firstByte <= 0 && idle <= 0) return body;
+  if (firstByte <= 0 && idle <= 0 && !signal) return body;
   const reader = body.getReader();
   let deadline = firstByte > 0 ? performance.now() + firstByte * 1000 : Infinity;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let finished = false;
   let failed: Error | undefined;
   let ctrl!: ReadableStreamDefaultController<Uint8Array>;
+  const fail = (err: Error) => {
+    stop();
+    failed = err;
+    reader.cancel(err).catch(() => {});
+    ctrl.error(err);
+  };
+  const onAbort = () => {
+    if (!finished) fail(abortReason(signal!));
+  };
   const stop = () => {
     finished = true;
     clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
   };
   let armedFor = Infinity;
   const arm = () => {
@@ -55,10 +73,7 @@ export function guardBody(
     timer = setTimeout(() => {
       const left = deadline - performance.now();
       if (left > 1) return arm();
-      stop();
-      failed = onTimeout();
-      reader.cancel(failed).catch(() => {});
-      ctrl.error(failed);
+      fail(onTimeout());
     }, Math.max(0, deadline - performance.now()));
   };
   const touch = () => {
@@ -73,6 +88,8 @@ export function guardBody(
   const wrapper = new ReadableStream<Uint8Array>({
     start(controller) {
       ctrl = controller;
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
       arm();
     },
     async pull(controller) {

@@ -97,6 +97,7 @@ export class Upstream {
       t["first-byte"],
       t.idle,
       () => upstreamTimeout(provider, `${target.host} went silent`),
+      signal,
     );
     return new Response(body, {
       status: res.status,
