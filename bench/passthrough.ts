@@ -11,12 +11,18 @@
  */
 const [port, upstream, mode = "piped"] = Deno.args;
 Deno.serve({ port: Number(port), hostname: "127.0.0.1", onListen() {} }, async (req) => {
-  const res = await fetch(upstream + new URL(req.url).pathname, {
-    method: req.method,
-    headers: { "content-type": "application/json" },
-    body: req.body,
-    signal: req.signal,
-  });
+  let res: Response;
+  try {
+    res = await fetch(upstream + new URL(req.url).pathname, {
+      method: req.method,
+      headers: { "content-type": "application/json" },
+      body: req.body,
+      signal: req.signal,
+    });
+  } catch {
+    // wrk closing its connections at the end of a run: nobody is left to answer.
+    return new Response(null, { status: 499 });
+  }
   if (mode === "piped" || !res.body) {
     return new Response(res.body, { status: res.status, headers: res.headers });
   }
