@@ -13,6 +13,7 @@
  */
 import type { Browser, BrowserCookie } from "./launch.ts";
 import { BrowserError } from "./launch.ts";
+import { pause } from "../util/signal.ts";
 
 /** Cookies Cloudflare sets that belong to a clearance. */
 const CLOUDFLARE_COOKIES = ["cf_clearance", "__cf_bm", "_cfuvid"];
@@ -156,7 +157,7 @@ export async function passChallenge(
           }s${seen}`,
         );
       }
-      await sleep(pollMs, options.signal);
+      await pause(pollMs, options.signal);
     }
   } finally {
     await context.close();
@@ -234,17 +235,5 @@ function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
     p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
   });
 }

@@ -11,6 +11,7 @@ import type { Upstream } from "../net/http.ts";
 import { readJson, snippet } from "../net/http.ts";
 import { upstreamFailed, upstreamTimeout } from "../openai/errors.ts";
 import { maskSecret } from "../util/mask.ts";
+import { abortReason, pause } from "../util/signal.ts";
 
 /** Polls of one task at most. */
 const MAX_POLLS = 20;
@@ -27,20 +28,6 @@ export interface MagnifyOptions {
   /** Milliseconds between polls. */
   pollMs: number;
   signal: AbortSignal;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason ?? new DOMException("aborted", "AbortError"));
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** Up-scales the image at `input` (a URL bigjpg can fetch) and returns the result's URL. */
@@ -75,7 +62,8 @@ async function withKey(http: Upstream, input: string, key: string, o: MagnifyOpt
   }
   const tid = created.tid;
   for (let i = 0; i < MAX_POLLS; i++) {
-    await sleep(o.pollMs, o.signal);
+    await pause(o.pollMs, o.signal);
+    if (o.signal.aborted) throw abortReason(o.signal);
     const poll = await http.ok(`${o.base}/api/task/${encodeURIComponent(tid)}`);
     const body = await readJson<Record<string, { status?: string; url?: string } | undefined>>(
       "bigjpg",

@@ -11,6 +11,7 @@ import { GatewayError } from "../openai/errors.ts";
 import type { ChatEvent } from "../providers/types.ts";
 import type { Logger } from "../util/log.ts";
 import { maskSecret, registerSecrets } from "../util/mask.ts";
+import { pause } from "../util/signal.ts";
 
 /** How a pool treats its accounts. */
 export interface PoolOptions {
@@ -123,7 +124,7 @@ export class Pool {
           { retryAfter: 1 },
         );
       }
-      await this.#waitForRelease(Math.min(deadline - now, 1000), signal);
+      await pause(Math.min(deadline - now, 1000), signal, this.#waiters);
     }
   }
 
@@ -169,22 +170,8 @@ export class Pool {
   }
 
   #wake(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) w();
-  }
-
-  #waitForRelease(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener("abort", done, { once: true });
-      this.#waiters.push(done);
-    });
+    // Each wake function takes itself out of `#waiters`: call them from a copy.
+    for (const w of [...this.#waiters]) w();
   }
 
   #noAccount(triedAll: boolean): GatewayError {

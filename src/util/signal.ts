@@ -23,6 +23,27 @@ export function linkedController(signals: readonly (AbortSignal | undefined)[]):
   return controller;
 }
 
+/**
+ * Resolves after `ms`, when `signal` aborts (at once if it already has), or when somebody calls
+ * the wake function this puts in `waiters`. However the wait ends, the timer, the listener and
+ * the wake function in `waiters` are gone. Never rejects: callers check what woke them.
+ */
+export function pause(ms: number, signal?: AbortSignal, waiters?: (() => void)[]): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      const i = waiters?.indexOf(done) ?? -1;
+      if (i >= 0) waiters!.splice(i, 1);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    waiters?.push(done);
+    if (signal?.aborted) done();
+    else signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
 /** The error an aborted signal stands for: its reason when that is an Error, else an AbortError. */
 export function abortReason(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new DOMException("aborted", "AbortError");

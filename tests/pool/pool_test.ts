@@ -50,6 +50,32 @@ Deno.test("concurrency limit: a request waits for a release, then gets 429 when 
   second.release();
 });
 
+Deno.test("a release wakes every waiter, so the one that can use the account gets it at once", async () => {
+  const pool = new Pool("claude");
+  pool.update(["x-cookie-1", "y-cookie-2"], { concurrency: 1, waitMs: 10_000 });
+  const x = await pool.acquire();
+  const y = await pool.acquire();
+  // Three waiters; only the middle one may take y. A wake call that missed it would leave y idle
+  // until the waiter's one-second re-check.
+  const onlyX = new Set(["y-cookie-2"]);
+  const onlyY = new Set(["x-cookie-1"]);
+  const first = pool.acquire(undefined, onlyX);
+  const middle = pool.acquire(undefined, onlyY);
+  const last = pool.acquire(undefined, onlyX);
+  await sleep(20);
+  const t0 = performance.now();
+  y.release();
+  const got = await middle;
+  const ms = performance.now() - t0;
+  assertEquals(got.secret, "y-cookie-2");
+  assert(ms < 500, `the free account waited ${ms} ms for its waiter`);
+  x.release();
+  (await first).release();
+  (await last).release();
+  got.release();
+  assertEquals(pool.state().map((s) => s.busy), [0, 0]);
+});
+
 Deno.test("a 429 sets the account aside for Retry-After; it comes back when that expires", async () => {
   const pool = new Pool("gemini");
   pool.update(["key-one-1234", "key-two-5678"], { concurrency: 10 });

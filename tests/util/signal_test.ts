@@ -5,7 +5,7 @@
  * after its client left; seen in this suite before the change).
  */
 import { assert, assertEquals } from "../assert.ts";
-import { linkedController } from "../../src/util/signal.ts";
+import { linkedController, pause } from "../../src/util/signal.ts";
 
 Deno.test("any source's abort reaches the linked controller with its reason", () => {
   const a = new AbortController();
@@ -40,4 +40,37 @@ Deno.test("the server's modules do not use AbortSignal.any", async () => {
   };
   await walk(root.replace(/\/$/, ""));
   assert(offenders.length === 0, `use linkedController instead in ${offenders.join(", ")}`);
+});
+
+Deno.test("pause: ends after its time, and leaves no wake function behind", async () => {
+  const waiters: (() => void)[] = [];
+  const t0 = performance.now();
+  await pause(30, undefined, waiters);
+  assert(performance.now() - t0 >= 25);
+  assertEquals(waiters.length, 0);
+});
+
+Deno.test("pause: a wake function ends the wait early and takes itself out", async () => {
+  const waiters: (() => void)[] = [];
+  const other = () => {};
+  waiters.push(other);
+  const t0 = performance.now();
+  const waiting = pause(10_000, undefined, waiters);
+  assertEquals(waiters.length, 2);
+  waiters[1]();
+  await waiting;
+  assert(performance.now() - t0 < 5000);
+  assertEquals(waiters, [other]);
+});
+
+Deno.test("pause: an abort ends it, and an aborted signal does not wait at all", async () => {
+  const waiters: (() => void)[] = [];
+  const a = new AbortController();
+  const t0 = performance.now();
+  const waiting = pause(10_000, a.signal, waiters);
+  a.abort();
+  await waiting;
+  await pause(10_000, a.signal, waiters);
+  assert(performance.now() - t0 < 5000);
+  assertEquals(waiters.length, 0);
 });

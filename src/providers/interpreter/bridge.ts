@@ -11,6 +11,7 @@
 import type { Config } from "../../config/schema.ts";
 import { GatewayError, upstreamTimeout } from "../../openai/errors.ts";
 import type { Logger } from "../../util/log.ts";
+import { pause } from "../../util/signal.ts";
 import type { InterpreterInput } from "./messages.ts";
 import { type Socket, SocketIoServer } from "./socketio.ts";
 
@@ -91,18 +92,7 @@ export class InterpreterBridge {
       }
       // A waiter leaves the queue however it wakes (its turn, its deadline, its client gone), so
       // `#unlock` never hands the turn to one that is no longer waiting.
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          signal.removeEventListener("abort", done);
-          const i = this.#waiters.indexOf(done);
-          if (i >= 0) this.#waiters.splice(i, 1);
-          resolve();
-        };
-        const timer = setTimeout(done, Math.max(1, deadline - Date.now()));
-        signal.addEventListener("abort", done, { once: true });
-        this.#waiters.push(done);
-      });
+      await pause(Math.max(1, deadline - Date.now()), signal, this.#waiters);
     }
     this.#busy = true;
   }
