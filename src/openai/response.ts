@@ -139,6 +139,16 @@ export function contentText(content: Message["content"] | undefined): string {
   return out;
 }
 
+/** The tool name of each call id of the assistant messages, to label tool results. */
+export function callNames(messages: readonly Message[]): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const m of messages) {
+    if (m.role !== "assistant") continue;
+    for (const tc of m.tool_calls ?? []) if (tc.id) names.set(tc.id, tc.function.name);
+  }
+  return names;
+}
+
 /** Prompt tokens of a request as OpenAI counts them (texts, tool calls, tool schemas). */
 export function promptTokens(req: ChatRequest): number {
   let n = MESSAGE_OVERHEAD;

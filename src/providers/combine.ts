@@ -6,7 +6,7 @@
  * @module
  */
 import type { Message } from "../openai/schema.ts";
-import { contentText } from "../openai/response.ts";
+import { callNames, contentText } from "../openai/response.ts";
 
 /** One turn of a flattened conversation. */
 export interface Turn {
@@ -22,16 +22,6 @@ export interface TurnOptions {
   merge?: boolean;
   /** Separator of merged texts (default a blank line). */
   separator?: string;
-}
-
-/** The name of each tool call id of the assistant messages, to label tool results. */
-function callNames(messages: readonly Message[]): Map<string, string> {
-  const names = new Map<string, string>();
-  for (const m of messages) {
-    if (m.role !== "assistant") continue;
-    for (const tc of m.tool_calls ?? []) if (tc.id) names.set(tc.id, tc.function.name);
-  }
-  return names;
 }
 
 /**

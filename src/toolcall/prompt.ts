@@ -9,7 +9,7 @@
  * @module
  */
 import type { ChatRequest, Message, Tool } from "../openai/schema.ts";
-import { contentText } from "../openai/response.ts";
+import { callNames, contentText } from "../openai/response.ts";
 import { LooseJsonError, parseLooseJson } from "./json.ts";
 
 /** What the model is asked for in this turn. */
@@ -153,16 +153,6 @@ export function reminderText(plan: EmulationPlan): string | undefined {
     default:
       return '(To use a tool, reply with <tool_call>{"name": ..., "arguments": {...}}</tool_call> and stop there; otherwise answer directly.)';
   }
-}
-
-/** The tool name of each call id in the conversation. */
-function callNames(messages: readonly Message[]): Map<string, string> {
-  const names = new Map<string, string>();
-  for (const m of messages) {
-    if (m.role !== "assistant") continue;
-    for (const tc of m.tool_calls ?? []) if (tc.id) names.set(tc.id, tc.function.name);
-  }
-  return names;
 }
 
 function withText(m: Message, extra: string, where: "start" | "end"): Message {

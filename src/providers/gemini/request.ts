@@ -9,7 +9,7 @@
  */
 import type { Config } from "../../config/schema.ts";
 import { invalidRequest } from "../../openai/errors.ts";
-import { contentText } from "../../openai/response.ts";
+import { callNames, contentText } from "../../openai/response.ts";
 import type { ChatRequest, Message } from "../../openai/schema.ts";
 import type { ChatContext } from "../types.ts";
 import { fetchImage, parseDataUrl } from "./images.ts";
@@ -111,11 +111,7 @@ export interface BuildOptions {
 /** Builds the `generateContent` body of `req`. */
 export async function buildRequest(req: ChatRequest, o: BuildOptions): Promise<BuiltRequest> {
   const names = new ToolNames(GEMINI_NAMES);
-  const callNames = new Map<string, string>();
-  for (const m of req.messages) {
-    if (m.role !== "assistant") continue;
-    for (const tc of m.tool_calls ?? []) if (tc.id) callNames.set(tc.id, tc.function.name);
-  }
+  const toolOfCall = callNames(req.messages);
   const system: string[] = [];
   const contents: GeminiContent[] = [];
   for (const [i, m] of req.messages.entries()) {
@@ -134,7 +130,7 @@ export async function buildRequest(req: ChatRequest, o: BuildOptions): Promise<B
         break;
       case "tool": {
         const own = m.name;
-        const name = callNames.get(m.tool_call_id) ?? (typeof own === "string" ? own : undefined);
+        const name = toolOfCall.get(m.tool_call_id) ?? (typeof own === "string" ? own : undefined);
         if (!name) {
           throw invalidRequest(
             `messages[${i}].tool_call_id '${m.tool_call_id}' matches no tool call of an earlier assistant message`,
