@@ -214,6 +214,18 @@ const imageBackend = z.strictObject({
   tokens: secretList.default([]),
 });
 
+/** The image backends, as `images.default-backend` and model prefixes name them. */
+export const IMAGE_BACKENDS = [
+  "prodia-sd",
+  "prodia-xl",
+  "dalle-4k",
+  "dalle-3-xl",
+  "animagine-xl",
+  "google-xl",
+  "playground",
+  "coze",
+] as const;
+
 const images = z.strictObject({
   "prodia-sd": imageBackend.prefault({}),
   "prodia-xl": imageBackend.prefault({}),
@@ -232,18 +244,7 @@ const images = z.strictObject({
     })
     .prefault({}),
   /** Backend of `dall-e-3` when the Authorization names none; unset = a random gradio space. */
-  "default-backend": z
-    .enum([
-      "prodia-sd",
-      "prodia-xl",
-      "dalle-4k",
-      "dalle-3-xl",
-      "animagine-xl",
-      "google-xl",
-      "playground",
-      "coze",
-    ])
-    .optional(),
+  "default-backend": z.enum(IMAGE_BACKENDS).optional(),
   /** Seconds one image request may take (tags, every generation, up-scaling). */
   timeout: seconds.default(180),
   /** bigjpg.com API keys for up-scaling HD sizes. */

@@ -7,18 +7,10 @@
  *
  * @module
  */
-import type { Config } from "../config/schema.ts";
+import type { Config, IMAGE_BACKENDS } from "../config/schema.ts";
 
 /** An image backend. */
-export type BackendId =
-  | "prodia-sd"
-  | "prodia-xl"
-  | "dalle-4k"
-  | "dalle-3-xl"
-  | "animagine-xl"
-  | "google-xl"
-  | "playground"
-  | "coze";
+export type BackendId = typeof IMAGE_BACKENDS[number];
 
 /** The gradio spaces (no credential needed). */
 export const SPACES: readonly BackendId[] = [
