@@ -195,7 +195,11 @@ export async function expectType(provider: string, res: Response, types: string[
  * 400/413/422 mean the request was refused (400/413); timeouts become 504; the rest 502.
  */
 export async function httpError(provider: string, res: Response): Promise<GatewayError> {
-  const text = await readCapped(res, ERROR_BODY_LIMIT);
+  return httpErrorOf(provider, res, await readCapped(res, ERROR_BODY_LIMIT));
+}
+
+/** `httpError` for a response whose body was already read (with `readCapped`) as `text`. */
+export function httpErrorOf(provider: string, res: Response, text: string): GatewayError {
   const detail = errorMessageOf(text) ?? (snippet(text) || res.statusText || "no body");
   const status = mapStatus(res.status);
   const retryAfter = parseRetryAfter(res.headers.get("retry-after"));
@@ -231,14 +235,18 @@ export function parseRetryAfter(value: string | null): number | undefined {
   return Math.max(0, Math.ceil((t - Date.now()) / 1000));
 }
 
-/** Finds the message in the usual error body shapes (OpenAI, Google, Anthropic, plain). */
-export function errorMessageOf(text: string): string | undefined {
-  let body: unknown;
+/** The JSON value of `text`, or undefined when it is not JSON (an error page, a cut-off body). */
+export function jsonOrUndefined(text: string): unknown {
   try {
-    body = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
+}
+
+/** Finds the message in the usual error body shapes (OpenAI, Google, Anthropic, plain). */
+export function errorMessageOf(text: string): string | undefined {
+  let body = jsonOrUndefined(text);
   if (Array.isArray(body)) body = body[0];
   if (!body || typeof body !== "object") return undefined;
   const b = body as Record<string, unknown>;

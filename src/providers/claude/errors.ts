@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { parseRetryAfter, readCapped, snippet } from "../../net/http.ts";
+import { jsonOrUndefined, parseRetryAfter, readCapped, snippet } from "../../net/http.ts";
 import { GatewayError } from "../../openai/errors.ts";
 
 /** The provider id errors are reported under. */
@@ -167,13 +167,10 @@ export async function responseError(res: Response, model?: string): Promise<Gate
       "upstream_error",
     );
   }
-  let body: Record<string, unknown> | undefined;
-  try {
-    const v = JSON.parse(text);
-    if (v && typeof v === "object" && !Array.isArray(v)) body = v as Record<string, unknown>;
-  } catch {
-    body = undefined;
-  }
+  const v = jsonOrUndefined(text);
+  const body = v && typeof v === "object" && !Array.isArray(v)
+    ? v as Record<string, unknown>
+    : undefined;
   const raw = body?.error;
   const error: ClaudeErrorObject = raw && typeof raw === "object"
     ? raw as ClaudeErrorObject

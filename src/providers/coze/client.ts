@@ -7,7 +7,14 @@
  * @module
  */
 import type { Config } from "../../config/schema.ts";
-import { httpError, readCapped, readJson, snippet, type Upstream } from "../../net/http.ts";
+import {
+  httpErrorOf,
+  jsonOrUndefined,
+  readCapped,
+  readJson,
+  snippet,
+  type Upstream,
+} from "../../net/http.ts";
 import { upstreamFailed } from "../../openai/errors.ts";
 import type { Logger } from "../../util/log.ts";
 import { cookieHeader, type CozeCredential } from "./cookie.ts";
@@ -396,17 +403,9 @@ async function streamOrError(
   if (res.status === 200 && type.includes("text/event-stream") && res.body) return res.body;
   // As much as `httpError` reads of an error body: a block page cannot fill the memory.
   const text = await readCapped(res);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  const err = errorOfBody(what, body);
+  const err = errorOfBody(what, jsonOrUndefined(text));
   if (err) throw err;
-  if (res.status < 200 || res.status >= 300) {
-    throw await httpError("coze", new Response(text, { status: res.status, headers: res.headers }));
-  }
+  if (res.status < 200 || res.status >= 300) throw httpErrorOf("coze", res, text);
   throw upstreamFailed(
     "coze",
     `${what} answered ${res.status} ${

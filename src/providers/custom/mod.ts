@@ -6,9 +6,9 @@
  * @module
  */
 import type { Config, CustomLlmConfig } from "../../config/schema.ts";
-import { GatewayError, upstreamFailed } from "../../openai/errors.ts";
+import { upstreamFailed } from "../../openai/errors.ts";
 import type { ChatRequest, EmbeddingRequest } from "../../openai/schema.ts";
-import { expectType, httpError, readJson } from "../../net/http.ts";
+import { expectType, httpError, httpErrorOf, readCapped, readJson } from "../../net/http.ts";
 import { readSse } from "../../net/sse.ts";
 import { keyPoolOptions, useAccount, withAccount } from "../../pool/mod.ts";
 import type { ChatContext, ChatEvent, ChatProvider, EmbeddingResult, ModelInfo } from "../types.ts";
@@ -137,10 +137,8 @@ export const customProvider: ChatProvider = {
       let res = await send();
       if (res.status === 400 && body.stream_options) {
         // Some upstreams refuse stream_options; ask once more without it.
-        const text = await res.text();
-        if (!/stream_options/i.test(text)) {
-          throw await errorFrom(http.provider, res.status, res.headers, text);
-        }
+        const text = await readCapped(res);
+        if (!/stream_options/i.test(text)) throw httpErrorOf(http.provider, res, text);
         delete body.stream_options;
         res = await send();
       }
@@ -179,12 +177,3 @@ export const customProvider: ChatProvider = {
     return await useAccount(pool, { token: ctx.token, signal: ctx.signal }, run);
   },
 };
-
-function errorFrom(
-  provider: string,
-  status: number,
-  headers: Headers,
-  text: string,
-): Promise<GatewayError> {
-  return httpError(provider, new Response(text, { status, headers }));
-}

@@ -6,7 +6,13 @@
  *
  * @module
  */
-import { httpError, mapStatus, parseRetryAfter, readCapped } from "../../net/http.ts";
+import {
+  httpErrorOf,
+  jsonOrUndefined,
+  mapStatus,
+  parseRetryAfter,
+  readCapped,
+} from "../../net/http.ts";
 import { GatewayError } from "../../openai/errors.ts";
 
 /** Google's error object. */
@@ -66,14 +72,8 @@ export function fromGoogleError(e: GoogleError, httpStatus?: number): GatewayErr
 /** Turns an error response into a `GatewayError`. */
 export async function geminiHttpError(res: Response): Promise<GatewayError> {
   const text = await readCapped(res);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  const e = googleErrorOf(body);
-  if (!e) return await httpError("gemini", new Response(text, res));
+  const e = googleErrorOf(jsonOrUndefined(text));
+  if (!e) return httpErrorOf("gemini", res, text);
   const err = fromGoogleError(e, res.status);
   const header = parseRetryAfter(res.headers.get("retry-after"));
   if (header !== undefined && err.status === 429) err.retryAfter = header;
