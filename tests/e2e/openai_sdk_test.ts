@@ -152,9 +152,16 @@ Deno.test("streamed tool calls keep stable indexes and reassemble", async () => 
     tools,
   });
   assertEquals(second.choices[0].finish_reason, "tool_calls");
-  const sent = t.upstream.chatBodies()[1].messages as { role: string; tool_call_id?: string }[];
+  const sent = t.upstream.chatBodies()[1].messages as {
+    role: string;
+    tool_call_id?: string;
+    tool_calls?: { id: string }[];
+  }[];
   assertEquals(sent.map((m) => m.role), ["user", "assistant", "tool", "tool"]);
   assertEquals(sent[2].tool_call_id, calls[0].id);
+  // The assistant's calls went back upstream with it, and each result names its call.
+  assertEquals(sent[1].tool_calls?.map((c) => c.id), calls.map((c) => c.id));
+  assertEquals(sent[3].tool_call_id, calls[1].id);
 });
 
 Deno.test("an aborted stream aborts the upstream request", async () => {
@@ -245,6 +252,8 @@ Deno.test("errors surface as the SDK's typed errors", async () => {
   );
   assertMatch(resting.message, /cooling down.*ready again in [1-7]s/);
   assertEquals(resting.headers.get("retry-after") !== null, true);
+  const retryAfter = Number(resting.headers.get("retry-after"));
+  assert(retryAfter >= 1 && retryAfter <= 7, `retry-after ${retryAfter}`);
 });
 
 Deno.test("a bad client key reaches the SDK as an authentication error, masked", async () => {

@@ -1,7 +1,7 @@
 /**
  * The `custom` provider's handling of OpenAI-compatible upstreams that differ from OpenAI.
  */
-import { assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../assert.ts";
 import { startFakeOpenAi } from "../fakes/openai.ts";
 import { serveFake } from "../fakes/serve.ts";
 import { parseSseBody, startGateway } from "../helpers.ts";
@@ -40,6 +40,9 @@ Deno.test("an upstream refusing stream_options is asked again without it", async
     );
     // The client still gets its usage chunk (counted by the gateway).
     assertEquals(events.at(-1)!.choices, []);
+    assert(
+      (events.at(-1) as { usage?: { completion_tokens: number } }).usage!.completion_tokens > 0,
+    );
     const bodies = upstream.chatBodies();
     assertEquals(bodies.length, 2);
     assertEquals(bodies[0].stream_options, { include_usage: true });

@@ -241,6 +241,8 @@ Deno.test("keep-alive comments while the upstream is silent, before and after th
   assert(comments.length >= 2, text);
   assert(comments.every((c) => c === ": keep-alive"));
   assert(text.startsWith(": keep-alive\n\n"), text);
+  // And one between the first event and the second.
+  assert(text.indexOf(": keep-alive", text.indexOf('"content":"a"')) > 0, text);
   assertEquals(
     chunks.map((c) => (c as Chunk).choices[0].delta.content).filter(Boolean),
     ["", "a", "b"].filter(Boolean),

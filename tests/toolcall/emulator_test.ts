@@ -47,6 +47,7 @@ Deno.test("emulator: text before a call reaches the client before the call is co
   const rest: ChatEvent[] = [];
   for (let r = await it.next(); !r.done; r = await it.next()) rest.push(r.value);
   assertEquals(rest.map((e) => e.type), ["tool_call", "tool_call", "usage", "finish"]);
+  assertMatch((rest[0] as { id: string }).id, /^call_[A-Za-z0-9]{24}$/);
   assertEquals(rest[0], {
     type: "tool_call",
     index: 0,

@@ -482,8 +482,14 @@ Deno.test("bing: a client abort mid-stream closes the ChatHub socket", async () 
   const inv = t.fake.invocations[0];
   await within(inv.closed, 20_000, "the ChatHub socket to close");
   assertEquals(inv.closedEarly, true);
-  // The cookie was released.
   await waitFor(() => t.fake.active === 0, 3000, "socket closed");
+  // The gateway released the cookie.
+  let busy = -1;
+  for (let i = 0; i < 150 && busy !== 0; i++) {
+    busy = (await t.pool())[0].busy;
+    if (busy !== 0) await new Promise((r) => setTimeout(r, 20));
+  }
+  assertEquals(busy, 0);
   t.fake.respond = () => ({ text: "next" });
   const res = await t.client.chat.completions.create({
     model: "bing",
@@ -521,7 +527,9 @@ Deno.test("bing: a refused ChatHub handshake keeps its status; the next cookie i
   assertStringIncludes(err.message, "ChatHub refused the connection (429)");
   // Both cookies were tried and now rest.
   assertEquals(createCalls(t.fake).length, 2);
-  assert((await t.pool()).every((a) => !a.ready));
+  const pool = await t.pool();
+  assertEquals(pool.length, 2);
+  assert(pool.every((a) => !a.ready));
 });
 
 Deno.test("bing: a silent ChatHub times out with 504", async () => {

@@ -181,6 +181,7 @@ Deno.test("claude: Invalid model is a 404 without blame on the account or a retr
   await pendingCleanups();
   assertEquals(t.fake.deleted.length, 1);
   const pool = await t.pool();
+  assertEquals(pool.length, 2);
   assert(pool.every((a) => a.ready && a.busy === 0), JSON.stringify(pool));
 });
 
