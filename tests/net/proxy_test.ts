@@ -71,13 +71,15 @@ Deno.test("custom requests go through a SOCKS5 proxy; no-proxy and use-proxies: 
     return;
   }
   const upstream = await startFakeOpenAi();
+  // Its own upstream, so that a connection the proxied calls left open cannot carry it unseen.
+  const directUpstream = await startFakeOpenAi();
   const gw = await startGateway({
     server: { proxies: proxy.url, "no-proxy": [], password: ["pw-123456"] },
     "custom-llm": [
       { prefix: "viaproxy", "base-url": upstream.baseUrl, models: ["gpt-4o-mini"] },
       {
         prefix: "direct",
-        "base-url": upstream.baseUrl,
+        "base-url": directUpstream.baseUrl,
         models: ["gpt-4o-mini"],
         "use-proxies": false,
       },
@@ -115,11 +117,16 @@ Deno.test("custom requests go through a SOCKS5 proxy; no-proxy and use-proxies: 
     assertEquals(direct.choices[0].message.content, "Hello! You said: direct");
     await new Promise((r) => setTimeout(r, 200));
     // The direct request opened no connection through the proxy.
+    assert(before >= 1);
     assertEquals(proxy.lines.filter((l) => l.includes(target)).length, before);
-    assertEquals(upstream.requests.length, 3);
+    const directTarget = `connected to 127.0.0.1:${new URL(directUpstream.origin).port}`;
+    assertEquals(proxy.lines.filter((l) => l.includes(directTarget)), []);
+    assertEquals(upstream.requests.length, 2);
+    assertEquals(directUpstream.requests.length, 1);
   } finally {
     await gw.close();
     await upstream.close();
+    await directUpstream.close();
     await proxy.stop();
   }
 });
