@@ -5,6 +5,7 @@
 import { assert, assertEquals, assertInstanceOf, assertMatch, assertRejects } from "../assert.ts";
 import OpenAI from "openai";
 import { startFakeOpenAi } from "../fakes/openai.ts";
+import { serveFake } from "../fakes/serve.ts";
 import { abortedWithin, readThenAbort, startGateway, waitFor } from "../helpers.ts";
 
 async function setup(extra: Record<string, unknown> = {}) {
@@ -282,6 +283,41 @@ Deno.test("a bad client key reaches the SDK as an authentication error, masked",
   assertInstanceOf(err, OpenAI.APIError);
   assert(!err.message.includes("sk-wrong-key-abcdefghijkl"), err.message);
   assert(!t.gw.logs.join("\n").includes("sk-wrong-key-abcdefghijkl"));
+
+  // An upstream that quotes the whole key back (OpenAI itself masks it): the gateway masks it.
+  const leaky = await serveFake((req) =>
+    new Response(
+      JSON.stringify({
+        error: {
+          message: `Invalid key: ${req.headers.get("authorization")?.slice(7)}`,
+          type: "invalid_request_error",
+          param: null,
+          code: "invalid_api_key",
+        },
+      }),
+      { status: 401, headers: { "content-type": "application/json" } },
+    )
+  );
+  try {
+    await t.gw.writeConfig({
+      "custom-llm": [{ prefix: "up", "base-url": `${leaky.origin}/v1`, models: ["gpt-4o-mini"] }],
+    });
+    await t.gw.store.reload(createQuietLogger());
+    const quoted = await assertRejects(
+      () =>
+        client.chat.completions.create({
+          model: "up/gpt-4o-mini",
+          messages: [{ role: "user", content: "hi" }],
+        }),
+      OpenAI.AuthenticationError,
+    );
+    assertEquals(leaky.requests.length, 1);
+    assertMatch(quoted.message, /Invalid key: sk-\S*(…|\*\*\*)/);
+    assert(!quoted.message.includes("sk-wrong-key-abcdefghijkl"), quoted.message);
+    assert(!t.gw.logs.join("\n").includes("sk-wrong-key-abcdefghijkl"));
+  } finally {
+    await leaky.close();
+  }
 });
 
 Deno.test("embeddings pass through custom upstreams", async () => {
