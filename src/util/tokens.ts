@@ -15,34 +15,61 @@ export function countTokens(text: string): number {
 /** Tokens a chat message costs beyond its text (OpenAI's accounting: 3 per message, 3 per reply). */
 export const MESSAGE_OVERHEAD = 3;
 
+/** Pending text that is counted and let go, so a very long answer is not held whole. */
+const FOLD_AT = 64 * 1024;
+
+/** The size of the pieces long texts are counted in (the tokenizer is slower on huge strings). */
+const PIECE = 2048;
+
 /**
- * Counts tokens of text that arrives in pieces, without keeping the whole text: pieces are cut
- * just before a space or line end (where BPE tokens start), so the count matches counting the
- * whole text in one go except in rare cases.
+ * Tokens of `text` counted in pieces of about `PIECE` characters, each cut just before a space or
+ * line end (where BPE tokens start); a stretch without either is cut where it stands.
+ */
+function countInPieces(text: string): number {
+  let total = 0;
+  let start = 0;
+  while (text.length - start > PIECE) {
+    const end = start + PIECE;
+    const cut = Math.max(text.lastIndexOf(" ", end), text.lastIndexOf("\n", end));
+    const at = cut > start ? cut : end;
+    total += countTokens(text.slice(start, at));
+    start = at;
+  }
+  return total + countTokens(text.slice(start));
+}
+
+/**
+ * Counts tokens of text that arrives in pieces. Nothing is tokenized until `total` is read (a
+ * count nobody asks for, e.g. when the upstream reports its usage, costs only the pieces kept),
+ * and each piece costs O(its length). Past `FOLD_AT` characters the pending text is counted up to
+ * its last space or line end and let go, so a long answer is not held whole. The count matches
+ * counting the whole text in one go except in rare cases.
  */
 export class TokenCounter {
-  #pending = "";
+  #parts: string[] = [];
+  #length = 0;
   #total = 0;
 
   /** Adds a piece of text. */
   push(text: string): void {
-    this.#pending += text;
-    if (this.#pending.length < 256) return;
-    const cut = Math.max(this.#pending.lastIndexOf(" "), this.#pending.lastIndexOf("\n"));
-    if (cut <= 0) {
-      if (this.#pending.length > 4096) this.#flush(this.#pending.length);
-      return;
-    }
-    this.#flush(cut);
+    if (text === "") return;
+    this.#parts.push(text);
+    this.#length += text.length;
+    if (this.#length >= FOLD_AT) this.#fold();
   }
 
-  #flush(cut: number): void {
-    this.#total += countTokens(this.#pending.slice(0, cut));
-    this.#pending = this.#pending.slice(cut);
+  #fold(): void {
+    const pending = this.#parts.join("");
+    const cut = Math.max(pending.lastIndexOf(" "), pending.lastIndexOf("\n"));
+    const at = cut > 0 ? cut : pending.length;
+    this.#total += countInPieces(pending.slice(0, at));
+    const rest = pending.slice(at);
+    this.#parts = rest === "" ? [] : [rest];
+    this.#length = rest.length;
   }
 
   /** The count so far, including text still pending. */
   get total(): number {
-    return this.#total + countTokens(this.#pending);
+    return this.#total + countInPieces(this.#parts.join(""));
   }
 }
