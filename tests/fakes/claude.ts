@@ -212,6 +212,22 @@ function messageEvents(s: ClaudeScript): string[] {
   return out;
 }
 
+/**
+ * claude.ai reads its JSON endpoints' bodies only when they are sent as `application/json`; any
+ * other body does not validate as the object it expects (a 400 in its usual error shape).
+ */
+function notJson(req: Request): Response | undefined {
+  const type = (req.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  if (type === "application/json") return undefined;
+  return json(
+    claudeErrorBody(
+      "invalid_request_error",
+      "Input should be a valid dictionary or object to extract fields from",
+    ),
+    400,
+  );
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** Starts the fake with `accounts`. */
@@ -273,6 +289,8 @@ export async function startFakeClaude(
       (m = /^\/api\/organizations\/([^/]+)\/chat_conversations$/.exec(p))
     ) {
       if (m[1] !== account.org) return json(claudeErrorBody("permission_error", "Forbidden"), 403);
+      const refused = notJson(req);
+      if (refused) return refused;
       const body = rec.json as { uuid?: unknown; name?: unknown; model?: unknown } | undefined;
       if (
         !body || typeof body.uuid !== "string" || !UUID.test(body.uuid) ||
@@ -304,6 +322,8 @@ export async function startFakeClaude(
       if (!conv || conv.deleted || conv.org !== m[1]) {
         return json(claudeErrorBody("not_found_error", "Not found"), 404);
       }
+      const refusedBody = notJson(req);
+      if (refusedBody) return refusedBody;
       const body = rec.json as CompletionCall["body"] | undefined;
       if (!body || typeof body.prompt !== "string" || body.prompt === "") {
         return json(

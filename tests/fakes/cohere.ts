@@ -229,6 +229,12 @@ export async function startFakeCohere(options: { keys?: string[] } = {}): Promis
       ? "generate"
       : undefined;
     if (req.method !== "POST" || !kind) return json({ message: "Not Found" }, 404);
+    if (
+      (req.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase() !==
+        "application/json"
+    ) {
+      return json({ message: "invalid request: content-type must be application/json" }, 400);
+    }
     const b = rec.json as Record<string, unknown> | undefined;
     if (!b || typeof b !== "object") return json({ message: "invalid request: invalid json" }, 400);
     const model = String(b.model ?? "command-r");

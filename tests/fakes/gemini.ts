@@ -496,6 +496,22 @@ export async function startFakeGemini(options: FakeGeminiOptions = {}): Promise<
         "NOT_FOUND",
       );
     }
+    if (
+      (req.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase() !==
+        "application/json"
+    ) {
+      // Google's front end reads a body of any other type as form fields (query parameters), so
+      // the whole JSON text becomes one unknown parameter name.
+      const name = rec.body.split("&")[0].split("=")[0];
+      const message =
+        `Invalid JSON payload received. Unknown name "${name}": Cannot bind query parameter. Field '${name}' could not be found in request message.`;
+      return googleError(400, message, "INVALID_ARGUMENT", [
+        {
+          "@type": "type.googleapis.com/google.rpc.BadRequest",
+          fieldViolations: [{ description: message }],
+        },
+      ]);
+    }
     if (rec.json === undefined || typeof rec.json !== "object") {
       return googleError(
         400,

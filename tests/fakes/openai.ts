@@ -78,6 +78,104 @@ function errorBody(
   return { error: { message, type, param, code } };
 }
 
+/** Whether a `content-type` names JSON (`application/json`, any parameters). */
+function isJsonContentType(value: string | null): boolean {
+  return (value ?? "").split(";")[0].trim().toLowerCase() === "application/json";
+}
+
+const ROLES = ["system", "assistant", "user", "function", "tool", "developer"];
+
+/**
+ * The checks OpenAI makes on `messages`, with its error bodies: every role is a known one; a
+ * `tool` message carries `tool_call_id` and answers a call of the assistant message with
+ * `tool_calls` right before it (or before the tool messages that follow that one); an assistant
+ * message with `tool_calls` is followed by a tool message for each call id.
+ */
+function checkMessages(messages: unknown[]): ReturnType<typeof errorBody> | undefined {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as Record<string, unknown> | null;
+    if (m === null || typeof m !== "object" || Array.isArray(m)) {
+      return errorBody(
+        `Invalid type for 'messages[${i}]': expected an object, but got ${
+          Array.isArray(m) ? "an array" : m === null ? "null" : `a ${typeof m}`
+        } instead.`,
+        "invalid_request_error",
+        "invalid_type",
+        `messages[${i}]`,
+      );
+    }
+    if (m.role === undefined) {
+      return errorBody(
+        `Missing required parameter: 'messages[${i}].role'.`,
+        "invalid_request_error",
+        "missing_required_parameter",
+        `messages[${i}].role`,
+      );
+    }
+    if (typeof m.role !== "string" || !ROLES.includes(m.role)) {
+      return errorBody(
+        `Invalid value: '${
+          String(m.role)
+        }'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.`,
+        "invalid_request_error",
+        "invalid_value",
+        `messages[${i}].role`,
+      );
+    }
+    if (m.role === "tool" && m.tool_call_id === undefined) {
+      return errorBody(
+        `Missing required parameter: 'messages[${i}].tool_call_id'.`,
+        "invalid_request_error",
+        "missing_required_parameter",
+        `messages[${i}].tool_call_id`,
+      );
+    }
+  }
+  // The tool calls still waiting for their tool messages, and the assistant message that made them.
+  let open: { index: number; ids: string[]; pending: Set<string> } | undefined;
+  const unanswered = () =>
+    errorBody(
+      `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${
+        [...open!.pending].join(", ")
+      }`,
+      "invalid_request_error",
+      null,
+      `messages.[${open!.index}].role`,
+    );
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as { role: string; tool_calls?: unknown; tool_call_id?: unknown };
+    if (m.role === "tool") {
+      if (!open) {
+        return errorBody(
+          "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",
+          "invalid_request_error",
+          null,
+          `messages.[${i}].role`,
+        );
+      }
+      const id = String(m.tool_call_id);
+      if (!open.ids.includes(id)) {
+        return errorBody(
+          `Invalid parameter: 'tool_call_id' of '${id}' not found in 'tool_calls' of previous message.`,
+          "invalid_request_error",
+          null,
+          `messages.[${i}].tool_call_id`,
+        );
+      }
+      open.pending.delete(id);
+      continue;
+    }
+    if (open && open.pending.size > 0) return unanswered();
+    open = undefined;
+    if (m.role === "assistant" && Array.isArray(m.tool_calls) && m.tool_calls.length > 0) {
+      const ids = m.tool_calls.map((c) => String((c as { id?: unknown })?.id));
+      open = { index: i, ids, pending: new Set(ids) };
+    }
+  }
+  if (open && open.pending.size > 0) return unanswered();
+  return undefined;
+}
+
 function lastUserText(body: ChatBody): string {
   for (let i = body.messages.length - 1; i >= 0; i--) {
     const m = body.messages[i];
@@ -147,6 +245,14 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     if (req.method !== "POST") {
       return json(errorBody(`Invalid URL (${req.method} ${rec.path})`), 404);
     }
+    if (
+      (rec.path === "/v1/chat/completions" || rec.path === "/v1/embeddings") &&
+      !isJsonContentType(req.headers.get("content-type"))
+    ) {
+      // OpenAI reads a body sent without `content-type: application/json` as form fields, so it
+      // finds no `model` in it (what `curl -d` without the header gets back).
+      return json(errorBody("you must provide a model parameter"), 400);
+    }
     if (rec.json === undefined || typeof rec.json !== "object") {
       return json(errorBody("We could not parse the JSON body of your request."), 400);
     }
@@ -164,6 +270,8 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
         400,
       );
     }
+    const invalid = checkMessages(body.messages);
+    if (invalid) return json(invalid, 400);
     if (!models.includes(body.model)) {
       return json(
         errorBody(

@@ -1,6 +1,8 @@
 /**
  * A scripted fake LLM without native tools, behind the fake OpenAI-compatible API: it refuses
- * requests that carry `tools` (as a model server without tool support does when asked for them),
+ * requests that carry `tools` (as a model server without tool support does when asked for them)
+ * and messages it cannot render (a `tool` or `function` turn, an assistant turn with
+ * `tool_calls` or `function_call`),
  * reads the gateway's emulation prompt the way a model would (the `<tools>` list in the system
  * message, `<tool_call>` blocks in assistant turns, `<tool_result name="...">` blocks in user
  * turns), and answers with text in that format, streamed in small pieces. What it says is decided
@@ -148,6 +150,24 @@ export async function startFakeToolLlm(
           status: 400,
           message:
             '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set',
+        },
+      };
+    }
+    // Nor does its chat template know tool turns: the gateway must have written them as text.
+    const toolTurn = body.messages.findIndex((m) =>
+      m.role === "tool" || m.role === "function" ||
+      (m.role === "assistant" &&
+        ((Array.isArray(m.tool_calls) && m.tool_calls.length > 0) ||
+          (m as Record<string, unknown>).function_call != null))
+    );
+    if (toolTurn >= 0) {
+      const m = body.messages[toolTurn];
+      return {
+        error: {
+          status: 400,
+          message: m.role === "assistant"
+            ? `messages[${toolTurn}]: this model's chat template does not support 'tool_calls' or 'function_call' in assistant messages`
+            : "Conversation roles must alternate user/assistant/user/assistant/...",
         },
       };
     }

@@ -117,6 +117,34 @@ Deno.test("an upstream answering JSON to a stream request is still streamed to t
   }
 });
 
+Deno.test("an upstream's 400 over a broken tool conversation reaches the client as that 400", async () => {
+  const upstream = await startFakeOpenAi();
+  const gw = await startGateway({
+    "custom-llm": [{ prefix: "u", "base-url": upstream.baseUrl, models: ["gpt-4o-mini"] }],
+  });
+  try {
+    // A tool result that answers no call: OpenAI refuses the conversation.
+    const res = await post(gw.origin, {
+      model: "u/gpt-4o-mini",
+      messages: [
+        { role: "user", content: "hi" },
+        { role: "tool", tool_call_id: "call_nowhere", content: "42" },
+      ],
+    });
+    assertEquals(res.status, 400);
+    const body = await res.json();
+    assertEquals(body.error.type, "invalid_request_error");
+    assertEquals(
+      body.error.message,
+      "custom upstream answered 400: Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",
+    );
+    assertEquals(upstream.requests.length, 1);
+  } finally {
+    await gw.close();
+    await upstream.close();
+  }
+});
+
 Deno.test("stream mapper: tool calls without index, by id, continuing the last; reasoning; usage after finish", () => {
   const m = new OpenAiStreamMapper("custom");
   const ev: ChatEvent[] = [];
