@@ -1,12 +1,13 @@
 /**
- * Reads a `text/event-stream` body. Lines come from the linear `LineSplitter`; the SSE field rules
- * (multi-line `data`, comments, `event`, `id`, `retry`, dispatch on a blank line) are
- * eventsource-parser's.
+ * Reads a `text/event-stream` body with eventsource-parser: line splitting (CR, LF and CRLF, also
+ * across chunks) and the field rules (multi-line `data`, comments, `event`, `id`, `retry`,
+ * dispatch on a blank line). From 3.1 it keeps a partial line as fragments and joins them once,
+ * so a long line arriving in small pieces costs linear time.
  *
  * @module
  */
-import { createParser, type EventSourceMessage } from "npm:eventsource-parser@^3.0.6";
-import { LineSplitter, readText } from "./lines.ts";
+import { createParser, type EventSourceMessage } from "npm:eventsource-parser@^3.1.1";
+import { readText } from "./lines.ts";
 
 /** One server-sent event. */
 export interface SseEvent {
@@ -18,25 +19,23 @@ export interface SseEvent {
 
 /**
  * Yields the events of an SSE body; a final event without a blank line is still delivered.
- * Lines are split synchronously per network chunk, so an event costs one step, not one per line.
+ * Each network chunk is parsed at once, so an event costs one step, not one per line.
  */
 export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
   let queue: SseEvent[] = [];
   const parser = createParser({
     onEvent: (e: EventSourceMessage) => queue.push({ event: e.event, data: e.data, id: e.id }),
   });
-  const splitter = new LineSplitter();
   for await (const text of readText(body)) {
-    for (const line of splitter.push(text)) parser.feed(line + "\n");
+    parser.feed(text);
     if (queue.length === 0) continue;
     const ready = queue;
     queue = [];
     yield* ready;
   }
-  const last = splitter.flush();
-  if (last !== undefined) parser.feed(last + "\n");
-  // Dispatches an event the upstream did not end with a blank line.
-  parser.feed("\n");
+  // Ends the last line and dispatches an event the upstream did not end with a blank line (two
+  // line feeds: after a final CR the first one only completes its CRLF).
+  parser.feed("\n\n");
   yield* queue;
 }
 

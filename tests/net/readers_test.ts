@@ -67,6 +67,30 @@ Deno.test("sse: events, multi-line data, comments, CRLF, final event without bla
   }
 });
 
+Deno.test("sse: lone CR line ends, and a final event ended by a lone CR, at every split", async () => {
+  const text = "event: a\rdata: one\r\rdata: two\r";
+  for (const pieces of splits(text)) {
+    assertEquals(await collect(readSse(body(pieces))), [
+      { event: "a", data: "one", id: undefined },
+      { event: undefined, data: "two", id: undefined },
+    ]);
+  }
+});
+
+Deno.test("sse: one very long data line in many small chunks costs linear time", async () => {
+  const line = "x".repeat(4_000_000);
+  const bytes = enc.encode(`data: ${line}\n\n`);
+  const pieces: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += 64) pieces.push(bytes.slice(i, i + 64));
+  const t0 = performance.now();
+  const events = await collect(readSse(body(pieces)));
+  const ms = performance.now() - t0;
+  assertEquals(events.length, 1);
+  assertEquals(events[0].data.length, 4_000_000);
+  // Re-scanning the growing line per chunk would take minutes here; linear takes well under one.
+  if (ms > 20_000) throw new Error(`took ${ms} ms`);
+});
+
 Deno.test("sse: a UTF-8 character split across chunks arrives whole", async () => {
   const text = 'data: {"t":"你好🙂"}\n\n';
   for (const pieces of splits(text)) {
