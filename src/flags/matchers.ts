@@ -12,18 +12,10 @@
  */
 import type { ChatEvent } from "../providers/types.ts";
 import type { MatcherSpec } from "./types.ts";
+import { partialMatchAtEnd } from "../util/partial.ts";
 
 /** Most characters a `<matcher end>` holds; beyond it the block is let go unchanged. */
 export const MAX_MATCHER_HOLD = 256 * 1024;
-
-/** How many characters at the end of `s` could be the start of one of `needles`. */
-function partialSuffix(s: string, needles: readonly string[], max: number): number {
-  for (let k = Math.min(max, s.length); k > 0; k--) {
-    const tail = s.slice(s.length - k);
-    if (needles.some((n) => n.length > k && n.startsWith(tail))) return k;
-  }
-  return 0;
-}
 
 /** Text filter: the answer up to (not including) the first of `needles`. */
 class CutState {
@@ -70,7 +62,7 @@ class CutState {
       this.started = true;
       return s.slice(0, at);
     }
-    const keep = partialSuffix(s, this.needles, this.maxLen);
+    const keep = partialMatchAtEnd(s, this.needles);
     this.held = s.slice(s.length - keep);
     const out = s.slice(0, s.length - keep);
     if (out !== "") this.started = true;
@@ -82,12 +74,6 @@ class CutState {
     this.held = "";
     if (h !== "") this.started = true;
     return this.cut ? "" : h;
-  }
-
-  get maxLen(): number {
-    let m = 0;
-    for (const n of this.needles) m = Math.max(m, n.length - 1);
-    return m;
   }
 }
 
@@ -213,7 +199,7 @@ export class RewriteFilter {
         this.#partial = "";
         const at = s.indexOf(find);
         if (at < 0) {
-          const keep = partialSuffix(s, [find], find.length - 1);
+          const keep = partialMatchAtEnd(s, find);
           this.#partial = s.slice(s.length - keep);
           return out + s.slice(0, s.length - keep);
         }

@@ -21,6 +21,7 @@
  */
 import { CALL_FIRST_KEYS, callsFromValue, NAME_FIRST_KEYS, type RawCall } from "./calls.ts";
 import { isIdentPart, LooseJsonError, parseLooseJson, readLooseJson } from "./json.ts";
+import { partialMatchAtEnd } from "../util/partial.ts";
 
 /** What the parser finds in an answer, in order. */
 export type ParseEvent =
@@ -850,7 +851,7 @@ export class ToolCallParser {
       this.#finishTag(false);
       return at + closer.length;
     }
-    const keep = partialTail(s, i, closer);
+    const keep = partialMatchAtEnd(s, closer, i);
     this.#raw.push(s.slice(i, s.length - keep));
     this.#hold = s.slice(s.length - keep);
     return s.length;
@@ -881,7 +882,7 @@ export class ToolCallParser {
       this.#after(closer);
       return at + closer.length;
     }
-    const keep = partialTail(s, i, closer);
+    const keep = partialMatchAtEnd(s, closer, i);
     this.#emitText(s.slice(i, s.length - keep));
     this.#hold = s.slice(s.length - keep);
     return s.length;
@@ -904,7 +905,7 @@ export class ToolCallParser {
       this.#lineStart = false;
       return at + closer.length;
     }
-    const keep = partialTail(s, i, closer);
+    const keep = partialMatchAtEnd(s, closer, i);
     this.#raw.push(s.slice(i, s.length - keep));
     this.#tasksLen += s.length - keep - i;
     this.#hold = s.slice(s.length - keep);
@@ -916,15 +917,6 @@ export class ToolCallParser {
     }
     return s.length;
   }
-}
-
-/** How many characters at the end of `s` (from `from`) could start `closer`. */
-function partialTail(s: string, from: number, closer: string): number {
-  const max = Math.min(closer.length - 1, s.length - from);
-  for (let k = max; k > 0; k--) {
-    if (closer.startsWith(s.slice(s.length - k))) return k;
-  }
-  return 0;
 }
 
 const NAME_LIKE = /^[A-Za-z_][\w.\-:]*$/;
