@@ -5,15 +5,9 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../assert.ts";
 import { GatewayError } from "../../src/openai/errors.ts";
 import { Pool, PoolSet, useAccount, withAccount } from "../../src/pool/mod.ts";
-import type { ChatEvent } from "../../src/providers/types.ts";
+import { collect } from "../chunks.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function drain(it: AsyncIterable<ChatEvent>): Promise<ChatEvent[]> {
-  const out: ChatEvent[] = [];
-  for await (const e of it) out.push(e);
-  return out;
-}
 
 Deno.test("equal accounts rotate; the least busy one is picked", async () => {
   const pool = new Pool("p");
@@ -127,7 +121,7 @@ Deno.test("withAccount retries the next account before the first event, and reco
   const pool = new Pool("claude");
   pool.update(["cookie-a-111", "cookie-b-222", "cookie-c-333"], { cooldown: 3600 });
   const tried: string[] = [];
-  const events = await drain(withAccount(pool, {}, async function* (secret) {
+  const events = await collect(withAccount(pool, {}, async function* (secret) {
     tried.push(secret);
     if (secret === "cookie-a-111") {
       throw new GatewayError(429, "claude answered 429", undefined, null, null, {
@@ -154,7 +148,7 @@ Deno.test("withAccount does not retry after the first event, nor on a request er
   let calls = 0;
   await assertRejects(
     () =>
-      drain(withAccount(pool, {}, async function* () {
+      collect(withAccount(pool, {}, async function* () {
         calls++;
         yield { type: "text", text: "partial" };
         throw new GatewayError(502, "broke mid-stream");
@@ -167,7 +161,7 @@ Deno.test("withAccount does not retry after the first event, nor on a request er
   await assertRejects(
     () =>
       // deno-lint-ignore require-yield
-      drain(withAccount(pool, {}, async function* () {
+      collect(withAccount(pool, {}, async function* () {
         calls++;
         throw new GatewayError(400, "bad request");
       })),
@@ -184,7 +178,7 @@ Deno.test("withAccount gives up after three tries with the upstream's own error"
   let calls = 0;
   const err = await assertRejects(() =>
     // deno-lint-ignore require-yield
-    drain(withAccount(pool, {}, async function* () {
+    collect(withAccount(pool, {}, async function* () {
       calls++;
       throw new GatewayError(502, `upstream down ${calls}`);
     })), GatewayError);
@@ -210,7 +204,7 @@ Deno.test("the account is released when the consumer abandons the stream", async
 Deno.test("a client token bypasses the pool", async () => {
   const pool = new Pool("p");
   pool.update([], {});
-  const events = await drain(
+  const events = await collect(
     withAccount(pool, { token: "client-own-key" }, async function* (secret) {
       yield { type: "text", text: secret };
     }),

@@ -9,6 +9,7 @@ import { type CohereEvent, CohereMapper } from "../../../src/providers/cohere/st
 import { pythonType } from "../../../src/providers/cohere/tools.ts";
 import { COHERE_NAMES, ToolNames } from "../../../src/providers/gemini/names.ts";
 import type { ChatEvent } from "../../../src/providers/types.ts";
+import { bodyOf, splits } from "../../chunks.ts";
 
 Deno.test("cohere tools: JSON Schema types as Python type names", () => {
   assertEquals(pythonType({ type: "string" }), "str");
@@ -55,23 +56,16 @@ const LINES = [
   },
 ].map((l) => JSON.stringify(l) + "\n").join("");
 
-async function mapBytes(bytes: Uint8Array, cut: number): Promise<ChatEvent[]> {
-  const body = new ReadableStream<Uint8Array>({
-    start(c) {
-      c.enqueue(bytes.slice(0, cut));
-      c.enqueue(bytes.slice(cut));
-      c.close();
-    },
-  });
+async function mapBytes(pieces: Uint8Array[]): Promise<ChatEvent[]> {
+  const body = bodyOf(pieces);
   const mapper = new CohereMapper(new ToolNames(COHERE_NAMES));
   const out: ChatEvent[] = [];
   for await (const v of readNdjson(body)) for (const e of mapper.map(v as CohereEvent)) out.push(e);
   return out.map((e) => e.type === "tool_call" ? { ...e, id: "x" } : e);
 }
 
-Deno.test("cohere stream: NDJSON bytes split at every position map the same", async () => {
-  const bytes = new TextEncoder().encode(LINES);
-  const whole = await mapBytes(bytes, bytes.length);
+Deno.test("cohere stream: NDJSON bytes split at every position and byte by byte map the same", async () => {
+  const whole = await mapBytes([new TextEncoder().encode(LINES)]);
   assertEquals(whole, [
     { type: "text", text: "Grüß " },
     { type: "text", text: "dich" },
@@ -79,7 +73,8 @@ Deno.test("cohere stream: NDJSON bytes split at every position map the same", as
     { type: "usage", prompt_tokens: 3, completion_tokens: 4 },
     { type: "finish", reason: "stop" },
   ]);
-  for (let cut = 1; cut < bytes.length; cut++) {
-    assertEquals(await mapBytes(bytes, cut), whole, `cut at ${cut}`);
+  for (const pieces of splits(LINES)) {
+    const cut = pieces.length === 2 ? `cut at ${pieces[0].length}` : "byte by byte";
+    assertEquals(await mapBytes(pieces), whole, cut);
   }
 });

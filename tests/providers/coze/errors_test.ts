@@ -6,6 +6,7 @@ import OpenAI from "openai";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../assert.ts";
 import { abortedWithin, parseSseBody, readThenAbort, waitFor } from "../../helpers.ts";
 import { poolState, SESSION_A, SESSION_B, setup } from "./helpers.ts";
+import { ask } from "../web_helpers.ts";
 
 const UNUSUAL = {
   code: 700012014,
@@ -14,13 +15,10 @@ const UNUSUAL = {
 const LIMIT =
   "You have reached the daily limit for sending messages to the bot. Please try again tomorrow.";
 
-const ask = (client: OpenAI, content = "hi") =>
-  client.chat.completions.create({ model: "coze", messages: [{ role: "user", content }] });
-
 Deno.test("login invalid: 401, the cookie never appears in the error", async () => {
   const cookie = "sessionid=expired0123456789abcdef0123456789";
   await using t = await setup({ password: false, apiKey: cookie, coze: { cookies: [] } });
-  const err = await assertRejects(() => ask(t.client), OpenAI.AuthenticationError);
+  const err = await assertRejects(() => ask(t.client, "coze"), OpenAI.AuthenticationError);
   assertStringIncludes(err.message, "login is invalid");
   assertStringIncludes(err.message, "Login verification is invalid");
   assert(!err.message.includes("expired0123456789abcdef"), err.message);
@@ -30,7 +28,7 @@ Deno.test("login invalid: 401, the cookie never appears in the error", async () 
 Deno.test("unusual traffic: 503 with Coze's message", async () => {
   await using t = await setup();
   t.fake.respond = () => ({ refuse: UNUSUAL });
-  const err = await assertRejects(() => ask(t.client), OpenAI.APIError);
+  const err = await assertRejects(() => ask(t.client, "coze"), OpenAI.APIError);
   assertEquals(err.status, 503);
   assertStringIncludes(err.message, "unusual traffic");
 });
@@ -38,7 +36,7 @@ Deno.test("unusual traffic: 503 with Coze's message", async () => {
 Deno.test("a stale signature is refused by Coze as unusual traffic (503)", async () => {
   await using t = await setup();
   t.fake.signer = "stale";
-  const err = await assertRejects(() => ask(t.client), OpenAI.APIError);
+  const err = await assertRejects(() => ask(t.client, "coze"), OpenAI.APIError);
   assertEquals(err.status, 503);
   assertStringIncludes(err.message, "unusual traffic");
   assertEquals(t.fake.chats.length, 0);
@@ -49,7 +47,7 @@ Deno.test("an msToken Coze does not know is refused as unusual traffic (503)", a
     password: false,
     apiKey: `sessionid=${SESSION_A}[msToken=never-issued-token]`,
   });
-  const err = await assertRejects(() => ask(t.client), OpenAI.APIError);
+  const err = await assertRejects(() => ask(t.client, "coze"), OpenAI.APIError);
   assertEquals(err.status, 503);
   assert(!err.message.includes("never-issued-token"), err.message);
 });
@@ -60,7 +58,7 @@ Deno.test("message limit: 429, the account rests and another serves", async () =
   });
   // Coze sends the notice as one answer message.
   t.fake.respond = (call) => call.session === SESSION_A ? { pieces: [LIMIT] } : { text: "from B" };
-  const res = await ask(t.client);
+  const res = await ask(t.client, "coze");
   assertEquals(res.choices[0].message.content, "from B");
   const accounts = await poolState(t.gw);
   const a = accounts.find((x) => !x.ready)!;
@@ -68,7 +66,7 @@ Deno.test("message limit: 429, the account rests and another serves", async () =
   assertEquals(accounts.filter((x) => x.ready).length, 1);
   // With every account at its limit the client gets 429.
   t.fake.respond = () => ({ pieces: [LIMIT] });
-  const err = await assertRejects(() => ask(t.client), OpenAI.RateLimitError);
+  const err = await assertRejects(() => ask(t.client, "coze"), OpenAI.RateLimitError);
   assertStringIncludes(err.message, "daily limit");
 });
 
@@ -76,7 +74,7 @@ Deno.test("pool: an invalid login is put aside and the next cookie serves", asyn
   await using t = await setup({
     coze: { cookies: ["sessionid=unknown0123456789abcdef0123456789", `sessionid=${SESSION_B}`] },
   });
-  const res = await ask(t.client);
+  const res = await ask(t.client, "coze");
   assertEquals(res.choices[0].message.content, "Hello from coze");
   assertStringIncludes(t.fake.calls("/api/conversation/chat")[0].headers.get("cookie")!, SESSION_B);
   const accounts = await poolState(t.gw);
@@ -84,14 +82,14 @@ Deno.test("pool: an invalid login is put aside and the next cookie serves", asyn
   assertStringIncludes(bad.last_error!, "login is invalid");
   assert(!JSON.stringify(accounts).includes("unknown0123456789abcdef0123456789"));
   // The next request goes straight to the good account.
-  await ask(t.client);
+  await ask(t.client, "coze");
   assertEquals(t.fake.calls("/api/conversation/get_message_list").length, 3);
 });
 
 Deno.test("pool: one request per cookie at a time; a busy pool waits, then serves", async () => {
   await using t = await setup();
   t.fake.respond = () => ({ pieces: ["a", "b", "c", "d"], delayMs: 60 });
-  const [r1, r2] = await Promise.all([ask(t.client, "1"), ask(t.client, "2")]);
+  const [r1, r2] = await Promise.all([ask(t.client, "coze", "1"), ask(t.client, "coze", "2")]);
   assertEquals([r1.choices[0].message.content, r2.choices[0].message.content], ["abcd", "abcd"]);
   // The second chat started only after the first one's answer was over.
   const chats = t.fake.calls("/api/conversation/chat");
@@ -119,7 +117,7 @@ Deno.test("chat answered 500: 502 naming the upstream status", async () => {
   t.fake.respond = () => ({
     status: { status: 500, body: "<html>oops</html>", contentType: "text/html" },
   });
-  const err = await assertRejects(() => ask(t.client), OpenAI.APIError);
+  const err = await assertRejects(() => ask(t.client, "coze"), OpenAI.APIError);
   assertEquals(err.status, 502);
   assertStringIncludes(err.message, "500");
 });
@@ -129,7 +127,7 @@ Deno.test("chat answered 200 with HTML instead of a stream: 502", async () => {
   t.fake.respond = () => ({
     status: { status: 200, body: "<html>captcha</html>", contentType: "text/html" },
   });
-  const err = await assertRejects(() => ask(t.client), OpenAI.APIError);
+  const err = await assertRejects(() => ask(t.client, "coze"), OpenAI.APIError);
   assertEquals(err.status, 502);
   assertStringIncludes(err.message, "instead of an event stream");
 });
@@ -137,11 +135,11 @@ Deno.test("chat answered 200 with HTML instead of a stream: 502", async () => {
 Deno.test("a failing bot tool and an empty answer are 502s", async () => {
   await using t = await setup();
   t.fake.respond = () => ({ toolFailure: "Failed: the plugin timed out", text: "x" });
-  const e1 = await assertRejects(() => ask(t.client), OpenAI.APIError);
+  const e1 = await assertRejects(() => ask(t.client, "coze"), OpenAI.APIError);
   assertEquals(e1.status, 502);
   assertStringIncludes(e1.message, "plugin timed out");
   t.fake.respond = () => ({ pieces: [] });
-  const e2 = await assertRejects(() => ask(t.client), OpenAI.APIError);
+  const e2 = await assertRejects(() => ask(t.client, "coze"), OpenAI.APIError);
   assertEquals(e2.status, 502);
   assertStringIncludes(e2.message, "no text");
 });
@@ -171,7 +169,7 @@ Deno.test("an error inside the stream after text: an SSE error event after the t
 
 Deno.test("the signing service unreachable: 502 naming it", async () => {
   await using t = await setup({ coze: { "sign-url": "http://127.0.0.1:9" } });
-  const err = await assertRejects(() => ask(t.client), OpenAI.APIError);
+  const err = await assertRejects(() => ask(t.client, "coze"), OpenAI.APIError);
   assertEquals(err.status, 502);
   assertStringIncludes(err.message, "127.0.0.1:9");
 });
@@ -179,14 +177,14 @@ Deno.test("the signing service unreachable: 502 naming it", async () => {
 Deno.test("the signing service refusing: 502 with its message", async () => {
   await using t = await setup();
   t.fake.signer = "refuse";
-  const err = await assertRejects(() => ask(t.client), OpenAI.APIError);
+  const err = await assertRejects(() => ask(t.client, "coze"), OpenAI.APIError);
   assertEquals(err.status, 502);
   assertStringIncludes(err.message, "sign service overloaded");
 });
 
 Deno.test("a signing service answering 404 is still a 502 (never the client's 404)", async () => {
   await using t = await setup({ coze: (fake) => ({ "sign-url": `${fake.sign.origin}/nope` }) });
-  const err = await assertRejects(() => ask(t.client), OpenAI.APIError);
+  const err = await assertRejects(() => ask(t.client, "coze"), OpenAI.APIError);
   assertEquals(err.status, 502);
   assertStringIncludes(err.message, "/nope/report) answered 404");
 });
@@ -218,5 +216,5 @@ Deno.test("client abort mid-stream: the chat request is aborted, the conversatio
     "disconnect log",
   );
   t.fake.respond = () => ({ text: "again" });
-  assertEquals((await ask(t.client)).choices[0].message.content, "again");
+  assertEquals((await ask(t.client, "coze")).choices[0].message.content, "again");
 });

@@ -21,6 +21,7 @@ import {
   renderQuery,
 } from "../../../src/providers/coze/prompt.ts";
 import { readAnswer } from "../../../src/providers/coze/stream.ts";
+import { bodyOf, collect, splits } from "../../chunks.ts";
 import { clientCookie, looksLikeCozeCookie } from "../../../src/providers/coze/account.ts";
 import type { ChatRequest } from "../../../src/openai/schema.ts";
 import { emptyFlags } from "../../../src/flags/types.ts";
@@ -170,28 +171,16 @@ const STREAM = [
   'data:{"message":{"role":"assistant","type":"answer","content":"after done"}}\n\n',
 ].join("");
 
-function bodyOf(parts: Uint8Array[]): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(c) {
-      for (const p of parts) c.enqueue(p);
-      c.close();
-    },
-  });
-}
+/** The answer deltas `readAnswer` finds in `body`. */
+const answers = (body: ReadableStream<Uint8Array>) => collect(readAnswer(body));
 
-async function collect(body: ReadableStream<Uint8Array>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const d of readAnswer(body)) out.push(d);
-  return out;
-}
-
-Deno.test("stream: answer deltas only, the same at every split position", async () => {
-  const bytes = new TextEncoder().encode(STREAM);
-  const whole = await collect(bodyOf([bytes]));
+Deno.test("stream: answer deltas only, the same at every split position and byte by byte", async () => {
+  const whole = await answers(bodyOf([new TextEncoder().encode(STREAM)]));
   assertEquals(whole, ["Hel", "lo, 50% é 🌍"]);
-  for (let i = 1; i < bytes.length; i++) {
-    const got = await collect(bodyOf([bytes.slice(0, i), bytes.slice(i)]));
-    assertEquals(got, whole, `split at ${i}`);
+  for (const pieces of splits(STREAM)) {
+    const got = await answers(bodyOf(pieces));
+    const cut = pieces.length === 2 ? `split at ${pieces[0].length}` : "byte by byte";
+    assertEquals(got, whole, cut);
   }
 });
 
@@ -199,7 +188,7 @@ Deno.test("stream: refusals become errors", async () => {
   const enc = (s: string) => bodyOf([new TextEncoder().encode(s)]);
   const e1 = await assertRejects(
     () =>
-      collect(
+      answers(
         enc(
           'data:{"message":{"role":"assistant","type":"answer","content":"a"}}\n{"code":700012014,"msg":"We\'ve detected unusual traffic"}\n',
         ),
@@ -209,7 +198,7 @@ Deno.test("stream: refusals become errors", async () => {
   assertEquals(e1.status, 503);
   const e2 = await assertRejects(
     () =>
-      collect(
+      answers(
         enc(
           'data:{"message":{"role":"assistant","type":"answer","content":"You have reached the daily limit for sending messages to the bot."}}\n',
         ),
@@ -220,7 +209,7 @@ Deno.test("stream: refusals become errors", async () => {
   // A notice in pieces is still found.
   const e2b = await assertRejects(
     () =>
-      collect(
+      answers(
         enc(
           'data:{"message":{"role":"assistant","type":"answer","content":"You have reached the daily "}}\ndata:{"message":{"role":"assistant","type":"answer","content":"limit for sending messages."}}\n',
         ),
@@ -230,7 +219,7 @@ Deno.test("stream: refusals become errors", async () => {
   assertEquals(e2b.status, 429);
   const e3 = await assertRejects(
     () =>
-      collect(
+      answers(
         enc(
           'data:{"message":{"role":"assistant","type":"tool_response","content":"Failed: plugin down"}}\n',
         ),
@@ -239,11 +228,11 @@ Deno.test("stream: refusals become errors", async () => {
   );
   assertEquals(e3.status, 502);
   assert(e3.message.includes("plugin down"));
-  const e4 = await assertRejects(() => collect(enc("data:{not json\n")), GatewayError);
+  const e4 = await assertRejects(() => answers(enc("data:{not json\n")), GatewayError);
   assertEquals(e4.status, 502);
   const e5 = await assertRejects(
     () =>
-      collect(
+      answers(
         enc('event:error\ndata:{"code":700012006,"msg":"Login verification is invalid"}\n\n'),
       ),
     GatewayError,

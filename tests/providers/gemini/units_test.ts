@@ -14,6 +14,7 @@ import { toGeminiParameters, toGeminiSchema } from "../../../src/providers/gemin
 import { SignatureCache } from "../../../src/providers/gemini/signatures.ts";
 import { GeminiMapper } from "../../../src/providers/gemini/stream.ts";
 import type { ChatEvent } from "../../../src/providers/types.ts";
+import { bodyOf, splits } from "../../chunks.ts";
 import { durationSeconds, fromGoogleError } from "../../../src/providers/gemini/errors.ts";
 
 Deno.test("gemini schema: refs, recursion, allOf, oneOf, type lists, enums, formats", () => {
@@ -143,14 +144,8 @@ const STREAM = [
   },
 ].map((c) => `data: ${JSON.stringify(c)}\r\n\r\n`).join("");
 
-async function mapBytes(bytes: Uint8Array, cut: number): Promise<ChatEvent[]> {
-  const body = new ReadableStream<Uint8Array>({
-    start(c) {
-      c.enqueue(bytes.slice(0, cut));
-      c.enqueue(bytes.slice(cut));
-      c.close();
-    },
-  });
+async function mapBytes(pieces: Uint8Array[]): Promise<ChatEvent[]> {
+  const body = bodyOf(pieces);
   const names = new ToolNames(GEMINI_NAMES);
   const mapper = new GeminiMapper(names, new SignatureCache(10));
   const out: ChatEvent[] = [];
@@ -161,9 +156,8 @@ async function mapBytes(bytes: Uint8Array, cut: number): Promise<ChatEvent[]> {
   return out;
 }
 
-Deno.test("gemini stream: Google's SSE bytes split at every position map the same", async () => {
-  const bytes = new TextEncoder().encode(STREAM);
-  const whole = await mapBytes(bytes, bytes.length);
+Deno.test("gemini stream: Google's SSE bytes split at every position and byte by byte map the same", async () => {
+  const whole = await mapBytes([new TextEncoder().encode(STREAM)]);
   const strip = (evs: ChatEvent[]) =>
     evs.map((e) => e.type === "tool_call" ? { ...e, id: "x" } : e);
   assertEquals(strip(whole), [
@@ -182,7 +176,8 @@ Deno.test("gemini stream: Google's SSE bytes split at every position map the sam
     { type: "finish", reason: "stop", choice: 0 },
     { type: "usage", prompt_tokens: 5, completion_tokens: 9, reasoning_tokens: 2 },
   ]);
-  for (let cut = 1; cut < bytes.length; cut++) {
-    assertEquals(strip(await mapBytes(bytes, cut)), strip(whole), `cut at ${cut}`);
+  for (const pieces of splits(STREAM)) {
+    const cut = pieces.length === 2 ? `cut at ${pieces[0].length}` : "byte by byte";
+    assertEquals(strip(await mapBytes(pieces)), strip(whole), cut);
   }
 });

@@ -24,6 +24,7 @@ import { defaultConfig } from "../../../src/config/mod.ts";
 import { emptyFlags } from "../../../src/flags/types.ts";
 import type { ChatContext } from "../../../src/providers/types.ts";
 import type { ChatRequest } from "../../../src/openai/schema.ts";
+import { ask, streamText } from "../web_helpers.ts";
 
 async function setup(
   arenaOptions: FakeArenaOptions = {},
@@ -47,13 +48,8 @@ async function setup(
   };
 }
 
-/** A non-streamed question to `lmsys/gpt-4o-2024-05-13`. */
-function ask(t: { client: OpenAI }, content = "x") {
-  return t.client.chat.completions.create({
-    model: "lmsys/gpt-4o-2024-05-13",
-    messages: [{ role: "user", content }],
-  });
-}
+/** The model most tests ask. */
+const GPT = "lmsys/gpt-4o-2024-05-13";
 
 function joinsOf(arena: FakeGradio) {
   return arena.joins.map((j) => j.body);
@@ -113,7 +109,7 @@ Deno.test("lmsys: three-step flow on one session with SERVERID and parameters", 
   assertEquals(join.headers.get("referer"), `${t.arena.origin}/`);
 
   // A second request reuses the cached backend: no new /info.
-  await ask(t, "again");
+  await ask(t.client, GPT, "again");
   assertEquals(t.arena.infoCalls, 1);
   assertEquals(t.arena.joins[5].body.data, [null, 0.7, 1, 1024]);
 });
@@ -124,18 +120,10 @@ Deno.test("lmsys: streamed answer arrives in pieces with the cursor removed", as
     answer: () => words.map((_, i) => words.slice(0, i + 1).join("")),
     gradio: { stepMs: 20 },
   });
-  const stream = await t.client.chat.completions.create({
-    model: "lmsys/gpt-4o-2024-05-13",
+  const { parts: pieces, finish } = await streamText(t.client, {
+    model: GPT,
     messages: [{ role: "user", content: "fox" }],
-    stream: true,
   });
-  const pieces: string[] = [];
-  let finish: string | null = null;
-  for await (const chunk of stream) {
-    const c = chunk.choices[0];
-    if (c?.delta.content) pieces.push(c.delta.content);
-    if (c?.finish_reason) finish = c.finish_reason;
-  }
   assertEquals(pieces.join(""), "The quick brown fox jumps");
   assert(pieces.length >= 5, `expected several pieces, got ${pieces.length}`);
   assert(pieces.every((p) => !p.includes("▌") && !p.includes("<span")));
@@ -164,7 +152,7 @@ Deno.test("lmsys: two-step flow sends the prompt as a string and the parameters 
 Deno.test("lmsys: [fn, trigger] from Authorization, from a map there, from the config map", async () => {
   {
     await using t = await setup({ fn: 12 }, {}, "[12, 34]");
-    await ask(t);
+    await ask(t.client, GPT);
     assertEquals(joinsOf(t.arena).map((j) => [j.fn_index, j.trigger_id]), [[12, 34], [13, 34], [
       14,
       34,
@@ -173,19 +161,19 @@ Deno.test("lmsys: [fn, trigger] from Authorization, from a map there, from the c
   {
     const key = JSON.stringify({ "gpt-4o-2024-05-13": [20, 5], "other": [1, 1] });
     await using t = await setup({ fn: 20 }, {}, key);
-    await ask(t);
+    await ask(t.client, GPT);
     assertEquals(joinsOf(t.arena)[0].fn_index, 20);
     assertEquals(joinsOf(t.arena)[0].trigger_id, 5);
   }
   {
     await using t = await setup({ fn: 30 }, { fn: { "gpt-4o-2024-05-13": [30, 7], "*": [1, 2] } });
-    await ask(t);
+    await ask(t.client, GPT);
     assertEquals(joinsOf(t.arena)[0].fn_index, 30);
   }
   {
     await using t = await setup({}, {}, "[12]");
     const err = await assertRejects(
-      () => ask(t),
+      () => ask(t.client, GPT),
       OpenAI.BadRequestError,
     );
     assertStringIncludes(err.message, "[fn_index, trigger_id]");
@@ -220,7 +208,7 @@ Deno.test("lmsys: moderation, rate limit and an unknown model become clear error
   assertStringIncludes(mod.message, "MODERATION");
 
   const limited = await assertRejects(
-    () => ask(t, "hi"),
+    () => ask(t.client, GPT, "hi"),
     OpenAI.RateLimitError,
   );
   assertStringIncludes(limited.message, "RATE LIMIT OF THIS MODEL IS REACHED");
@@ -248,7 +236,7 @@ Deno.test("lmsys: the original's security-policy phrases fail the answer without
         : ["Sure. ", "Sure. Here it is. I", "Sure. Here it is. I apologize for nothing"],
   });
   const early = await assertRejects(
-    () => ask(t, "early"),
+    () => ask(t.client, GPT, "early"),
     OpenAI.APIError,
   );
   assertEquals(early.status, 502);
@@ -281,7 +269,7 @@ Deno.test("lmsys: the original's security-policy phrases fail the answer without
 
 Deno.test("lmsys: refusals: [] lets such answers through", async () => {
   await using t = await setup({ answer: () => ["I apologize, here you go"] }, { refusals: [] });
-  const res = await ask(t);
+  const res = await ask(t.client, GPT);
   assertEquals(res.choices[0].message.content, "I apologize, here you go");
 });
 
@@ -307,7 +295,7 @@ Deno.test("lmsys: S0 from /info is refused and asked again; a dead backend is fo
     await using t = await setup({
       gradio: { servers: ["S0", "S1"], downServers: ["S0"], infoSequence: ["S0", "S1"] },
     });
-    const res = await ask(t);
+    const res = await ask(t.client, GPT);
     assertStringIncludes(res.choices[0].message.content!, "Hello! You said");
     assertEquals(t.arena.infoCalls, 2);
     assert(t.arena.joins.every((j) => j.server === "S1"));
@@ -316,7 +304,7 @@ Deno.test("lmsys: S0 from /info is refused and asked again; a dead backend is fo
     await using t = await setup({
       gradio: { servers: ["S1", "S2"], downServers: ["S2"], infoSequence: ["S2", "S1"] },
     });
-    const res = await ask(t);
+    const res = await ask(t.client, GPT);
     assertStringIncludes(res.choices[0].message.content!, "Hello! You said");
     // The 503 of S2 made the next attempt ask /info again and land on S1.
     assertEquals(t.arena.infoCalls, 2);
@@ -326,7 +314,7 @@ Deno.test("lmsys: S0 from /info is refused and asked again; a dead backend is fo
 
 Deno.test("lmsys: cookies set by one step are carried to the next", async () => {
   await using t = await setup({ gradio: { stepCookie: "__cf_bm" } });
-  const res = await ask(t);
+  const res = await ask(t.client, GPT);
   assertStringIncludes(res.choices[0].message.content!, "Hello! You said");
   const later = t.arena.requests.filter((r) => r.path.startsWith("/queue/")).slice(1);
   assert(later.length >= 5);
@@ -388,7 +376,7 @@ Deno.test("lmsys: an answer running on into the next turn is cut at the role mar
       "Sure, done.\n<|user|>\nnow write more",
     ],
   });
-  const res = await ask(t);
+  const res = await ask(t.client, GPT);
   const content = res.choices[0].message.content!;
   assertStringIncludes(content, "Sure, done.");
   assert(!content.includes("<|user|>") && !content.includes("now write"), content);
