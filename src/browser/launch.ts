@@ -21,6 +21,9 @@ export const BROWSER_NAMES = [
   "google-chrome-stable",
 ];
 
+/** Where Chromium's own service calls are sent: a closed port, so they fail at once. */
+const DEAD_END = "http://127.0.0.1:9";
+
 /** Flags every launch gets. */
 const BASE_ARGS = [
   "--no-sandbox",
@@ -36,7 +39,23 @@ const BASE_ARGS = [
   "--disable-default-apps",
   "--disable-breakpad",
   "--disable-crash-reporter",
-  "--disable-features=Translate,MediaRouter,OptimizationHints,AutofillServerCommunication",
+  "--disable-features=Translate,MediaRouter,DialMediaRouteProvider,OptimizationHints," +
+  "AutofillServerCommunication,NetworkTimeServiceQuerying,PreconnectToSearch",
+  // Chromium still calls Google's sign-in, search, push (GCM) and component-update servers at
+  // start, through the page's proxy, whatever the flags above say (150 and 156 differ in which):
+  // point each at a closed loopback port instead.
+  ...[
+    "gaia-url",
+    "google-base-url",
+    "gcm-checkin-url",
+    "gcm-mcs-endpoint",
+    "gcm-registration-url",
+  ].map((flag) => `--${flag}=${DEAD_END}`),
+  `--component-updater=url-source=${DEAD_END}`,
+  "--metrics-recording-only",
+  "--disable-client-side-phishing-detection",
+  "--disable-domain-reliability",
+  "--no-pings",
   // Without this `navigator.webdriver` is true, which bot checks look for.
   "--disable-blink-features=AutomationControlled",
   "--password-store=basic",

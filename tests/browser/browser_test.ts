@@ -349,3 +349,81 @@ browserTest("closeBrowser during a launch stops that launch too", async () => {
   await assertRejects(() => starting);
   assertEquals(await browserRunning(), false);
 });
+
+/**
+ * A forward proxy that records the first line of every connection (so `CONNECT host:443` of
+ * HTTPS traffic is seen too) and forwards plain HTTP requests for `allowed` to it.
+ */
+function recordingProxy(allowed: string) {
+  const seen: string[] = [];
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  (async () => {
+    for await (const conn of listener) {
+      conns.add(conn);
+      (async () => {
+        const buf = new Uint8Array(16384);
+        const n = await conn.read(buf).catch(() => null);
+        const head = n ? new TextDecoder().decode(buf.subarray(0, n)) : "";
+        const line = head.split("\r\n")[0];
+        if (line) seen.push(line);
+        const url = line.split(" ")[1] ?? "";
+        if (url.startsWith(`http://${allowed}/`)) {
+          const path = url.slice(`http://${allowed}`.length);
+          const res = await fetch(`http://${allowed}${path}`).catch(() => undefined);
+          const body = res ? await res.text() : "";
+          const out = `HTTP/1.1 ${res?.status ?? 502} OK\r\ncontent-type: text/html\r\n` +
+            `content-length: ${
+              new TextEncoder().encode(body).length
+            }\r\nconnection: close\r\n\r\n${body}`;
+          await conn.write(new TextEncoder().encode(out)).catch(() => {});
+        }
+        conn.close();
+        conns.delete(conn);
+      })().catch(() => {});
+    }
+  })().catch(() => {});
+  const port = (listener.addr as Deno.NetAddr).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close() {
+      listener.close();
+      for (const c of conns) c.close();
+    },
+  };
+}
+
+browserTest(
+  "Chromium makes no traffic of its own: only the page's requests reach the proxy",
+  async () => {
+    const site = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      () =>
+        new Response("<html><body>hello</body></html>", {
+          headers: { "content-type": "text/html" },
+        }),
+    );
+    const host = `127.0.0.1:${site.addr.port}`;
+    const proxy = recordingProxy(host);
+    const browser = await Browser.launch({ executable: chromium!, headless: true });
+    try {
+      const ctx = await browser.newContext({ proxy: proxy.url });
+      const page = await ctx.newPage();
+      await page.navigate(`http://${host}/page`);
+      // Chromium's sign-in, component-update and time queries start within a second of launch.
+      await new Promise((r) => setTimeout(r, 3000));
+      assert(
+        proxy.seen.some((l) => l.includes(`${host}/page`)),
+        `the page came through: ${proxy.seen}`,
+      );
+      const foreign = proxy.seen.filter((l) => !l.includes(`//${host}/`));
+      assertEquals(foreign, [], "connections Chromium made of its own accord");
+      await ctx.close();
+    } finally {
+      await browser.close();
+      proxy.close();
+      await site.shutdown();
+    }
+  },
+);
