@@ -7,8 +7,9 @@ import { parseArgs } from "node:util";
 import { type Config, ConfigError, ConfigStore, loadConfig } from "./src/config/mod.ts";
 import { defaultConfigPath } from "./src/config/paths.ts";
 import { proxyUrl } from "./src/config/schema.ts";
-import { upstreamFactory } from "./src/net/http.ts";
-import { listModels } from "./src/providers/registry.ts";
+import { Browsers } from "./src/browser/mod.ts";
+import { HttpClients, upstreamFactory } from "./src/net/http.ts";
+import { createRegistry } from "./src/providers/registry.ts";
 import { startServer } from "./src/server/mod.ts";
 import { createLogger, LEVELS, type LogLevel } from "./src/util/log.ts";
 import { NAME, VERSION } from "./src/version.ts";
@@ -126,11 +127,20 @@ async function main(): Promise<number> {
   if (cli.models) {
     const config = store.current;
     const signal = AbortSignal.timeout(10_000);
-    const models = await listModels(config, {
-      signal,
-      upstream: upstreamFactory(config, signal),
-    });
-    for (const m of models) console.log(m.id);
+    const http = new HttpClients();
+    const browsers = new Browsers(log);
+    const registry = createRegistry({ log, browsers, http });
+    try {
+      const models = await registry.models(config, {
+        signal,
+        upstream: upstreamFactory(config, signal, http),
+      });
+      for (const m of models) console.log(m.id);
+    } finally {
+      await registry.close();
+      await browsers.close();
+      http.close();
+    }
     return 0;
   }
   const server = await startServer({ store, log, watch: true });

@@ -153,3 +153,8 @@ export function parseSseBody<T = Record<string, unknown>>(
   }
   return { events, done, comments };
 }
+
+/** Resolves when the background work of provider `id` of `gw` (deletes, closes) has finished. */
+export async function settled(gw: RunningServer, id: string): Promise<void> {
+  await gw.registry.get(id)?.settled?.();
+}

@@ -1,7 +1,7 @@
 /**
  * Chromium for upstreams that need a real browser (Cloudflare challenges). One browser process
- * serves the whole server: started on first use, started again if it died or its settings
- * changed, and closed by `closeBrowser()` when the server shuts down.
+ * serves the whole server (`Browsers`): started on first use, started again if it died or its
+ * settings changed, and closed when the server shuts down.
  *
  * Settings (`browser.*` in config.yaml): `executable` (a path or a name on PATH; default the first
  * of chromium, chromium-browser, google-chrome, google-chrome-stable found on PATH), `headless`,
@@ -31,28 +31,46 @@ interface Shared {
   starting: Promise<Browser>;
 }
 
-let shared: Shared | undefined;
-/** Bumped by `closeBrowser` so that a launch finishing afterwards closes itself. */
-let generation = 0;
-
 /**
- * The server's browser, started when needed. Fails with a `GatewayError` (500) that says what to
- * do when no browser is installed or it cannot start.
+ * The server's browser, started when first needed: one Chromium process for every provider that
+ * needs one, started again if it died or its settings changed, closed with the server.
  */
-export async function sharedBrowser(config: Config, log?: Logger): Promise<Browser> {
-  const settings = config.browser;
-  const key = JSON.stringify([settings.executable ?? "", settings.headless, settings.args]);
-  if (shared && shared.key === key) {
-    const current = await shared.starting.catch(() => undefined);
-    if (current?.connected) return current;
+export class Browsers {
+  #shared: Shared | undefined;
+  /** Bumped by `close` so that a launch finishing afterwards closes itself. */
+  #generation = 0;
+
+  constructor(private readonly log?: Logger) {}
+
+  /**
+   * The browser, started when needed. Fails with a `GatewayError` (500) that says what to do when
+   * no browser is installed or it cannot start.
+   */
+  async get(config: Config): Promise<Browser> {
+    const settings = config.browser;
+    const key = JSON.stringify([settings.executable ?? "", settings.headless, settings.args]);
+    const shared = this.#shared;
+    if (shared && shared.key === key) {
+      const current = await shared.starting.catch(() => undefined);
+      if (current?.connected) return current;
+    }
+    if (this.#shared) {
+      const old = this.#shared;
+      this.#shared = undefined;
+      old.starting.then((b) => b.close()).catch(() => {});
+    }
+    const gen = this.#generation;
+    const starting = this.#launch(settings, gen);
+    const entry = { key, starting };
+    this.#shared = entry;
+    starting.catch(() => {
+      // A failed start is not kept: the next request tries again.
+      if (this.#shared === entry) this.#shared = undefined;
+    });
+    return await starting;
   }
-  if (shared) {
-    const old = shared;
-    shared = undefined;
-    old.starting.then((b) => b.close()).catch(() => {});
-  }
-  const gen = generation;
-  const starting = (async () => {
+
+  async #launch(settings: Config["browser"], gen: number): Promise<Browser> {
     const executable = await findExecutable(settings.executable);
     if (!executable) {
       const where = settings.executable
@@ -71,7 +89,7 @@ export async function sharedBrowser(config: Config, log?: Logger): Promise<Brows
         executable,
         headless: settings.headless,
         args: settings.args,
-        log,
+        log: this.log,
       });
     } catch (err) {
       throw new GatewayError(
@@ -83,34 +101,27 @@ export async function sharedBrowser(config: Config, log?: Logger): Promise<Brows
         { cause: err },
       );
     }
-    if (gen !== generation) {
+    if (gen !== this.#generation) {
       // The server shut down while the browser was starting.
       await browser.close();
       throw new BrowserError("the browser was closed");
     }
     return browser;
-  })();
-  const entry = { key, starting };
-  shared = entry;
-  starting.catch(() => {
-    // A failed start is not kept: the next request tries again.
-    if (shared === entry) shared = undefined;
-  });
-  return await starting;
-}
+  }
 
-/** True while the shared browser process runs. */
-export async function browserRunning(): Promise<boolean> {
-  const b = await shared?.starting.catch(() => undefined);
-  return b?.connected ?? false;
-}
+  /** True while the browser process runs. */
+  async running(): Promise<boolean> {
+    const b = await this.#shared?.starting.catch(() => undefined);
+    return b?.connected ?? false;
+  }
 
-/** Closes the shared browser, if one was started. Safe to call at any time and more than once. */
-export async function closeBrowser(): Promise<void> {
-  generation++;
-  const current = shared;
-  shared = undefined;
-  if (!current) return;
-  const browser = await current.starting.catch(() => undefined);
-  await browser?.close();
+  /** Closes the browser, if one was started. Safe to call at any time and more than once. */
+  async close(): Promise<void> {
+    this.#generation++;
+    const current = this.#shared;
+    this.#shared = undefined;
+    if (!current) return;
+    const browser = await current.starting.catch(() => undefined);
+    await browser?.close();
+  }
 }

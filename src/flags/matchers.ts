@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { ChatEvent } from "../providers/types.ts";
+import type { ChatEvent } from "../core/events.ts";
 import type { MatcherSpec } from "./types.ts";
 import { partialMatchAtEnd } from "../util/partial.ts";
 

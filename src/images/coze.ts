@@ -5,16 +5,20 @@
  *
  * @module
  */
-import { generateCozeImage } from "../providers/coze/images.ts";
-import type { ChatContext } from "../providers/types.ts";
+import { GatewayError } from "../openai/errors.ts";
+import type { Provider, RequestContext } from "../providers/types.ts";
 import type { BackendResult, Generation } from "./types.ts";
 
-/** Generates one image with the coze image bot. */
+/** Generates one image with the coze image bot (`coze`: the coze provider of this server). */
 export async function generateOnCoze(
   gen: Generation,
-  ctx: ChatContext,
+  ctx: RequestContext,
+  coze: Provider | undefined,
   credential?: string,
 ): Promise<BackendResult> {
-  const url = await generateCozeImage(gen.prompt, ctx, credential);
+  if (!coze?.paint) {
+    throw new GatewayError(500, "the coze provider is not available", "server_error");
+  }
+  const url = await coze.paint(gen.prompt, ctx, credential);
   return { image: { url }, prompt: gen.prompt };
 }

@@ -18,9 +18,6 @@ const MAX_POLLS = 20;
 /** Milliseconds a failing key rests. */
 const KEY_REST_MS = 5 * 60_000;
 
-/** When each key may be used again. */
-const resting = new Map<string, number>();
-
 /** Options of an up-scaling. */
 export interface MagnifyOptions {
   base: string;
@@ -28,22 +25,24 @@ export interface MagnifyOptions {
   /** Milliseconds between polls. */
   pollMs: number;
   signal: AbortSignal;
+  /** When each key may be used again (kept by the server across requests). */
+  resting: Map<string, number>;
 }
 
 /** Up-scales the image at `input` (a URL bigjpg can fetch) and returns the result's URL. */
 export async function magnify(http: Upstream, input: string, o: MagnifyOptions): Promise<string> {
   const now = Date.now();
-  const keys = o.keys.filter((k) => (resting.get(k) ?? 0) <= now);
+  const keys = o.keys.filter((k) => (o.resting.get(k) ?? 0) <= now);
   if (keys.length === 0) throw upstreamFailed("bigjpg", "every images.magnify key is resting");
   const failures: string[] = [];
   for (const key of keys) {
     try {
       const url = await withKey(http, input, key, o);
-      resting.delete(key);
+      o.resting.delete(key);
       return url;
     } catch (err) {
       if (o.signal.aborted) throw err;
-      resting.set(key, Date.now() + KEY_REST_MS);
+      o.resting.set(key, Date.now() + KEY_REST_MS);
       failures.push(`${maskSecret(key)}: ${(err as Error).message}`);
     }
   }

@@ -8,7 +8,8 @@
 import { readBytes, type Upstream, upstreamFactory } from "../net/http.ts";
 import { GatewayError, invalidRequest, upstreamTimeout } from "../openai/errors.ts";
 import type { ImageRequest } from "../openai/schema.ts";
-import type { ChatContext } from "../providers/types.ts";
+import type { PoolSet } from "../pool/mod.ts";
+import type { Provider, RequestContext } from "../providers/types.ts";
 import { type BackendId, imageModelIds, selectBackend, type Selection } from "./backends.ts";
 import { generateOnCoze } from "./coze.ts";
 import { magnify } from "./magnify.ts";
@@ -20,7 +21,7 @@ import { type BackendResult, encodeBase64, type Generation, type ImageSource } f
 import { linkedController } from "../util/signal.ts";
 
 export { type BackendId, selectBackend } from "./backends.ts";
-export { type ImageStore, storeFor } from "./store.ts";
+export { type ImageStore, ImageStores } from "./store.ts";
 export { type Complete, remoteComplete, tagsRequest } from "./tags.ts";
 
 /** What the image route provides. */
@@ -30,6 +31,12 @@ export interface ImageOptions {
   domain: string;
   /** The prompt-to-tags LLM, when configured. */
   complete?: Complete;
+  /** When each up-scaling key may be used again (kept by the server across requests). */
+  resting: Map<string, number>;
+  /** The provider that paints for the `coze` backend. */
+  coze?: Provider;
+  /** The image backends' credential pools (playground tokens). */
+  pools: PoolSet;
 }
 
 /** One entry of `data`. */
@@ -65,7 +72,7 @@ function checkRequest(req: ImageRequest): void {
 /** Answers an image request. */
 export async function generateImages(
   req: ImageRequest,
-  ctx: ChatContext,
+  ctx: RequestContext,
   options: ImageOptions,
 ): Promise<ImagesResponse> {
   checkRequest(req);
@@ -92,10 +99,10 @@ export async function generateImages(
     )
     : undefined;
   const signal = linkedController([ctx.signal, limit.signal]).signal;
-  const bounded: ChatContext = {
+  const bounded: RequestContext = {
     ...ctx,
     signal,
-    upstream: upstreamFactory(ctx.config, signal),
+    upstream: upstreamFactory(ctx.config, signal, ctx.upstream("images").clients),
   };
   try {
     return await run(req, bounded, selection, options);
@@ -114,7 +121,7 @@ export async function generateImages(
 
 async function run(
   req: ImageRequest,
-  ctx: ChatContext,
+  ctx: RequestContext,
   selection: Selection,
   options: ImageOptions,
 ): Promise<ImagesResponse> {
@@ -135,8 +142,10 @@ async function run(
     quality: req.quality,
   };
   const once = (): Promise<BackendResult> => {
-    if (backend === "playground") return generateOnPlayground(gen, ctx, credential);
-    if (backend === "coze") return generateOnCoze(gen, ctx, credential);
+    if (backend === "playground") {
+      return generateOnPlayground(gen, ctx, options.pools, credential);
+    }
+    if (backend === "coze") return generateOnCoze(gen, ctx, options.coze, credential);
     return generateOnSpace(backend, gen, ctx);
   };
   const n = req.n ?? 1;
@@ -177,7 +186,7 @@ async function inBatches<T>(count: number, width: number, job: () => Promise<T>)
 async function keep(
   source: ImageSource,
   backend: BackendId,
-  ctx: ChatContext,
+  ctx: RequestContext,
   store: ImageStore,
 ): Promise<StoredImage> {
   if ("bytes" in source) return await store.save(source.bytes, backend);
@@ -201,7 +210,7 @@ export async function download(
 /** Up-scales a stored image through bigjpg; on failure the original is kept (logged). */
 async function upscale(
   stored: StoredImage,
-  ctx: ChatContext,
+  ctx: RequestContext,
   options: ImageOptions,
 ): Promise<StoredImage> {
   const config = ctx.config.images;
@@ -212,6 +221,7 @@ async function upscale(
       keys: config.magnify,
       pollMs: config["magnify-poll"] * 1000,
       signal: ctx.signal,
+      resting: options.resting,
     });
     const bytes = await download(http, url, options.store.maxBytes);
     return await options.store.save(bytes, "bigjpg");

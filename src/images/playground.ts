@@ -12,8 +12,8 @@
  */
 import { readJson, snippet } from "../net/http.ts";
 import { GatewayError, upstreamFailed } from "../openai/errors.ts";
-import { useAccount } from "../pool/mod.ts";
-import type { ChatContext } from "../providers/types.ts";
+import { type PoolSet, useAccount } from "../pool/mod.ts";
+import type { RequestContext } from "../providers/types.ts";
 import { pickStyle, PLAYGROUND_STYLES } from "./styles.ts";
 import { type BackendResult, decodeDataUrl, type Generation } from "./types.ts";
 
@@ -42,7 +42,8 @@ interface Answer {
 /** Generates one image on playground.com. */
 export async function generateOnPlayground(
   gen: Generation,
-  ctx: ChatContext,
+  ctx: RequestContext,
+  pools: PoolSet,
   credential?: string,
 ): Promise<BackendResult> {
   const settings = ctx.config.images.playground;
@@ -111,7 +112,7 @@ export async function generateOnPlayground(
     const image = url.startsWith("data:") ? { bytes: decodeDataUrl(url) } : { url };
     return { image, prompt: gen.prompt };
   };
-  const pool = ctx.pools.get("playground", settings.tokens);
+  const pool = pools.get("playground", settings.tokens);
   if (!credential && pool.size === 0) {
     throw new GatewayError(
       401,

@@ -16,7 +16,7 @@
 import type { Config } from "../config/schema.ts";
 import { CookieJar, queueResult, sessionHash, socketResult } from "../net/gradio.ts";
 import { upstreamFailed } from "../openai/errors.ts";
-import type { ChatContext } from "../providers/types.ts";
+import type { RequestContext } from "../providers/types.ts";
 import { snippet } from "../net/http.ts";
 import type { BackendId } from "./backends.ts";
 import {
@@ -199,7 +199,7 @@ export function spaceRoot(space: SpaceId, config: Config): string {
 export async function generateOnSpace(
   space: SpaceId,
   gen: Generation,
-  ctx: ChatContext,
+  ctx: RequestContext,
 ): Promise<BackendResult> {
   const spec = SPECS[space];
   const settings = ctx.config.images[space];
@@ -228,6 +228,7 @@ export async function generateOnSpace(
       config: ctx.config,
       signal: ctx.signal,
       proxy: settings.proxies,
+      clients: ctx.upstream(space).clients,
     }, call)
     : await queueResult(ctx.upstream(space, settings.proxies), { ...call, root: httpRoot });
   const image = spec.image(output, httpRoot);

@@ -163,12 +163,15 @@ export function tooLarge(size: number, max: number, source: string) {
   );
 }
 
-const stores = new Map<string, ImageStore>();
+/** The image stores of one server: one per folder and limits, made on first use. */
+export class ImageStores {
+  #stores = new Map<string, ImageStore>();
 
-/** The shared store of a folder with the given limits. */
-export function storeFor(dir: string, maxBytes: number, maxAgeMs: number): ImageStore {
-  const key = `${dir}\n${maxBytes}\n${maxAgeMs}`;
-  let s = stores.get(key);
-  if (!s) stores.set(key, s = new ImageStore(dir, maxBytes, maxAgeMs));
-  return s;
+  /** The store of a folder with the given limits. */
+  get(dir: string, maxBytes: number, maxAgeMs: number): ImageStore {
+    const key = `${dir}\n${maxBytes}\n${maxAgeMs}`;
+    let s = this.#stores.get(key);
+    if (!s) this.#stores.set(key, s = new ImageStore(dir, maxBytes, maxAgeMs));
+    return s;
+  }
 }

@@ -11,10 +11,10 @@
  * @module
  */
 import { GatewayError, upstreamFailed } from "../openai/errors.ts";
-import type { ChatContext } from "../providers/types.ts";
+import type { RequestContext } from "../providers/types.ts";
 
 /** Asks the configured LLM within the request `ctx`; resolves with its answer text. */
-export type Complete = (instruction: string, ctx: ChatContext) => Promise<string>;
+export type Complete = (instruction: string, ctx: RequestContext) => Promise<string>;
 
 /** The chat request the prompt-to-tags LLM gets, however it is reached. */
 export function tagsRequest(model: string, instruction: string) {

@@ -22,7 +22,7 @@ import { randomAlnum } from "../util/id.ts";
 import type { Config } from "../config/schema.ts";
 import { expectType, readJson, snippet, type Upstream } from "./http.ts";
 import { abortReason } from "../util/signal.ts";
-import { clientFor, proxyFor } from "./proxy.ts";
+import { type HttpClients, proxyFor } from "./proxy.ts";
 import { readSse } from "./sse.ts";
 
 /** One message of a gradio queue (SSE `data:` payload or websocket text frame). */
@@ -401,6 +401,8 @@ export interface SocketOptions {
   signal: AbortSignal;
   /** The provider's own proxy (`false` = none). */
   proxy?: string | false;
+  /** The server's HTTP clients (for the proxy). */
+  clients: HttpClients;
   /** Seconds to wait for the connection and then between two messages (default 120). */
   idleSeconds?: number;
 }
@@ -436,7 +438,7 @@ async function* socketMessages(
   const headers = requestHeaders(call, {});
   const ws = new WebSocket(url, {
     headers,
-    client: proxy ? clientFor(proxy) : undefined,
+    client: proxy ? options.clients.forProxy(proxy) : undefined,
   } as WebSocketOptions);
   const queue: (GradioMessage | Error | null)[] = [];
   let wake: (() => void) | undefined;

@@ -21,11 +21,12 @@ export interface BodyGuard {
   cancel(reason?: unknown): Promise<void>;
 }
 
-const guards = new WeakMap<ReadableStream<Uint8Array>, BodyGuard>();
+/** Where `guardBody` keeps a body's guard on the stream it returns. */
+const GUARD = Symbol("body guard");
 
 /** The guard of a body made by `guardBody`, or undefined for any other stream. */
 export function guardOf(body: ReadableStream<Uint8Array>): BodyGuard | undefined {
-  return guards.get(body);
+  return (body as { [GUARD]?: BodyGuard })[GUARD];
 }
 
 /**
@@ -114,7 +115,7 @@ export function guardBody(
       return reader.cancel(reason);
     },
   }, { highWaterMark: 0 });
-  guards.set(wrapper, {
+  (wrapper as { [GUARD]?: BodyGuard })[GUARD] = {
     reader,
     touch,
     failure: () => failed,
@@ -122,6 +123,6 @@ export function guardBody(
       stop();
       return reader.cancel(reason);
     },
-  });
+  };
   return wrapper;
 }

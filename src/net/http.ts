@@ -13,7 +13,9 @@ import type { Config, Timeouts } from "../config/schema.ts";
 import { GatewayError, upstreamFailed, upstreamTimeout } from "../openai/errors.ts";
 import { redact } from "../util/mask.ts";
 import { NdjsonError, readNdjson } from "./ndjson.ts";
-import { clientFor, proxyFor } from "./proxy.ts";
+import { type HttpClients, proxyFor } from "./proxy.ts";
+
+export { HttpClients } from "./proxy.ts";
 import { abortReason, linkedController } from "../util/signal.ts";
 import { guardBody } from "./guard.ts";
 import { readSse, type SseEvent } from "./sse.ts";
@@ -35,6 +37,8 @@ export interface UpstreamOptions {
   signal: AbortSignal;
   /** The provider's own proxy (`false` = none); undefined uses the server's. */
   proxy?: string | false;
+  /** The server's HTTP clients (one per proxy). */
+  clients: HttpClients;
 }
 
 /** The largest error body read to build an error message. */
@@ -55,6 +59,18 @@ export class Upstream {
   /** The provider id errors are reported under. */
   get provider(): string {
     return this.options.provider;
+  }
+
+  /** The server's HTTP clients (for websockets, which take a client themselves). */
+  get clients(): HttpClients {
+    return this.options.clients;
+  }
+
+  /** The HTTP client a connection to `target` uses (its proxy), or undefined for none. */
+  clientFor(target: URL): Deno.HttpClient | undefined {
+    const http = new URL(target.href.replace(/^ws/i, "http"));
+    const proxy = proxyFor(http, this.options.config, this.options.proxy);
+    return proxy ? this.options.clients.forProxy(proxy) : undefined;
   }
 
   /**
@@ -79,7 +95,7 @@ export class Upstream {
       res = await fetch(target, {
         ...init,
         signal,
-        client: proxy ? clientFor(proxy) : undefined,
+        client: proxy ? this.options.clients.forProxy(proxy) : undefined,
       } as RequestInit);
     } catch (err) {
       if (connect.signal.aborted) {
@@ -157,8 +173,9 @@ async function* upstreamNdjson(
 export function upstreamFactory(
   config: Config,
   signal: AbortSignal,
+  clients: HttpClients,
 ): (provider: string, proxy?: string | false) => Upstream {
-  return (provider, proxy) => new Upstream({ provider, config, signal, proxy });
+  return (provider, proxy) => new Upstream({ provider, config, signal, proxy, clients });
 }
 
 /** Reads a JSON body; a body that is not JSON is a 502 quoting its start. */

@@ -9,30 +9,36 @@
  */
 import type { Config } from "../config/schema.ts";
 
-const clients = new Map<string, Deno.HttpClient>();
+/** The HTTP clients of one server: one `Deno.HttpClient` per proxy URL, made on first use. */
+export class HttpClients {
+  #clients = new Map<string, Deno.HttpClient>();
 
-/** The shared client for a proxy URL. */
-export function clientFor(proxy: string): Deno.HttpClient {
-  let client = clients.get(proxy);
-  if (!client) {
-    const url = new URL(proxy);
-    const basicAuth = url.username
-      ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
-      : undefined;
-    url.username = "";
-    url.password = "";
-    client = Deno.createHttpClient({
-      proxy: { url: url.href.replace(/\/$/, ""), basicAuth },
-    } as Deno.CreateHttpClientOptions);
-    clients.set(proxy, client);
+  /** The client for a proxy URL. */
+  forProxy(proxy: string): Deno.HttpClient {
+    let client = this.#clients.get(proxy);
+    if (!client) {
+      const url = new URL(proxy);
+      const basicAuth = url.username
+        ? {
+          username: decodeURIComponent(url.username),
+          password: decodeURIComponent(url.password),
+        }
+        : undefined;
+      url.username = "";
+      url.password = "";
+      client = Deno.createHttpClient({
+        proxy: { url: url.href.replace(/\/$/, ""), basicAuth },
+      } as Deno.CreateHttpClientOptions);
+      this.#clients.set(proxy, client);
+    }
+    return client;
   }
-  return client;
-}
 
-/** Closes every proxy client (at shutdown, and in tests). */
-export function closeProxyClients(): void {
-  for (const c of clients.values()) c.close();
-  clients.clear();
+  /** Closes every client (at shutdown). */
+  close(): void {
+    for (const c of this.#clients.values()) c.close();
+    this.#clients.clear();
+  }
 }
 
 /**

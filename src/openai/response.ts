@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { FinishReason } from "../providers/types.ts";
+import type { FinishReason } from "../core/events.ts";
 import type { ChatRequest, Message } from "./schema.ts";
 import { countTokens, MESSAGE_OVERHEAD } from "../util/tokens.ts";
 

@@ -8,7 +8,7 @@
  * @module
  */
 import { GatewayError } from "../openai/errors.ts";
-import type { ChatEvent } from "../providers/types.ts";
+import type { ChatEvent } from "../core/events.ts";
 import type { Logger } from "../util/log.ts";
 import { maskSecret, registerSecrets } from "../util/mask.ts";
 import { pause } from "../util/signal.ts";

@@ -7,6 +7,7 @@
  */
 import type { Message } from "../openai/schema.ts";
 import { callNames, contentText } from "../openai/response.ts";
+import type { TurnMarkers } from "./types.ts";
 
 /** One turn of a flattened conversation. */
 export interface Turn {
@@ -120,6 +121,16 @@ export const ROLE_MARKERS = [
   "<|tool|>",
   "<|end|>",
 ];
+
+/**
+ * Where an answer to a flattened prompt ends: any role marker of either style (a model may
+ * continue in the style of the emulator's prompt as well as its provider's), and the
+ * `<|assistant|>` prefix a model may repeat at the start of its answer.
+ */
+export const FLATTENED_TURNS: TurnMarkers = {
+  needles: [...ROLE_MARKERS, "\n\nHuman:"],
+  leading: ["<|assistant|>"],
+};
 
 /** A style with `<char_sequences>` user/assistant prefixes applied. */
 export function withCharSequences(

@@ -1,52 +1,27 @@
 /**
- * The one interface every upstream implements. A provider turns a validated OpenAI request into an
- * async stream of `ChatEvent`s and nothing else: it never writes HTTP responses and never formats
- * OpenAI chunks. The server, the tool-call emulator and the flag matchers work on these events.
+ * The one interface every upstream implements, and what travels with a request to it.
+ *
+ * A provider module exports a factory (`create<Name>Provider(deps)`); the server builds one
+ * instance of each at start (`registry.ts`). An instance owns its state: account pools, caches,
+ * background work, sockets, a browser, extra HTTP routes. A request's model id is resolved once
+ * into a `Route` (provider, upstream model, tool mode, turn markers), which rides on the
+ * `ChatContext`; nothing downstream parses the model id again.
+ *
+ * A provider turns a validated request into an async stream of `ChatEvent`s and nothing else: it
+ * never writes HTTP responses and never formats any client API's chunks.
  *
  * @module
  */
+import type { Browsers } from "../browser/mod.ts";
 import type { Config } from "../config/schema.ts";
+import type { ChatEvent } from "../core/events.ts";
 import type { RequestFlags } from "../flags/types.ts";
-import type { Upstream } from "../net/http.ts";
+import type { HttpClients, Upstream } from "../net/http.ts";
 import type { ChatRequest, EmbeddingRequest } from "../openai/schema.ts";
-import type { PoolSet } from "../pool/mod.ts";
+import type { AccountState } from "../pool/mod.ts";
 import type { Logger } from "../util/log.ts";
 
-/** Why a choice ended. */
-export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
-
-/**
- * One event of an answer. `choice` is the index of the choice it belongs to (default 0); only
- * providers that produce several choices in one upstream call (`n`) set it.
- */
-export type ChatEvent =
-  | { type: "text"; text: string; choice?: number }
-  | { type: "reasoning"; text: string; choice?: number }
-  | {
-    /**
-     * A tool call or a fragment of one. The first event of an `index` carries `name` (and `id`
-     * when the upstream gave one; the server makes one otherwise); later events of the same
-     * index append `arguments` fragments.
-     */
-    type: "tool_call";
-    index: number;
-    id?: string;
-    name?: string;
-    arguments: string;
-    choice?: number;
-    /** Provider fields to put on the tool call object (e.g. Gemini's thought signature). */
-    extra?: Record<string, unknown>;
-  }
-  | {
-    type: "usage";
-    prompt_tokens: number;
-    completion_tokens: number;
-    /** Prompt tokens served from the upstream's cache, when it says so. */
-    cached_tokens?: number;
-    /** Completion tokens spent on reasoning, when the upstream says so. */
-    reasoning_tokens?: number;
-  }
-  | { type: "finish"; reason: FinishReason; choice?: number };
+export type { ChatEvent, FinishReason } from "../core/events.ts";
 
 /** A model as `/v1/models` lists it. */
 export interface ModelInfo {
@@ -55,8 +30,40 @@ export interface ModelInfo {
   created?: number;
 }
 
-/** What a provider receives with each request. */
-export interface ChatContext {
+/** How a provider handles `tools`. */
+export type ToolMode = "native" | "emulated";
+
+/**
+ * Where a flattened answer ends: the texts that mean the model started writing the next turn
+ * (`needles`), and turn prefixes it may put at the very start of its answer (`leading`, dropped).
+ */
+export interface TurnMarkers {
+  needles: readonly string[];
+  leading: readonly string[];
+}
+
+/** What a provider says about a model id it serves. */
+export interface ModelMatch<T = unknown> {
+  /** The model id the upstream receives (may differ from the client's). */
+  upstreamModel: string;
+  toolMode: ToolMode;
+  /** Provider data resolved with the model (a `custom-llm` entry, a bot), for its `chat`. */
+  data?: T;
+}
+
+/** A request's resolved model: decided once, read by the pipeline and the provider. */
+export interface Route<T = unknown> extends ModelMatch<T> {
+  provider: Provider;
+  /** The model id exactly as the client sent it (what responses name). */
+  model: string;
+  /** The provider's turn markers when it flattens the conversation into one prompt. */
+  turnMarkers?: TurnMarkers;
+  /** True when the provider answers `n` choices itself (events carry `choice`). */
+  nativeChoices: boolean;
+}
+
+/** What any work done for a request receives (chat, embeddings, images). */
+export interface RequestContext {
   /** Aborted when the client goes away or the request ends; pass it to every upstream call. */
   signal: AbortSignal;
   /** The configuration in force when the request arrived. */
@@ -70,18 +77,17 @@ export interface ChatContext {
    * undefined when it sent none or when `server.password` consumed it; then pools serve.
    */
   token?: string;
-  /** The model id exactly as the client sent it. */
-  model: string;
-  /** Markers parsed out of the messages (`<pad />`, `<notebook />`, ...). */
-  flags: RequestFlags;
-  /** The account and key pools of every provider. */
-  pools: PoolSet;
   /** Makes the HTTP client for one provider (its proxy, the timeouts, the abort signal). */
   upstream(provider: string, proxy?: string | false): Upstream;
 }
 
-/** How a provider handles `tools`. */
-export type ToolMode = "native" | "emulated";
+/** What a provider receives with each chat or embeddings request. */
+export interface ChatContext extends RequestContext {
+  /** The resolved model. */
+  route: Route;
+  /** Markers parsed out of the messages (`<pad />`, `<notebook />`, ...). */
+  flags: RequestFlags;
+}
 
 /** The result of an embeddings call in OpenAI's shape (model is set by the server). */
 export interface EmbeddingResult {
@@ -89,21 +95,45 @@ export interface EmbeddingResult {
   usage: { prompt_tokens: number; total_tokens: number };
 }
 
-/** A chat upstream. */
-export interface ChatProvider {
-  /** Short id: `custom`, `gemini`, `claude`, ... (also the pool name and `owned_by`). */
+/** Context for listing models (no request behind it). */
+export interface ListContext {
+  signal?: AbortSignal;
+  upstream?: ChatContext["upstream"];
+}
+
+/** An HTTP route a provider serves besides the API (e.g. a socket the upstream connects to). */
+export interface ProviderRoute {
+  /** A Hono path pattern (`/socket.io/*`). */
+  path: string;
+  /** Answers a request on `path` (any method), with the configuration in force. */
+  handle(req: Request, config: Config): Response | Promise<Response>;
+}
+
+/** Whether a provider can serve requests with the configuration, and what it lacks if not. */
+export interface Readiness {
+  ready: boolean;
+  /** What to configure (or what a client must send) when it is not ready. */
+  note?: string;
+}
+
+/** What the server gives each provider factory. */
+export interface ProviderDeps {
+  /** The server's logger (requests bring their own, with the request id). */
+  log: Logger;
+  /** The server's Chromium, started on first use. */
+  browsers: Browsers;
+  /** The server's HTTP clients (per proxy), for work outside a request. */
+  http: HttpClients;
+}
+
+/** A chat upstream: one instance per server. */
+export interface Provider {
+  /** Short id: `custom`, `gemini`, `claude`, ... (also the `owned_by` of its models). */
   readonly id: string;
   /** The models `/v1/models` lists for this provider. */
-  models(config: Config, ctx?: { signal?: AbortSignal; upstream?: ChatContext["upstream"] }):
-    | ModelInfo[]
-    | Promise<ModelInfo[]>;
-  /** True when this provider serves `model`. */
-  matches(model: string, config: Config): boolean;
-  /**
-   * `native` passes `tools` upstream; `emulated` makes the server wrap the provider in the
-   * prompt tool-call emulator, so `chat` then never sees `tools`.
-   */
-  toolMode(model: string, config: Config): ToolMode;
+  models(config: Config, ctx?: ListContext): ModelInfo[] | Promise<ModelInfo[]>;
+  /** What this provider makes of `model`, or undefined when it does not serve it. */
+  resolve(model: string, config: Config): ModelMatch | undefined;
   /** Streams the answer to `req`. Errors before the first event may be retried by pools. */
   chat(req: ChatRequest, ctx: ChatContext): AsyncIterable<ChatEvent>;
   /**
@@ -114,15 +144,28 @@ export interface ChatProvider {
   /** `/v1/embeddings`, for providers that have them. */
   embed?(req: EmbeddingRequest, ctx: ChatContext): Promise<EmbeddingResult>;
   /**
-   * Finishes the provider's background work (conversation deletes, socket closes, a browser) at
-   * shutdown; the server awaits it after it stopped taking requests.
+   * Paints `prompt` and returns the image's URL, for providers that double as an image backend
+   * (`credential`: the client's, else the provider's pool).
+   */
+  paint?(prompt: string, ctx: RequestContext, credential?: string): Promise<string>;
+  /** The state of this provider's account pools, for `/v1/pool` (secrets masked). */
+  pools?(): { provider: string; accounts: AccountState[] }[];
+  /** Extra HTTP routes this provider serves; the server mounts them without naming it. */
+  readonly routes?: readonly ProviderRoute[];
+  /** Whether it can serve with `config`, for the welcome page and the start-up log. */
+  readiness?(config: Config): Readiness;
+  /** Resolves when the background work started so far (conversation deletes) has finished. */
+  settled?(): Promise<void>;
+  /**
+   * Finishes the instance's background work (conversation deletes, socket closes) at shutdown;
+   * the server awaits it after it stopped taking requests.
    */
   close?(): Promise<void>;
-  /** True when `chat` honours `n` itself (events carry `choice`); else the server fans out. */
+  /** True when `chat` honours `n` itself (events carry `choice`); else the pipeline fans out. */
   readonly nativeChoices?: boolean;
   /**
-   * True when the provider flattens the conversation into one prompt with role markers; the
-   * server then cuts the answer off where the model starts writing the next turn.
+   * Set when the provider flattens the conversation into one prompt: the pipeline cuts the
+   * answer off where the model starts writing the next turn.
    */
-  readonly flattens?: boolean;
+  readonly turnMarkers?: TurnMarkers;
 }

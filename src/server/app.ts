@@ -5,44 +5,21 @@
  * @module
  */
 import { Hono } from "npm:hono@^4.13.19";
-import type { Context } from "npm:hono@^4.13.19";
 import { bodyLimit } from "npm:hono@^4.13.19/body-limit";
 import { cors } from "npm:hono@^4.13.19/cors";
 import { requestId } from "npm:hono@^4.13.19/request-id";
-import type { ConfigStore } from "../config/mod.ts";
 import { GatewayError, toGatewayError } from "../openai/errors.ts";
-import type { PoolSet } from "../pool/mod.ts";
-import { handleSocketIo } from "../providers/interpreter/bridge.ts";
-import type { Logger } from "../util/log.ts";
 import { requestId as newRequestId } from "../util/id.ts";
 import { credentialOf, passwordMatches } from "./auth.ts";
 import { handleChat } from "./chat.ts";
 import { handleEmbeddings } from "./embeddings.ts";
 import { handleFile, handleImages } from "./images.ts";
 import { handleModels, handlePool, handleWelcome } from "./info.ts";
-import { errorResponse } from "./writer.ts";
+import { accessLog } from "./access_log.ts";
+import type { AppDeps, Ctx, Vars } from "./types.ts";
+import { errorResponse } from "../openai/writer.ts";
 
-/** What the routes need from the running server. */
-export interface AppDeps {
-  store: ConfigStore;
-  log: Logger;
-  pools: PoolSet;
-}
-
-/** Per-request values shared by middleware and handlers. */
-export type Vars = {
-  requestId: string;
-  /** The upstream credential (undefined when none, or when the password gate consumed it). */
-  token: string | undefined;
-  /** The model of the request, for the access log. */
-  model: string | undefined;
-  /** Set by handlers that write the access log themselves (streams end after the handler). */
-  logDeferred: boolean;
-  deps: AppDeps;
-};
-
-/** A Hono context with this server's variables. */
-export type Ctx = Context<{ Variables: Vars }>;
+export type { AppDeps, Ctx, Vars } from "./types.ts";
 
 const CHAT = ["/v1/chat/completions", "/v1/object/completions", "/proxies/v1/chat/completions"];
 const IMAGES = [
@@ -54,25 +31,6 @@ const IMAGES = [
 ];
 const EMBEDDINGS = ["/v1/embeddings", "/proxies/v1/embeddings"];
 const MODELS = ["/v1/models", "/proxies/v1/models"];
-
-/** Writes the access-log line of a request: method, route, model, status, duration. */
-export function accessLog(
-  c: Ctx,
-  status: number,
-  started: number,
-  note = "",
-): void {
-  const { log } = c.get("deps");
-  const model = c.get("model");
-  const ms = Math.round(performance.now() - started);
-  const line = `${c.req.method} ${c.req.path}${model ? ` model=${model}` : ""} ${status} ${ms}ms${
-    note ? ` ${note}` : ""
-  }`;
-  const l = log.child(`[${c.get("requestId")}]`);
-  if (status >= 500) l.error(line);
-  else if (status >= 400 && status !== 499) l.warn(line);
-  else l.info(line);
-}
 
 function methodNotAllowed(allowed: string) {
   return (c: Ctx) => {
@@ -162,7 +120,10 @@ export function createApp(deps: AppDeps): Hono<{ Variables: Vars }> {
   for (const p of MODELS) app.all(p, methodNotAllowed("GET"));
   app.get("/v1/pool", handlePool);
   app.get("/file/*", handleFile);
-  app.all("/socket.io/*", (c) => handleSocketIo(c.req.raw, c.get("deps")));
+  // Routes providers serve besides the API (e.g. a socket an upstream connects to).
+  for (const route of deps.registry.routes()) {
+    app.all(route.path, (c) => route.handle(c.req.raw, deps.store.current));
+  }
 
   app.notFound((c) =>
     errorResponse(

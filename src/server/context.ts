@@ -4,12 +4,13 @@
  *
  * @module
  */
+import { configToolFlags } from "../flags/mod.ts";
 import { emptyFlags, type RequestFlags } from "../flags/types.ts";
 import { upstreamFactory } from "../net/http.ts";
-import { fromZodError, invalidRequest } from "../openai/errors.ts";
-import type { ChatContext } from "../providers/types.ts";
+import { fromZodError, invalidRequest, unknownModel } from "../openai/errors.ts";
+import type { ChatContext, RequestContext, Route } from "../providers/types.ts";
 import { holdSecrets } from "../util/mask.ts";
-import type { Ctx } from "./app.ts";
+import type { Ctx } from "./types.ts";
 import type { z } from "npm:zod@^4.6.7";
 
 /** Reads and validates a JSON body with `schema`; every failure is a 400 naming the field. */
@@ -34,9 +35,9 @@ export async function readBody<S extends z.ZodType>(c: Ctx, schema: S): Promise<
 const CLIENT_LEFT = new DOMException("client disconnected", "AbortError");
 const REQUEST_ENDED = new DOMException("request ended", "AbortError");
 
-/** A request's provider context and the handles that end it. */
-export interface RequestScope {
-  ctx: ChatContext;
+/** A request's context and the handles that end it. */
+export interface RequestScope<C extends RequestContext = RequestContext> {
+  ctx: C;
   /** Aborts every upstream call of the request. */
   abort: AbortController;
   /**
@@ -49,8 +50,8 @@ export interface RequestScope {
   finish: () => void;
 }
 
-/** The provider context of a request, tied to the client's connection. */
-export function makeContext(c: Ctx, model: string, flags?: RequestFlags): RequestScope {
+/** The context of a request, tied to the client's connection. */
+export function makeContext(c: Ctx): RequestScope {
   const deps = c.get("deps");
   const config = deps.store.current;
   const abort = new AbortController();
@@ -62,20 +63,13 @@ export function makeContext(c: Ctx, model: string, flags?: RequestFlags): Reques
   const token = c.get("token");
   // The client's credential is masked in every log line and error text while the request runs.
   const release = holdSecrets([token]);
-  const ctx: ChatContext = {
+  const ctx: RequestContext = {
     signal: abort.signal,
     config,
     log: deps.log.child(`[${c.get("requestId")}]`),
     requestId: c.get("requestId"),
     token,
-    model,
-    flags: flags ?? emptyFlags({
-      enabled: config.toolcall.enabled,
-      tasks: config.toolcall.tasks,
-      id: config.toolcall.id,
-    }),
-    pools: deps.pools,
-    upstream: upstreamFactory(config, abort.signal),
+    upstream: upstreamFactory(config, abort.signal, deps.clients),
   };
   const finish = () => {
     detach();
@@ -83,4 +77,28 @@ export function makeContext(c: Ctx, model: string, flags?: RequestFlags): Reques
     if (!abort.signal.aborted) abort.abort(REQUEST_ENDED);
   };
   return { ctx, abort, detach, finish };
+}
+
+/** The context of a chat (or embeddings) request on `route`. */
+export function makeChatContext(
+  c: Ctx,
+  route: Route,
+  flags?: RequestFlags,
+): RequestScope<ChatContext> {
+  const scope = makeContext(c);
+  const config = scope.ctx.config;
+  const ctx: ChatContext = {
+    ...scope.ctx,
+    route,
+    flags: flags ?? emptyFlags(configToolFlags(config)),
+  };
+  return { ...scope, ctx };
+}
+
+/** The route of `model` with the configuration in force, or a 404 in the client API's shape. */
+export function resolveModel(c: Ctx, model: string): Route {
+  const deps = c.get("deps");
+  const route = deps.registry.resolve(model, deps.store.current);
+  if (!route) throw unknownModel(model);
+  return route;
 }

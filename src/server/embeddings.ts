@@ -3,19 +3,17 @@
  *
  * @module
  */
-import { invalidRequest, unknownModel } from "../openai/errors.ts";
+import { invalidRequest } from "../openai/errors.ts";
 import { embeddingRequest } from "../openai/schema.ts";
-import { findProvider } from "../providers/registry.ts";
-import type { Ctx } from "./app.ts";
-import { makeContext, readBody } from "./context.ts";
+import { makeChatContext, readBody, resolveModel } from "./context.ts";
+import type { Ctx } from "./types.ts";
 
 /** Answers an embeddings request. */
 export async function handleEmbeddings(c: Ctx): Promise<Response> {
-  const config = c.get("deps").store.current;
   const req = await readBody(c, embeddingRequest);
   c.set("model", req.model);
-  const provider = findProvider(req.model, config);
-  if (!provider) throw unknownModel(req.model);
+  const route = resolveModel(c, req.model);
+  const provider = route.provider;
   if (!provider.embed) {
     throw invalidRequest(
       `The model '${req.model}' (${provider.id}) has no embeddings`,
@@ -23,7 +21,7 @@ export async function handleEmbeddings(c: Ctx): Promise<Response> {
       "model_not_supported",
     );
   }
-  const { ctx, finish } = makeContext(c, req.model);
+  const { ctx, finish } = makeChatContext(c, route);
   try {
     const result = await provider.embed(req, ctx);
     return c.json({

@@ -11,23 +11,25 @@ import {
   generateImages,
   type ImageStore,
   remoteComplete,
-  storeFor,
   tagsRequest,
 } from "../images/mod.ts";
 import { GatewayError, unknownModel } from "../openai/errors.ts";
 import { chatRequest, imageRequest } from "../openai/schema.ts";
-import { findProvider } from "../providers/registry.ts";
 import type { ChatContext } from "../providers/types.ts";
-import type { Ctx } from "./app.ts";
 import { makeContext, readBody } from "./context.ts";
 import { runChat } from "./pipeline.ts";
+import type { AppDeps, Ctx } from "./types.ts";
 
 /** The image store of the running configuration (`images.dir` is relative to config.yaml). */
 function imageStore(c: Ctx): ImageStore {
-  const { store } = c.get("deps");
+  const { store, images: state } = c.get("deps");
   const images = store.current.images;
   const dir = resolveDataPath(store.file, images.dir);
-  return storeFor(dir, Math.floor(images["max-size"] * 1048576), images["max-age"] * 86_400_000);
+  return state.stores.get(
+    dir,
+    Math.floor(images["max-size"] * 1048576),
+    images["max-age"] * 86_400_000,
+  );
 }
 
 /** The public base of stored images: `server.domain`, else `http://127.0.0.1:<port>`. */
@@ -41,14 +43,14 @@ function domainOf(c: Ctx, config: Config): string {
  * The prompt-to-tags LLM of `images.llm`: an OpenAI-compatible endpoint when `base-url` is set,
  * else a model of this server called in process (its credential `images.llm.token`, or pools).
  */
-function tagsLlm(config: Config): Complete | undefined {
+function tagsLlm(config: Config, deps: AppDeps): Complete | undefined {
   const llm = config.images.llm;
   const model = llm.model;
   if (!model) return undefined;
   if (llm["base-url"]) return remoteComplete(llm["base-url"], model, llm.token);
   return async (instruction, ctx) => {
-    const provider = findProvider(model, ctx.config);
-    if (!provider) {
+    const route = deps.registry.resolve(model, ctx.config);
+    if (!route) {
       const err = unknownModel(model);
       throw new GatewayError(
         500,
@@ -59,13 +61,13 @@ function tagsLlm(config: Config): Complete | undefined {
     }
     const llmCtx: ChatContext = {
       ...ctx,
-      model,
+      route,
       token: llm.token,
       flags: emptyFlags({ enabled: false, tasks: false }),
     };
     const req = chatRequest.parse(tagsRequest(model, instruction));
     let text = "";
-    for await (const ev of runChat(provider, req, llmCtx)) {
+    for await (const ev of runChat(req, llmCtx, deps)) {
       if (ev.type === "text") text += ev.text;
     }
     return text;
@@ -76,12 +78,16 @@ function tagsLlm(config: Config): Complete | undefined {
 export async function handleImages(c: Ctx): Promise<Response> {
   const req = await readBody(c, imageRequest);
   c.set("model", req.model);
-  const { ctx, finish } = makeContext(c, req.model);
+  const { ctx, finish } = makeContext(c);
+  const deps = c.get("deps");
   try {
     const body = await generateImages(req, ctx, {
       store: imageStore(c),
       domain: domainOf(c, ctx.config),
-      complete: tagsLlm(ctx.config),
+      complete: tagsLlm(ctx.config, deps),
+      resting: deps.images.resting,
+      coze: deps.registry.get("coze"),
+      pools: deps.images.pools,
     });
     return c.json(body);
   } finally {

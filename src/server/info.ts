@@ -3,23 +3,23 @@
  *
  * @module
  */
-import { listModels, providers } from "../providers/registry.ts";
 import { upstreamFactory } from "../net/http.ts";
 import { imageModelIds } from "../images/backends.ts";
 import { NAME, VERSION } from "../version.ts";
-import type { Ctx } from "./app.ts";
+import type { Ctx } from "./types.ts";
 
 /** A fixed `created` for listed models (the models' own dates are not known). */
 const CREATED = 1_700_000_000;
 
 /** `GET /v1/models`: every configured provider's models. */
 export async function handleModels(c: Ctx): Promise<Response> {
-  const config = c.get("deps").store.current;
+  const deps = c.get("deps");
+  const config = deps.store.current;
   const signal = c.req.raw.signal;
   const models = [
-    ...await listModels(config, {
+    ...await deps.registry.models(config, {
       signal,
-      upstream: upstreamFactory(config, signal),
+      upstream: upstreamFactory(config, signal, deps.clients),
     }),
     ...imageModelIds().map((id) => ({ id, owned_by: "images", created: undefined })),
   ];
@@ -36,13 +36,18 @@ export async function handleModels(c: Ctx): Promise<Response> {
 
 /** `GET /v1/pool`: the state of every account and key pool, secrets masked. */
 export function handlePool(c: Ctx): Response {
-  return c.json({ object: "list", data: c.get("deps").pools.state() });
+  const deps = c.get("deps");
+  return c.json({
+    object: "list",
+    data: [...deps.registry.pools(), ...deps.images.pools.state()],
+  });
 }
 
 /** `GET /`: a small page with the version and the configured providers. */
 export function handleWelcome(c: Ctx): Response {
-  const config = c.get("deps").store.current;
-  const rows = providers.map((p) => `<li><code>${escapeHtml(p.id)}</code></li>`).join("");
+  const { store, registry } = c.get("deps");
+  const config = store.current;
+  const rows = registry.providers.map((p) => `<li><code>${escapeHtml(p.id)}</code></li>`).join("");
   const custom = config["custom-llm"]
     .map((e) => `<li><code>${escapeHtml(e.prefix)}/…</code> → ${escapeHtml(e["base-url"])}</li>`)
     .join("");

@@ -3,12 +3,16 @@
  *
  * @module
  */
+import { Browsers } from "../browser/mod.ts";
 import type { ConfigStore } from "../config/mod.ts";
-import { closeProxyClients } from "../net/proxy.ts";
+import { ImageStores } from "../images/mod.ts";
+import { HttpClients } from "../net/http.ts";
 import { PoolSet } from "../pool/mod.ts";
-import { providers } from "../providers/registry.ts";
+import { createRegistry, type Registry } from "../providers/registry.ts";
+import { TaskPlans } from "../toolcall/mod.ts";
 import type { Logger } from "../util/log.ts";
 import { createApp } from "./app.ts";
+import type { AppDeps } from "./types.ts";
 
 /** Options of `startServer`. */
 export interface ServerOptions {
@@ -27,7 +31,10 @@ export interface RunningServer {
   port: number;
   /** The base URL of the API (`http://127.0.0.1:<port>/v1`). */
   url: string;
-  pools: PoolSet;
+  /** Every provider instance of this server. */
+  registry: Registry;
+  /** The server's Chromium (started on first use). */
+  browsers: Browsers;
   /** Stops listening, closes connections and the config watcher. */
   close(): Promise<void>;
   /** Resolves when the server has stopped. */
@@ -37,8 +44,18 @@ export interface RunningServer {
 /** Starts the HTTP server. */
 export function startServer(options: ServerOptions): Promise<RunningServer> {
   const { store, log } = options;
-  const pools = new PoolSet(log);
-  const app = createApp({ store, log, pools });
+  const clients = new HttpClients();
+  const browsers = new Browsers(log);
+  const registry = createRegistry({ log, browsers, http: clients });
+  const deps: AppDeps = {
+    store,
+    log,
+    registry,
+    clients,
+    plans: new TaskPlans(),
+    images: { stores: new ImageStores(), resting: new Map(), pools: new PoolSet(log) },
+  };
+  const app = createApp(deps);
   const port = options.port ?? store.current.server.port;
   const hostname = options.hostname ?? store.current.server.host;
   if (options.watch) store.watch(log);
@@ -65,13 +82,15 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
   return ready.then(() => ({
     port: listening,
     url: `http://127.0.0.1:${listening}/v1`,
-    pools,
+    registry,
+    browsers,
     finished: server.finished,
     async close() {
       store.close();
       await server.shutdown();
-      closeProxyClients();
-      await Promise.allSettled(providers.map((p) => p.close?.()));
+      await registry.close();
+      await browsers.close();
+      clients.close();
     },
   }));
 }

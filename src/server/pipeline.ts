@@ -1,8 +1,9 @@
 /**
- * The chat pipeline between the route and the writer. For each choice:
+ * The chat pipeline between a client API's handler and its writer. For each choice:
  *
- *   provider.chat -> cut-off at role markers / char_sequences (providers that flatten)
- *     -> tool-call emulator (providers with `toolMode: emulated`, when tools are in play)
+ *   route.provider.chat -> cut-off at the provider's turn markers / char_sequences
+ *     -> meter (usage completed) or the tool-call emulator (routes with `toolMode: emulated`,
+ *        when tools are in play; it meters each of its upstream calls)
  *     -> `<matcher>` rewrites -> stop sequences (`stop`)
  *
  * plus `<echo />` (the processed upstream prompt instead of an answer) and the fan-out of `n` for
@@ -10,32 +11,46 @@
  *
  * @module
  */
+import type { ChatEvent } from "../core/events.ts";
 import { applyMatchers, cutOff } from "../flags/mod.ts";
+import { promptTokens } from "../openai/response.ts";
 import type { ChatRequest } from "../openai/schema.ts";
-import { ROLE_MARKERS } from "../providers/combine.ts";
-import type { ChatContext, ChatEvent, ChatProvider } from "../providers/types.ts";
-import { emulateToolCalls, needsEmulation, prepareEmulation } from "../toolcall/mod.ts";
+import { Meter, meter } from "../providers/answer.ts";
+import type { ChatContext } from "../providers/types.ts";
+import {
+  emulateToolCalls,
+  needsEmulation,
+  prepareEmulation,
+  type TaskPlans,
+  type UpstreamCall,
+} from "../toolcall/mod.ts";
 
 /** Characters per text event of an `<echo />` answer. */
 const ECHO_PIECE = 1000;
 
-/** The events answering `req` with `provider`, emulator and filters applied. */
-export function runChat(
-  provider: ChatProvider,
-  req: ChatRequest,
-  ctx: ChatContext,
-): AsyncIterable<ChatEvent> {
-  if (ctx.flags.echo) return echo(provider, req, ctx);
-  const n = req.n ?? 1;
-  if (n > 1 && (!provider.nativeChoices || emulates(provider, req, ctx))) {
-    const single = { ...req, n: undefined };
-    return mergeChoices(Array.from({ length: n }, () => oneChoice(provider, single, ctx)));
-  }
-  return oneChoice(provider, req, ctx);
+/** What the pipeline keeps across requests. */
+export interface PipelineDeps {
+  /** Tasks-mode plans of the tool-call emulator. */
+  plans: TaskPlans;
 }
 
-function emulates(provider: ChatProvider, req: ChatRequest, ctx: ChatContext): boolean {
-  return provider.toolMode(ctx.model, ctx.config) === "emulated" && needsEmulation(req, ctx);
+/** The events answering `req` on `ctx.route`, emulator and filters applied, usage complete. */
+export function runChat(
+  req: ChatRequest,
+  ctx: ChatContext,
+  deps: PipelineDeps,
+): AsyncIterable<ChatEvent> {
+  if (ctx.flags.echo) return meter(echo(req, ctx, deps), () => promptTokens(req));
+  const n = req.n ?? 1;
+  if (n > 1 && (!ctx.route.nativeChoices || emulates(req, ctx))) {
+    const single = { ...req, n: undefined };
+    return mergeChoices(Array.from({ length: n }, () => oneChoice(single, ctx, deps)));
+  }
+  return oneChoice(req, ctx, deps);
+}
+
+function emulates(req: ChatRequest, ctx: ChatContext): boolean {
+  return ctx.route.toolMode === "emulated" && needsEmulation(req, ctx);
 }
 
 /** The request without the tool fields, for an upstream that cannot take them. */
@@ -46,27 +61,21 @@ function withoutTools(req: ChatRequest): ChatRequest {
 
 /** The request as the provider receives it (after the emulator's rewrite, if any). */
 export function upstreamRequest(
-  provider: ChatProvider,
   req: ChatRequest,
   ctx: ChatContext,
+  deps: PipelineDeps,
 ): ChatRequest {
-  if (emulates(provider, req, ctx)) return prepareEmulation(req, ctx).upstream;
-  if (provider.toolMode(ctx.model, ctx.config) === "emulated") return withoutTools(req);
+  if (emulates(req, ctx)) return prepareEmulation(req, { ...ctx, plans: deps.plans }).upstream;
+  if (ctx.route.toolMode === "emulated") return withoutTools(req);
   return req;
 }
 
 /** Where a flattened answer ends: the model starting the next turn. */
-function turnMarkers(provider: ChatProvider, ctx: ChatContext): {
-  needles: string[];
-  leading: string[];
-} {
+function turnMarkers(ctx: ChatContext): { needles: string[]; leading: string[] } {
   const seq = ctx.flags.charSequences;
-  const needles: string[] = [];
-  const leading: string[] = [];
-  if (provider.flattens) {
-    needles.push(...ROLE_MARKERS, "\n\nHuman:");
-    leading.push("<|assistant|>");
-  }
+  const declared = ctx.route.turnMarkers;
+  const needles: string[] = [...declared?.needles ?? []];
+  const leading: string[] = [...declared?.leading ?? []];
   if (seq) {
     needles.push(seq.user, seq.assistant);
     leading.push(seq.assistant);
@@ -81,31 +90,47 @@ function stopSequences(req: ChatRequest): string[] {
 }
 
 function oneChoice(
-  provider: ChatProvider,
   req: ChatRequest,
   ctx: ChatContext,
+  deps: PipelineDeps,
 ): AsyncIterable<ChatEvent> {
-  const markers = turnMarkers(provider, ctx);
-  const call = (r: ChatRequest) =>
+  const markers = turnMarkers(ctx);
+  const provider = ctx.route.provider;
+  const upstream = (r: ChatRequest) =>
     cutOff(provider.chat(r, ctx), markers.needles, { leading: markers.leading, stopEarly: true });
   let events: AsyncIterable<ChatEvent>;
-  if (emulates(provider, req, ctx)) events = emulateToolCalls(req, ctx, call);
-  else if (provider.toolMode(ctx.model, ctx.config) === "emulated") {
-    events = call(withoutTools(req));
-  } else events = call(req);
+  if (emulates(req, ctx)) {
+    const call = (r: ChatRequest): UpstreamCall => {
+      const m = new Meter(() => promptTokens(r));
+      return { events: observe(upstream(r), m), usage: () => m.usage() };
+    };
+    events = emulateToolCalls(req, { ...ctx, plans: deps.plans }, call);
+  } else {
+    const r = ctx.route.toolMode === "emulated" ? withoutTools(req) : req;
+    events = meter(upstream(r), () => promptTokens(r));
+  }
   events = applyMatchers(events, ctx.flags.matchers);
   // Stop sequences apply to the text the client gets (an upstream may ignore `stop`, and the
   // emulator does not send it so that a call's JSON is never cut).
   return cutOff(events, stopSequences(req), { stopEarly: true });
 }
 
+/** Passes `events` on, showing each to `m` (the emulator reads the usage from `m`). */
+async function* observe(events: AsyncIterable<ChatEvent>, m: Meter): AsyncGenerator<ChatEvent> {
+  for await (const ev of events) {
+    m.see(ev);
+    if (ev.type !== "usage") yield ev;
+  }
+}
+
 /** `<echo />`: the prompt the upstream would receive, as the answer. */
 async function* echo(
-  provider: ChatProvider,
   req: ChatRequest,
   ctx: ChatContext,
+  deps: PipelineDeps,
 ): AsyncGenerator<ChatEvent> {
-  const upstream = upstreamRequest(provider, { ...req, n: undefined }, ctx);
+  const upstream = upstreamRequest({ ...req, n: undefined }, ctx, deps);
+  const provider = ctx.route.provider;
   const text = provider.renderPrompt
     ? await provider.renderPrompt(upstream, ctx)
     : JSON.stringify(upstream.messages, null, 2);

@@ -9,18 +9,37 @@
  *
  * @module
  */
+import type { ChatEvent, FinishReason, ToolCallEvent, UsageEvent } from "../core/events.ts";
+import type { RequestFlags } from "../flags/types.ts";
 import { invalidRequest } from "../openai/errors.ts";
-import { promptTokens } from "../openai/response.ts";
 import type { ChatRequest, Message } from "../openai/schema.ts";
-import type { ChatContext, ChatEvent, FinishReason } from "../providers/types.ts";
 import { toolCallId } from "../util/id.ts";
-import { TokenCounter } from "../util/tokens.ts";
+import type { Logger } from "../util/log.ts";
 import { type CheckedCall, type RawCall, Toolset } from "./calls.ts";
 import { type ParseEvent, ToolCallParser } from "./parser.ts";
 import { callBlock, type Choice, type EmulationPlan, renderRequest } from "./prompt.ts";
-import { directArguments, planFor, readPlan, rememberPlan } from "./tasks.ts";
+import { directArguments, readPlan, type TaskPlans } from "./tasks.ts";
 
 export type { EmulationPlan } from "./prompt.ts";
+export { TaskPlans } from "./tasks.ts";
+
+/** What the emulator needs of a request. */
+export interface EmulationContext {
+  flags: RequestFlags;
+  log: Logger;
+  signal: AbortSignal;
+  /** Tasks-mode plans, kept by the server across requests. */
+  plans: TaskPlans;
+}
+
+/**
+ * One upstream call of the emulator: the answer's events and, at any time (also after the
+ * emulator stopped reading early), the usage of what came (the pipeline's meter).
+ */
+export interface UpstreamCall {
+  events: AsyncIterable<ChatEvent>;
+  usage(): UsageEvent;
+}
 
 /** How much of the answer's text a corrective request repeats (its end). */
 const RETRY_CONTEXT = 4000;
@@ -36,7 +55,7 @@ function hasToolHistory(messages: readonly Message[]): boolean {
  * True when the emulator should run for this request: emulation is on (`toolcall.enabled` or
  * `<tool enabled />`) and the request has tools, or tool traffic in its history to render.
  */
-export function needsEmulation(req: ChatRequest, ctx: ChatContext): boolean {
+export function needsEmulation(req: ChatRequest, ctx: { flags: RequestFlags }): boolean {
   return ctx.flags.tool.enabled && ((req.tools?.length ?? 0) > 0 || hasToolHistory(req.messages));
 }
 
@@ -68,7 +87,7 @@ function choiceOf(req: ChatRequest, toolset: Toolset): Choice {
 }
 
 /** Decides the emulation of `req`: the plan, and the request to send upstream. */
-export function prepareEmulation(req: ChatRequest, ctx: ChatContext): Prepared {
+export function prepareEmulation(req: ChatRequest, ctx: EmulationContext): Prepared {
   const tools = (req.tools ?? []).filter((t) => t.type === "function");
   const toolset = new Toolset(tools);
   let choice = choiceOf(req, toolset);
@@ -86,7 +105,7 @@ export function prepareEmulation(req: ChatRequest, ctx: ChatContext): Prepared {
   let direct: CheckedCall | undefined;
   if (flags.tasks && choice.kind === "auto") {
     parallel = false;
-    const stored = afterResult ? planFor(req.messages) : undefined;
+    const stored = afterResult ? ctx.plans.planFor(req.messages) : undefined;
     if (stored && stored.done < stored.plan.length) {
       const next = stored.plan[stored.done];
       tasks = { stage: "next", plan: stored.plan, done: stored.done };
@@ -202,7 +221,7 @@ class Emulation {
   }
 
   /** A native tool call the upstream made anyway: passed on with an index of ours. */
-  nativeCall(ev: Extract<ChatEvent, { type: "tool_call" }>): ChatEvent {
+  nativeCall(ev: ToolCallEvent): ChatEvent {
     let index = this.native.get(ev.index);
     if (index === undefined) {
       index = this.nextIndex++;
@@ -256,8 +275,8 @@ class Emulation {
  */
 export async function* emulateToolCalls(
   req: ChatRequest,
-  ctx: ChatContext,
-  call: (req: ChatRequest) => AsyncIterable<ChatEvent>,
+  ctx: EmulationContext,
+  call: (req: ChatRequest) => UpstreamCall,
 ): AsyncGenerator<ChatEvent> {
   const prep = prepareEmulation(req, ctx);
   const em = new Emulation(prep);
@@ -265,7 +284,7 @@ export async function* emulateToolCalls(
   if (prep.direct) {
     // Tasks mode knows the next call and the tool needs nothing from the model.
     yield* em.emitCall(prep.direct);
-    afterCalls(em, prep);
+    afterCalls(em, prep, ctx.plans);
     yield { type: "finish", reason: "tool_calls" };
     return;
   }
@@ -304,7 +323,7 @@ export async function* emulateToolCalls(
       })`,
     );
   }
-  afterCalls(em, prep);
+  afterCalls(em, prep, ctx.plans);
   yield { type: "usage", prompt_tokens: em.prompt, completion_tokens: em.completion };
   yield {
     type: "finish",
@@ -313,12 +332,14 @@ export async function* emulateToolCalls(
 }
 
 /** Tasks mode bookkeeping once the calls of this turn are known. */
-function afterCalls(em: Emulation, prep: Prepared): void {
+function afterCalls(em: Emulation, prep: Prepared, plans: TaskPlans): void {
   const t = prep.plan.tasks;
   const first = em.calls[0];
   if (!t || !first) return;
-  if (t.stage === "plan" && em.plan && em.plan.length > 1) rememberPlan(first.id, em.plan, 1);
-  if (t.stage === "next" && t.done + 1 < t.plan.length) rememberPlan(first.id, t.plan, t.done + 1);
+  if (t.stage === "plan" && em.plan && em.plan.length > 1) plans.remember(first.id, em.plan, 1);
+  if (t.stage === "next" && t.done + 1 < t.plan.length) {
+    plans.remember(first.id, t.plan, t.done + 1);
+  }
 }
 
 /** One upstream call, its answer parsed into events. */
@@ -326,7 +347,7 @@ async function* pass(
   em: Emulation,
   prep: Prepared,
   upstream: ChatRequest,
-  call: (req: ChatRequest) => AsyncIterable<ChatEvent>,
+  call: (req: ChatRequest) => UpstreamCall,
   retry: boolean,
 ): AsyncGenerator<ChatEvent> {
   const parse = prep.plan.choice.kind !== "none";
@@ -334,12 +355,10 @@ async function* pass(
     isTool: (n) => prep.toolset.has(n),
     tasks: prep.plan.tasks?.stage === "plan",
   });
-  const counter = new TokenCounter();
-  let usage: Extract<ChatEvent, { type: "usage" }> | undefined;
-  read: for await (const ev of call(upstream)) {
+  const answer = call(upstream);
+  read: for await (const ev of answer.events) {
     switch (ev.type) {
       case "text":
-        counter.push(ev.text);
         if (!parse) {
           if (!retry) yield { type: "text", text: ev.text };
           break;
@@ -356,15 +375,13 @@ async function* pass(
       case "tool_call":
         yield em.nativeCall(ev);
         break;
-      case "usage":
-        usage = ev;
-        break;
       case "finish":
         if (!retry) em.finish = ev.reason;
         break;
     }
   }
   if (parse && !em.stop) { for (const pe of parser.end()) yield* em.handle(pe, retry); }
-  em.prompt += usage && usage.prompt_tokens > 0 ? usage.prompt_tokens : promptTokens(upstream);
-  em.completion += usage && usage.completion_tokens > 0 ? usage.completion_tokens : counter.total;
+  const usage = answer.usage();
+  em.prompt += usage.prompt_tokens;
+  em.completion += usage.completion_tokens;
 }

@@ -26,42 +26,45 @@ interface Stored {
   at: number;
 }
 
-/** Plans by tool call id, oldest first (a Map keeps insertion order). */
-const plans = new Map<string, Stored>();
-
-function sweep(now: number): void {
-  for (const [id, s] of plans) {
-    if (now - s.at <= TTL_MS && plans.size <= MAX_PLANS) break;
-    plans.delete(id);
-  }
-}
-
-/** Stores the plan state reached by the call `id`. */
-export function rememberPlan(id: string, plan: PlannedTask[], done: number): void {
-  const now = Date.now();
-  sweep(now);
-  plans.set(id, { plan, done, at: now });
-}
-
 /**
- * The stored plan this request continues: the last assistant message must have tool calls,
- * answered by tool results only since. Returns undefined when there is none.
+ * The plans of one server, by tool call id, oldest first (a Map keeps insertion order); bounded
+ * in age and count.
  */
-export function planFor(
-  messages: readonly Message[],
-): { plan: PlannedTask[]; done: number } | undefined {
-  sweep(Date.now());
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i];
-    if (m.role === "tool" || m.role === "function") continue;
-    if (m.role !== "assistant") return undefined;
-    for (const tc of m.tool_calls ?? []) {
-      const s = tc.id ? plans.get(tc.id) : undefined;
-      if (s) return { plan: s.plan, done: s.done };
+export class TaskPlans {
+  #plans = new Map<string, Stored>();
+
+  #sweep(now: number): void {
+    for (const [id, s] of this.#plans) {
+      if (now - s.at <= TTL_MS && this.#plans.size <= MAX_PLANS) break;
+      this.#plans.delete(id);
+    }
+  }
+
+  /** Stores the plan state reached by the call `id`. */
+  remember(id: string, plan: PlannedTask[], done: number): void {
+    const now = Date.now();
+    this.#sweep(now);
+    this.#plans.set(id, { plan, done, at: now });
+  }
+
+  /**
+   * The stored plan this request continues: the last assistant message must have tool calls,
+   * answered by tool results only since. Returns undefined when there is none.
+   */
+  planFor(messages: readonly Message[]): { plan: PlannedTask[]; done: number } | undefined {
+    this.#sweep(Date.now());
+    for (let i = messages.length - 1; i >= 0; i--) {
+      const m = messages[i];
+      if (m.role === "tool" || m.role === "function") continue;
+      if (m.role !== "assistant") return undefined;
+      for (const tc of m.tool_calls ?? []) {
+        const s = tc.id ? this.#plans.get(tc.id) : undefined;
+        if (s) return { plan: s.plan, done: s.done };
+      }
+      return undefined;
     }
     return undefined;
   }
-  return undefined;
 }
 
 /** The valid tasks of a `<tasks>` value: declared tools, a text each, at most 3. */
@@ -101,9 +104,4 @@ export function directArguments(tool: Tool, task: string): Record<string, string
     out[k] = task;
   }
   return out;
-}
-
-/** Forgets every plan (tests). */
-export function clearPlans(): void {
-  plans.clear();
 }

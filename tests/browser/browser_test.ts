@@ -5,16 +5,14 @@
 import {
   Browser,
   BrowserError,
-  browserRunning,
+  Browsers,
   ChallengeTimeout,
   type Clearance,
   ClearanceCache,
-  closeBrowser,
   cookieMatchesHost,
   findExecutable,
   parseCookieHeader,
   passChallenge,
-  sharedBrowser,
 } from "../../src/browser/mod.ts";
 import { configSchema } from "../../src/config/schema.ts";
 import { GatewayError } from "../../src/openai/errors.ts";
@@ -80,14 +78,15 @@ Deno.test("a browser that never announces DevTools is killed after the launch ti
   }
 });
 
-Deno.test("sharedBrowser without a browser is a 500 that says what to install", async () => {
+Deno.test("Browsers without a browser is a 500 that says what to install", async () => {
   const config = configSchema.parse({ browser: { executable: "/nonexistent/chromium" } });
-  const err = await assertRejects(() => sharedBrowser(config), GatewayError);
+  const browsers = new Browsers();
+  const err = await assertRejects(() => browsers.get(config), GatewayError);
   assertEquals(err.status, 500);
   assertEquals(err.code, "browser_unavailable");
   assertMatch(err.message, /'\/nonexistent\/chromium' is not an executable file/);
   assertMatch(err.message, /apt-get install chromium/);
-  assertEquals(await browserRunning(), false);
+  assertEquals(await browsers.running(), false);
 });
 
 Deno.test("cookie helpers: Cookie header parsing and domain matching", () => {
@@ -320,34 +319,36 @@ browserTest("a site that cannot be reached fails at once with the browser's reas
 });
 
 browserTest(
-  "the shared browser is started once, closed by closeBrowser, and started again",
+  "the server's browser is started once, closed by close, and started again",
   async () => {
     const config = configSchema.parse({});
+    const browsers = new Browsers();
     try {
-      const [a, b] = await Promise.all([sharedBrowser(config), sharedBrowser(config)]);
+      const [a, b] = await Promise.all([browsers.get(config), browsers.get(config)]);
       assert(a === b, "concurrent callers get the same browser");
-      assert(await browserRunning());
-      await closeBrowser();
+      assert(await browsers.running());
+      await browsers.close();
       assert(!a.connected);
-      assertEquals(await browserRunning(), false);
-      const c = await sharedBrowser(config);
+      assertEquals(await browsers.running(), false);
+      const c = await browsers.get(config);
       assert(c !== a && c.connected);
       // Changed settings start a new browser and close the old one.
-      const d = await sharedBrowser(configSchema.parse({ browser: { args: ["--lang=de"] } }));
+      const d = await browsers.get(configSchema.parse({ browser: { args: ["--lang=de"] } }));
       assert(d !== c && d.connected);
     } finally {
-      await closeBrowser();
+      await browsers.close();
     }
-    assertEquals(await browserRunning(), false);
+    assertEquals(await browsers.running(), false);
   },
 );
 
-browserTest("closeBrowser during a launch stops that launch too", async () => {
+browserTest("close during a launch stops that launch too", async () => {
   const config = configSchema.parse({});
-  const starting = sharedBrowser(config);
-  await closeBrowser();
+  const browsers = new Browsers();
+  const starting = browsers.get(config);
+  await browsers.close();
   await assertRejects(() => starting);
-  assertEquals(await browserRunning(), false);
+  assertEquals(await browsers.running(), false);
 });
 
 /**

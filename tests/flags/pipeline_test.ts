@@ -8,10 +8,13 @@ import { startFakeOpenAi } from "../fakes/openai.ts";
 import { startFakeToolLlm } from "../fakes/tool_llm.ts";
 import { parseSseBody, startGateway } from "../helpers.ts";
 import { runChat } from "../../src/server/pipeline.ts";
-import { renderTurns, ROLE_TAGS, toTurns } from "../../src/providers/combine.ts";
-import type { ChatEvent, ChatProvider } from "../../src/providers/types.ts";
+import { FLATTENED_TURNS, renderTurns, ROLE_TAGS, toTurns } from "../../src/providers/combine.ts";
+import type { ChatContext, ChatEvent, Provider } from "../../src/providers/types.ts";
 import type { ChatRequest } from "../../src/openai/schema.ts";
 import { collect, fn, testContext } from "../toolcall/harness.ts";
+import { providerContext } from "../context.ts";
+import { defaultConfig } from "../../src/config/mod.ts";
+import { TaskPlans } from "../../src/toolcall/mod.ts";
 
 /** The gateway with one `custom` entry in front of `upstream`, and a client; disposed together. */
 async function withGateway<U extends { close(): Promise<void> }>(
@@ -214,13 +217,12 @@ Deno.test("n > 1 with emulation: one emulated upstream call per choice", async (
 });
 
 /** A provider that flattens the conversation (like the web providers) and answers a script. */
-function flatProvider(answer: string, seen: ChatRequest[] = []): ChatProvider {
+function flatProvider(answer: string, seen: ChatRequest[] = []): Provider {
   return {
     id: "flat",
-    flattens: true,
+    turnMarkers: FLATTENED_TURNS,
     models: () => [],
-    matches: () => true,
-    toolMode: () => "emulated",
+    resolve: (model) => ({ upstreamModel: model, toolMode: "emulated" }),
     renderPrompt: (req) => renderTurns(toTurns(req.messages), ROLE_TAGS),
     chat(req) {
       seen.push(req);
@@ -237,9 +239,18 @@ function flatProvider(answer: string, seen: ChatRequest[] = []): ChatProvider {
 const userReq = (content: string, extra: Partial<ChatRequest> = {}) =>
   ({ model: "flat", messages: [{ role: "user", content }], ...extra }) as ChatRequest;
 
+/** Runs the pipeline for `req` on `provider`, with the emulator's flags of `flagsOf`. */
+function run(provider: Provider, req: ChatRequest, flagsOf = testContext()) {
+  const ctx: ChatContext = {
+    ...providerContext(provider, "flat", { config: defaultConfig() }),
+    flags: flagsOf.flags,
+  };
+  return runChat(req, ctx, { plans: new TaskPlans() });
+}
+
 Deno.test("flattening providers: the answer ends where the model starts the next turn", async () => {
   const p = flatProvider("<|assistant|>\nIt is sunny.\n<|end|>\n<|user|>\nthanks");
-  const r = await collect(runChat(p, userReq("weather?"), testContext()));
+  const r = await collect(run(p, userReq("weather?")));
   assertEquals(r.text, "It is sunny.\n");
   assertEquals(r.finish, "stop");
 });
@@ -247,7 +258,7 @@ Deno.test("flattening providers: the answer ends where the model starts the next
 Deno.test("<char_sequences>: its prefixes end the answer too", async () => {
   const p = flatProvider("Sure thing.\nAI: and then");
   const ctx = testContext({}, { charSequences: { user: "Human:", assistant: "AI:" } });
-  const r = await collect(runChat(p, userReq("go"), ctx));
+  const r = await collect(run(p, userReq("go"), ctx));
   assertEquals(r.text, "Sure thing.\n");
 });
 
@@ -258,7 +269,7 @@ Deno.test("flattening providers: tool calls are emulated through the flattened p
     seen,
   );
   const tools = [fn("get_weather", { type: "object", properties: { city: { type: "string" } } })];
-  const r = await collect(runChat(p, userReq("weather in Rome?", { tools }), testContext()));
+  const r = await collect(run(p, userReq("weather in Rome?", { tools })));
   assertEquals(r.text, "Checking.");
   assertEquals(r.calls.map((c) => [c.name, c.arguments]), [["get_weather", '{"city":"Rome"}']]);
   assertEquals(seen[0].tools, undefined);
@@ -268,7 +279,7 @@ Deno.test("<echo /> with a provider that renders its prompt", async () => {
   const p = flatProvider("never");
   const ctx = testContext({}, { echo: true });
   const r = await collect(
-    runChat(
+    run(
       p,
       {
         model: "flat",

@@ -5,11 +5,10 @@
  */
 import OpenAI from "openai";
 import { assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
-import { startGateway } from "../helpers.ts";
+import { settled, startGateway } from "../helpers.ts";
 import { startFakeCoze } from "../fakes/coze.ts";
 import { serveFake } from "../fakes/serve.ts";
 import { pngBytes } from "../fakes/gradio.ts";
-import { cozeIdle } from "../../src/providers/coze/mod.ts";
 
 const SESSION_A = "sessA0123456789abcdef0123456789ab";
 const SESSION_B = "sessB0123456789abcdef0123456789ab";
@@ -38,7 +37,7 @@ async function setup() {
     gw,
     client: (apiKey: string) => new OpenAI({ baseURL: gw.url, apiKey, maxRetries: 0 }),
     async [Symbol.asyncDispose]() {
-      await cozeIdle();
+      await settled(gw, "coze");
       await gw.close();
       await coze.close();
       await host.close();

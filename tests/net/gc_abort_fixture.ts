@@ -4,7 +4,7 @@
  * got and whether the upstream server saw its client leave.
  */
 import { defaultConfig } from "../../src/config/mod.ts";
-import { Upstream } from "../../src/net/http.ts";
+import { HttpClients, Upstream } from "../../src/net/http.ts";
 
 let upstreamSawAbort = false;
 let sawAbort!: () => void;
@@ -28,7 +28,12 @@ const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (re
 const abort = new AbortController();
 /** The body's reader; the response object is dropped when this returns. */
 async function open(): Promise<ReadableStreamDefaultReader<Uint8Array>> {
-  const http = new Upstream({ provider: "test", config: defaultConfig(), signal: abort.signal });
+  const http = new Upstream({
+    provider: "test",
+    config: defaultConfig(),
+    signal: abort.signal,
+    clients: new HttpClients(),
+  });
   const res = await http.fetch(`http://127.0.0.1:${server.addr.port}/`);
   return res.body!.getReader();
 }

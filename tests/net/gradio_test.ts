@@ -23,7 +23,7 @@ import {
   socketResult,
   trackOutputs,
 } from "../../src/net/gradio.ts";
-import { Upstream } from "../../src/net/http.ts";
+import { HttpClients, Upstream } from "../../src/net/http.ts";
 import { defaultConfig } from "../../src/config/mod.ts";
 import { GatewayError } from "../../src/openai/errors.ts";
 import { diff, type FakeFn, startFakeGradio } from "../fakes/gradio.ts";
@@ -34,7 +34,12 @@ import { abortedWithin, within } from "../helpers.ts";
 const enc = new TextEncoder();
 
 function upstream(signal = new AbortController().signal): Upstream {
-  return new Upstream({ provider: "gradio-test", config: defaultConfig(), signal });
+  return new Upstream({
+    provider: "gradio-test",
+    config: defaultConfig(),
+    signal,
+    clients: new HttpClients(),
+  });
 }
 
 Deno.test("applyDiff: replace, append, add and delete at every depth", () => {
@@ -369,7 +374,12 @@ Deno.test("runSocket: gradio 3 hash and data handshake, whole outputs, result", 
   try {
     const hash = sessionHash();
     const signal = new AbortController().signal;
-    const options = { provider: "ws-test", config: defaultConfig(), signal };
+    const options = {
+      provider: "ws-test",
+      config: defaultConfig(),
+      signal,
+      clients: new HttpClients(),
+    };
     const call = { root: app.origin, fnIndex: 2, data: ["ok"], sessionHash: hash };
     const updates = await collect(runSocket(options, call));
     const kinds = updates.map((u) => u.type === "status" ? u.message.msg : u.type);
@@ -398,6 +408,7 @@ Deno.test("runSocket: queue full, app errors and an unreachable host fail clearl
       provider: "ws-test",
       config: defaultConfig(),
       signal: new AbortController().signal,
+      clients: new HttpClients(),
     };
     const call = (root: string) => ({ root, fnIndex: 0, data: ["x"], sessionHash: sessionHash() });
     await assertRejects(

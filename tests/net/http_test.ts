@@ -65,7 +65,7 @@ Deno.test("httpError keeps the upstream's status, message and Retry-After", asyn
 
 Deno.test("an NDJSON stream with a line that is not JSON is the upstream's failure (502)", async () => {
   const { serveFake } = await import("../fakes/serve.ts");
-  const { Upstream } = await import("../../src/net/http.ts");
+  const { HttpClients, Upstream } = await import("../../src/net/http.ts");
   const { defaultConfig } = await import("../../src/config/mod.ts");
   const { GatewayError } = await import("../../src/openai/errors.ts");
   const fake = await serveFake(() =>
@@ -78,6 +78,7 @@ Deno.test("an NDJSON stream with a line that is not JSON is the upstream's failu
       provider: "cohere",
       config: defaultConfig(),
       signal: new AbortController().signal,
+      clients: new HttpClients(),
     });
     const events = await http.ndjson(`${fake.origin}/v1/chat`, { method: "POST", body: "{}" });
     const seen: unknown[] = [];

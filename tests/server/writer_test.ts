@@ -4,8 +4,9 @@
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { GatewayError } from "../../src/openai/errors.ts";
-import type { ChatEvent } from "../../src/providers/types.ts";
-import { writeChat, type WriterEnd, type WriterOptions } from "../../src/server/writer.ts";
+import type { ChatEvent } from "../../src/core/events.ts";
+import { meter } from "../../src/providers/answer.ts";
+import { writeChat, type WriterEnd, type WriterOptions } from "../../src/openai/writer.ts";
 import { parseSseBody } from "../helpers.ts";
 
 function options(over: Partial<WriterOptions> = {}): WriterOptions & { ends: WriterEnd[] } {
@@ -16,18 +17,23 @@ function options(over: Partial<WriterOptions> = {}): WriterOptions & { ends: Wri
     includeUsage: false,
     keepAliveMs: 15000,
     abort: new AbortController(),
-    estimatePromptTokens: () => 11,
     onEnd: (e) => ends.push(e),
     ends,
     ...over,
   };
 }
 
-async function* events(list: ChatEvent[], delayMs = 0): AsyncGenerator<ChatEvent> {
-  for (const e of list) {
-    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
-    yield e;
-  }
+/** The events as the pipeline hands them to the writer: metered (a prompt estimate of 11). */
+function events(list: ChatEvent[], delayMs = 0): AsyncIterable<ChatEvent> {
+  return meter(
+    (async function* () {
+      for (const e of list) {
+        if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+        yield e;
+      }
+    })(),
+    () => 11,
+  );
 }
 
 type Chunk = {

@@ -9,10 +9,9 @@ import {
 import type { ChatRequest, Message } from "../../src/openai/schema.ts";
 import type { ChatEvent } from "../../src/providers/types.ts";
 import { emulateToolCalls, needsEmulation } from "../../src/toolcall/mod.ts";
-import { clearPlans } from "../../src/toolcall/tasks.ts";
 import { promptTokens } from "../../src/openai/response.ts";
 import { countTokens } from "../../src/util/tokens.ts";
-import { collect, fn, request, scripted, testContext } from "./harness.ts";
+import { collect, fn, metered, request, scripted, testContext } from "./harness.ts";
 
 const weather = fn("get_weather", {
   type: "object",
@@ -30,7 +29,7 @@ function text(m: Message): string {
 Deno.test("emulator: text before a call reaches the client before the call is complete", async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => release = r);
-  const call = (_req: ChatRequest) =>
+  const call = metered((_req: ChatRequest) =>
     (async function* (): AsyncGenerator<ChatEvent> {
       yield { type: "text", text: "Let me check the weather. <tool" };
       await gate;
@@ -38,7 +37,8 @@ Deno.test("emulator: text before a call reaches the client before the call is co
         type: "text",
         text: '_call>{"name": "get_weather", "arguments": {"city": "Oslo"}}</tool_call>',
       };
-    })();
+    })()
+  );
   const it = emulateToolCalls(request("w", [weather]), testContext(), call)[Symbol.asyncIterator]();
   // The first event comes while the upstream is still waiting: only "<tool" was held back.
   const first = await it.next();
@@ -173,12 +173,13 @@ Deno.test("emulator: without upstream usage, the emulation prompt and the raw an
 });
 
 Deno.test("emulator: reasoning passes through; native calls keep their own index", async () => {
-  const call = () =>
+  const call = metered(() =>
     (async function* (): AsyncGenerator<ChatEvent> {
       yield { type: "reasoning", text: "thinking" };
       yield { type: "text", text: CALL };
       yield { type: "tool_call", index: 5, id: "call_native", name: "get_time", arguments: "{}" };
-    })();
+    })()
+  );
   const events: ChatEvent[] = [];
   for await (const e of emulateToolCalls(request("w", [weather, time]), testContext(), call)) {
     events.push(e);
@@ -242,11 +243,12 @@ Deno.test("emulator: with tool history but no tools, the history is rendered and
 });
 
 Deno.test("emulator: an error from the upstream propagates", async () => {
-  const call = () =>
+  const call = metered(() =>
     (async function* (): AsyncGenerator<ChatEvent> {
       yield { type: "text", text: "partial" };
       throw new Error("upstream broke");
-    })();
+    })()
+  );
   await assertRejects(
     () => collect(emulateToolCalls(request("w", [weather]), testContext(), call)),
     Error,
@@ -271,7 +273,6 @@ function conversation(
 }
 
 Deno.test("tasks mode: a plan in the first answer drives the following turns, one call each", async () => {
-  clearPlans();
   const tools = [weather, time, whoami];
   const ctx = testContext({ tasks: true });
   // Turn 1: the model plans three tasks and calls the first tool.
@@ -328,7 +329,6 @@ Deno.test("tasks mode: a plan in the first answer drives the following turns, on
 });
 
 Deno.test("tasks mode: two conversations with the same question do not share a plan", async () => {
-  clearPlans();
   const tools = [weather, time];
   const ctx = testContext({ tasks: true });
   const plan =

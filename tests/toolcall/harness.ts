@@ -4,31 +4,44 @@
  *
  * @module
  */
-import { defaultConfig } from "../../src/config/mod.ts";
 import { emptyFlags, type RequestFlags, type ToolFlags } from "../../src/flags/types.ts";
+import type { ChatEvent } from "../../src/core/events.ts";
+import { promptTokens } from "../../src/openai/response.ts";
 import type { ChatRequest, Tool } from "../../src/openai/schema.ts";
-import type { ChatContext, ChatEvent } from "../../src/providers/types.ts";
+import { Meter } from "../../src/providers/answer.ts";
+import { type EmulationContext, TaskPlans, type UpstreamCall } from "../../src/toolcall/mod.ts";
 import { createLogger } from "../../src/util/log.ts";
 
-/** A context for calling the emulator directly. */
+/** A context for calling the emulator directly (a fresh plan store unless one is given). */
 export function testContext(
   tool: Partial<ToolFlags> = {},
   extra: Partial<RequestFlags> = {},
-): ChatContext & { lines: string[] } {
+  plans: TaskPlans = new TaskPlans(),
+): EmulationContext & { lines: string[] } {
   const lines: string[] = [];
   const flags = { ...emptyFlags({ enabled: true, tasks: false, ...tool }), ...extra };
   return {
     signal: new AbortController().signal,
-    config: defaultConfig(),
     log: createLogger("debug", (_l, line) => lines.push(line)),
-    requestId: "test",
-    model: "test/model",
     flags,
-    pools: undefined as never,
-    upstream: () => {
-      throw new Error("no upstream in unit tests");
-    },
+    plans,
     lines,
+  };
+}
+
+/** An upstream call as the pipeline makes it: the events, metered. */
+export function metered(
+  fn: (req: ChatRequest) => AsyncIterable<ChatEvent>,
+): (req: ChatRequest) => UpstreamCall {
+  return (req) => {
+    const m = new Meter(() => promptTokens(req));
+    const events = (async function* () {
+      for await (const ev of fn(req)) {
+        m.see(ev);
+        if (ev.type !== "usage") yield ev;
+      }
+    })();
+    return { events, usage: () => m.usage() };
   };
 }
 
@@ -69,7 +82,7 @@ export function scripted(answers: string[], how: Chunking = 4, options: {
   const requests: ChatRequest[] = [];
   /** Pieces actually read by the emulator, per call. */
   const read: number[] = [];
-  const call = (req: ChatRequest): AsyncIterable<ChatEvent> => {
+  const call = metered((req: ChatRequest): AsyncIterable<ChatEvent> => {
     requests.push(req);
     const text = answers[requests.length - 1] ?? "";
     const n = read.push(0) - 1;
@@ -81,7 +94,7 @@ export function scripted(answers: string[], how: Chunking = 4, options: {
       if (options.usage) yield { type: "usage", ...options.usage } as ChatEvent;
       yield { type: "finish", reason: options.finish ?? "stop" } as ChatEvent;
     })();
-  };
+  });
   return { call, requests, read };
 }
 

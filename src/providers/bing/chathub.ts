@@ -16,6 +16,7 @@ import {
   SignalRReader,
 } from "../../net/signalr.ts";
 import { GatewayError, upstreamFailed, upstreamTimeout } from "../../openai/errors.ts";
+import type { Background } from "../../util/background.ts";
 
 /** How to reach the hub. */
 export interface HubConnection {
@@ -27,17 +28,11 @@ export interface HubConnection {
   signal: AbortSignal;
   /** Seconds; 0 turns one off. */
   timeouts: { connect: number; firstByte: number; idle: number };
+  /** Where the polite close of the socket is tracked after the request. */
+  background: Background;
 }
 
 const PING_MS = 5000;
-
-/** Socket closes still completing after their request ended (awaited by tests and shutdown). */
-const closing = new Set<Promise<void>>();
-
-/** Resolves when every socket closed so far has finished closing. */
-export async function pendingHubCloses(): Promise<void> {
-  while (closing.size > 0) await Promise.allSettled([...closing]);
-}
 
 /** A websocket's frames as a queue read with timeouts. */
 class Frames {
@@ -119,7 +114,7 @@ function openError(message: string | undefined): GatewayError {
 }
 
 /** Closes the socket politely (SignalR close record, then the websocket close handshake). */
-function shut(ws: WebSocket, frames: Frames): void {
+function shut(ws: WebSocket, frames: Frames, background: Background): void {
   if (ws.readyState === WebSocket.CLOSED) return;
   const done = new Promise<void>((resolve) => {
     if (frames.closed) return resolve();
@@ -135,8 +130,7 @@ function shut(ws: WebSocket, frames: Frames): void {
   } catch {
     // Already closing.
   }
-  closing.add(done);
-  done.finally(() => closing.delete(done));
+  background.track(done);
 }
 
 /**
@@ -206,7 +200,7 @@ export async function* invokeChat(
     }
   } finally {
     clearInterval(ping);
-    shut(ws, frames);
+    shut(ws, frames, conn.background);
   }
 }
 

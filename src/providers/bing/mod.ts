@@ -7,14 +7,15 @@
  *
  * @module
  */
-import { clientFor, proxyFor } from "../../net/proxy.ts";
+import { proxyFor } from "../../net/proxy.ts";
 import type { ChatRequest } from "../../openai/schema.ts";
-import { withAccount } from "../../pool/mod.ts";
+import { PoolSet, withAccount } from "../../pool/mod.ts";
+import { Background } from "../../util/background.ts";
 import { countTokens, TokenCounter } from "../../util/tokens.ts";
-import { toTurns, type Turn } from "../combine.ts";
-import type { ChatContext, ChatEvent, ChatProvider, ModelInfo } from "../types.ts";
+import { FLATTENED_TURNS, toTurns, type Turn } from "../combine.ts";
+import type { ChatContext, ChatEvent, ModelInfo, Provider, ProviderDeps } from "../types.ts";
 import { BingAnswer } from "./answer.ts";
-import { invokeChat, pendingHubCloses } from "./chathub.ts";
+import { invokeChat } from "./chathub.ts";
 import { CitationFilter } from "./citations.ts";
 import {
   cookieFor,
@@ -42,7 +43,7 @@ function history(req: ChatRequest, ctx: ChatContext, loggedIn: boolean) {
     ...buildHistory(turns, {
       maxRounds: loggedIn ? LOGGED_IN_ROUNDS : ANONYMOUS_ROUNDS,
       // bing-vision always opens with the canned turns, as the original did.
-      pad: ctx.flags.pad || ctx.model === "bing-vision",
+      pad: ctx.flags.pad || ctx.route.model === "bing-vision",
       charSequences: ctx.flags.charSequences,
     }),
   };
@@ -63,6 +64,7 @@ async function* attempt(
   req: ChatRequest,
   ctx: ChatContext,
   secret: string,
+  background: Background,
 ): AsyncGenerator<ChatEvent> {
   const cfg = ctx.config.bing;
   const base = cfg["base-url"];
@@ -71,7 +73,7 @@ async function* attempt(
   const h = history(req, ctx, conv.loggedIn);
 
   let image: { url: string; originalUrl: string } | undefined;
-  const imageUrl = ctx.model === "bing-vision" ? lastImage(h.turns) : undefined;
+  const imageUrl = ctx.route.model === "bing-vision" ? lastImage(h.turns) : undefined;
   if (imageUrl) {
     const blob = await uploadImage(
       http,
@@ -87,7 +89,7 @@ async function* attempt(
   }
 
   let plugins: string[] = [];
-  if (ctx.model === "bing-online") {
+  if (ctx.route.model === "bing-online") {
     plugins = await searchPluginIds(http, base, conv.cookie);
     if (plugins.length === 0) ctx.log.warn("bing: no Search plugin offered; answering without it");
   }
@@ -98,7 +100,7 @@ async function* attempt(
     previous: h.previous,
     tone: toneOf(req.temperature),
     notebook: ctx.flags.notebook,
-    online: ctx.model === "bing-online",
+    online: ctx.route.model === "bing-online",
     plugins,
     image,
   });
@@ -115,18 +117,20 @@ async function* attempt(
       "accept-language": "en-US,en;q=0.9",
       origin: ORIGIN,
     },
-    client: proxy ? clientFor(proxy) : undefined,
+    client: proxy ? ctx.upstream("bing").clients.forProxy(proxy) : undefined,
     signal: ctx.signal,
     timeouts: { connect: t.connect, firstByte: t["first-byte"], idle: t.idle },
+    background,
   }, hub);
 
   const answer = new BingAnswer();
   const filter = new CitationFilter();
-  const counter = new TokenCounter();
+  // Bing generated the citation markers the filter takes out: they count as completion tokens.
+  const generated = new TokenCounter();
   for await (const msg of messages) {
     const delta = answer.push(msg);
     if (delta) {
-      counter.push(delta);
+      generated.push(delta);
       const text = filter.push(delta);
       if (text) yield { type: "text", text };
     }
@@ -140,49 +144,53 @@ async function* attempt(
   yield {
     type: "usage",
     prompt_tokens: countTokens(h.prompt),
-    completion_tokens: counter.total,
+    completion_tokens: generated.total,
   };
   yield { type: "finish", reason: answer.finish ?? "stop" };
 }
 
-/** The `bing` provider. */
-export const bingProvider: ChatProvider = {
-  id: "bing",
-  flattens: true,
-  close: pendingHubCloses,
+/** Creates the `bing` provider. */
+export function createBingProvider(deps: ProviderDeps): Provider {
+  const pools = new PoolSet(deps.log);
+  const background = new Background();
+  return {
+    id: "bing",
+    turnMarkers: FLATTENED_TURNS,
+    pools: () => pools.state(),
+    settled: () => background.settled(),
+    close: () => background.settled(),
 
-  models(): ModelInfo[] {
-    return BING_MODELS.map((id) => ({ id, owned_by: "bing" }));
-  },
+    models(): ModelInfo[] {
+      return BING_MODELS.map((id) => ({ id, owned_by: "bing" }));
+    },
 
-  matches(model: string): boolean {
-    return BING_MODELS.includes(model);
-  },
+    resolve(model) {
+      return BING_MODELS.includes(model)
+        ? { upstreamModel: model, toolMode: "emulated" }
+        : undefined;
+    },
 
-  toolMode() {
-    return "emulated";
-  },
+    renderPrompt(req: ChatRequest, ctx: ChatContext): string {
+      const signedIn = ctx.config.bing.cookies.length > 0 ||
+        (ctx.token !== undefined && ctx.token !== "xxx");
+      return history(req, ctx, signedIn).prompt;
+    },
 
-  renderPrompt(req: ChatRequest, ctx: ChatContext): string {
-    const signedIn = ctx.config.bing.cookies.length > 0 ||
-      (ctx.token !== undefined && ctx.token !== "xxx");
-    return history(req, ctx, signedIn).prompt;
-  },
-
-  chat(req: ChatRequest, ctx: ChatContext): AsyncIterable<ChatEvent> {
-    const cfg = ctx.config.bing;
-    if (!ctx.token && cfg.cookies.length === 0) {
-      // Nobody configured an account: Bing's anonymous access.
-      return attempt(req, ctx, "xxx");
-    }
-    const pool = ctx.pools.get("bing", cfg.cookies, {
-      concurrency: cfg.concurrency ?? 1,
-      cooldown: cfg.cooldown ?? BING_COOLDOWN,
-    });
-    return withAccount(
-      pool,
-      { token: ctx.token, signal: ctx.signal },
-      (secret) => attempt(req, ctx, secret),
-    );
-  },
-};
+    chat(req: ChatRequest, ctx: ChatContext): AsyncIterable<ChatEvent> {
+      const cfg = ctx.config.bing;
+      if (!ctx.token && cfg.cookies.length === 0) {
+        // Nobody configured an account: Bing's anonymous access.
+        return attempt(req, ctx, "xxx", background);
+      }
+      const pool = pools.get("bing", cfg.cookies, {
+        concurrency: cfg.concurrency ?? 1,
+        cooldown: cfg.cooldown ?? BING_COOLDOWN,
+      });
+      return withAccount(
+        pool,
+        { token: ctx.token, signal: ctx.signal },
+        (secret) => attempt(req, ctx, secret, background),
+      );
+    },
+  };
+}

@@ -21,7 +21,7 @@ const USER_AGENT =
 const SITE = "https://claude.ai";
 
 /** What a session key's account looks like, cached for a while. */
-interface AccountInfo {
+export interface AccountInfo {
   org: string;
   at: number;
   /** From statsig, fetched when first needed. */
@@ -30,7 +30,6 @@ interface AccountInfo {
 }
 
 const ACCOUNT_TTL_MS = 10 * 60_000;
-const accounts = new Map<string, AccountInfo>();
 
 /** The `Cookie` header for a session key given bare or as a cookie string. */
 export function cookieHeader(secret: string): string {
@@ -79,6 +78,8 @@ export class ClaudeWeb {
     readonly http: Upstream,
     readonly baseUrl: string,
     readonly secret: string,
+    /** Account facts by base URL and session key, kept by the provider across requests. */
+    private readonly accounts: Map<string, AccountInfo>,
   ) {
     this.#key = `${baseUrl} ${secret}`;
   }
@@ -96,7 +97,7 @@ export class ClaudeWeb {
 
   /** The error of a refused call; a refused session key's cached account facts are dropped. */
   async #refused(res: Response, model?: string): Promise<GatewayError> {
-    if (res.status === 401 || res.status === 403) accounts.delete(this.#key);
+    if (res.status === 401 || res.status === 403) this.accounts.delete(this.#key);
     return await responseError(res, model);
   }
 
@@ -107,7 +108,7 @@ export class ClaudeWeb {
   }
 
   async #account(): Promise<AccountInfo> {
-    const hit = accounts.get(this.#key);
+    const hit = this.accounts.get(this.#key);
     if (hit && Date.now() - hit.at < ACCOUNT_TTL_MS) return hit;
     const orgs = await this.#json<{ uuid?: unknown }[]>(
       `${this.baseUrl}/api/organizations`,
@@ -119,7 +120,7 @@ export class ClaudeWeb {
       throw upstreamFailed("claude", "the account has no organization");
     }
     const info: AccountInfo = { org, at: Date.now() };
-    accounts.set(this.#key, info);
+    this.accounts.set(this.#key, info);
     return info;
   }
 
@@ -202,9 +203,4 @@ export class ClaudeWeb {
     await res.body?.cancel();
     if (res.status >= 300) throw new Error(`delete answered ${res.status}`);
   }
-}
-
-/** Forgets cached account facts (tests). */
-export function clearAccountCache(): void {
-  accounts.clear();
 }

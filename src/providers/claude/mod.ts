@@ -10,12 +10,16 @@
 import type { Config } from "../../config/schema.ts";
 import { upstreamFailed } from "../../openai/errors.ts";
 import type { ChatRequest } from "../../openai/schema.ts";
-import { withAccount } from "../../pool/mod.ts";
-import { countTokens, TokenCounter } from "../../util/tokens.ts";
-import type { ChatContext, ChatEvent, ChatProvider, ModelInfo } from "../types.ts";
-import { ClaudeWeb, completionBody } from "./api.ts";
+import { PoolSet, withAccount } from "../../pool/mod.ts";
+import { Background } from "../../util/background.ts";
+import { countTokens } from "../../util/tokens.ts";
+import { guardAnswer } from "../answer.ts";
+import { FLATTENED_TURNS } from "../combine.ts";
+import type { ChatContext, ChatEvent, ModelInfo, Provider, ProviderDeps } from "../types.ts";
+import { type AccountInfo, ClaudeWeb, completionBody } from "./api.ts";
 import { claudeConversation } from "./prompt.ts";
 import { ClaudeStreamMapper } from "./stream.ts";
+import type { SseEvent } from "../../net/sse.ts";
 
 /** Models listed by `/v1/models` (`claude` and `claude-3` mean the account's default model). */
 export const CLAUDE_MODELS = [
@@ -51,16 +55,14 @@ function clientCookie(ctx: ChatContext): string | undefined {
   return undefined;
 }
 
-/** Deletions still running after their request ended (awaited at shutdown and by tests). */
-const cleanups = new Set<Promise<void>>();
-
-/** Resolves when every conversation deletion started so far has finished. */
-export async function pendingCleanups(): Promise<void> {
-  while (cleanups.size > 0) await Promise.allSettled([...cleanups]);
-}
-
 function renderConversation(req: ChatRequest, ctx: ChatContext): string {
   return claudeConversation(req.messages, ctx.flags, ctx.config.claude.pad);
+}
+
+/** What one claude provider keeps across requests. */
+interface ClaudeState {
+  accounts: Map<string, AccountInfo>;
+  background: Background;
 }
 
 /** One attempt with one session key. */
@@ -68,12 +70,13 @@ async function* attempt(
   ctx: ChatContext,
   secret: string,
   conversation: string,
+  state: ClaudeState,
 ): AsyncGenerator<ChatEvent> {
   const cfg = ctx.config.claude;
   const http = ctx.upstream("claude", cfg.proxies);
-  const api = new ClaudeWeb(http, cfg["base-url"], secret);
+  const api = new ClaudeWeb(http, cfg["base-url"], secret, state.accounts);
   const org = await api.organization();
-  const explicit = upstreamModel(ctx.model);
+  const explicit = upstreamModel(ctx.route.model);
   // statsig is needed for the default model; for a named one it only tells Pro accounts apart.
   const defaults = explicit
     ? await api.defaults().catch(() => ({ model: undefined, pro: false }))
@@ -86,66 +89,68 @@ async function* attempt(
   try {
     const events = await api.completion(org, conv, completionBody(model, conversation));
     const mapper = new ClaudeStreamMapper(model);
-    const counter = new TokenCounter();
-    for await (const ev of events) {
-      for (const out of mapper.map(ev)) {
-        if (out.type === "text" || out.type === "reasoning") counter.push(out.text);
-        yield out;
-      }
-      if (mapper.done) break;
-    }
-    if (!mapper.produced) throw upstreamFailed("claude", "the answer was empty");
-    yield {
-      type: "usage",
-      prompt_tokens: countTokens(conversation),
-      completion_tokens: counter.total,
-    };
-    yield { type: "finish", reason: mapper.finish ?? "stop" };
+    yield* guardAnswer(fromClaudeStream(events, mapper), {
+      provider: "claude",
+      promptTokens: countTokens(conversation),
+    });
   } finally {
     // The request's own signal may be aborted (client gone): delete with a detached client.
-    const done = api.deleteConversation(http.detached(), org, conv).catch((err) => {
+    state.background.track(api.deleteConversation(http.detached(), org, conv), (err) => {
       ctx.log.warn(`claude: deleting conversation ${conv} failed: ${(err as Error).message}`);
     });
-    cleanups.add(done);
-    done.finally(() => cleanups.delete(done));
   }
 }
 
-/** The `claude` provider. */
-export const claudeProvider: ChatProvider = {
-  id: "claude",
-  flattens: true,
-  close: pendingCleanups,
+/** The events of a completion stream, up to its end. */
+async function* fromClaudeStream(
+  events: AsyncIterable<SseEvent>,
+  mapper: ClaudeStreamMapper,
+): AsyncGenerator<ChatEvent> {
+  for await (const ev of events) {
+    yield* mapper.map(ev);
+    if (mapper.done) break;
+  }
+  yield { type: "finish", reason: mapper.finish ?? "stop" };
+}
 
-  models(config: Config): ModelInfo[] {
-    // Without cookies, only a client sending its own session key can use it (no password).
-    const usable = config.claude.cookies.length > 0 || config.server.password.length === 0;
-    return usable ? CLAUDE_MODELS.map((id) => ({ id, owned_by: "claude" })) : [];
-  },
+/** Creates the `claude` provider. */
+export function createClaudeProvider(deps: ProviderDeps): Provider {
+  const pools = new PoolSet(deps.log);
+  const state: ClaudeState = { accounts: new Map(), background: new Background() };
+  return {
+    id: "claude",
+    turnMarkers: FLATTENED_TURNS,
+    pools: () => pools.state(),
+    settled: () => state.background.settled(),
+    close: () => state.background.settled(),
 
-  matches(model: string): boolean {
-    return model === "claude" || model.startsWith("claude-");
-  },
+    models(config: Config): ModelInfo[] {
+      // Without cookies, only a client sending its own session key can use it (no password).
+      const usable = config.claude.cookies.length > 0 || config.server.password.length === 0;
+      return usable ? CLAUDE_MODELS.map((id) => ({ id, owned_by: "claude" })) : [];
+    },
 
-  toolMode() {
-    return "emulated";
-  },
+    resolve(model) {
+      if (model !== "claude" && !model.startsWith("claude-")) return undefined;
+      return { upstreamModel: model, toolMode: "emulated" };
+    },
 
-  renderPrompt(req: ChatRequest, ctx: ChatContext): string {
-    return renderConversation(req, ctx);
-  },
+    renderPrompt(req: ChatRequest, ctx: ChatContext): string {
+      return renderConversation(req, ctx);
+    },
 
-  chat(req: ChatRequest, ctx: ChatContext): AsyncIterable<ChatEvent> {
-    const cfg = ctx.config.claude;
-    const conversation = renderConversation(req, ctx);
-    const pool = ctx.pools.get("claude", cfg.cookies, {
-      concurrency: cfg.concurrency ?? 1,
-      cooldown: cfg.cooldown ?? CLAUDE_COOLDOWN,
-    });
-    return withAccount(
-      pool,
-      { token: clientCookie(ctx), signal: ctx.signal },
-      (secret) => attempt(ctx, secret, conversation),
-    );
-  },
-};
+    chat(req: ChatRequest, ctx: ChatContext): AsyncIterable<ChatEvent> {
+      const cfg = ctx.config.claude;
+      const conversation = renderConversation(req, ctx);
+      const pool = pools.get("claude", cfg.cookies, {
+        concurrency: cfg.concurrency ?? 1,
+        cooldown: cfg.cooldown ?? CLAUDE_COOLDOWN,
+      });
+      return withAccount(
+        pool,
+        { token: clientCookie(ctx), signal: ctx.signal },
+        (secret) => attempt(ctx, secret, conversation, state),
+      );
+    },
+  };
+}

@@ -7,16 +7,16 @@
  * @module
  */
 import type { ChatRequest } from "../../openai/schema.ts";
-import { keyPoolOptions, type Pool, withAccount } from "../../pool/mod.ts";
+import { keyPoolOptions, type Pool, PoolSet, withAccount } from "../../pool/mod.ts";
 import { COHERE_NAMES, ToolNames } from "../gemini/names.ts";
-import type { ChatContext, ChatEvent, ChatProvider } from "../types.ts";
+import type { ChatContext, ChatEvent, Provider, ProviderDeps } from "../types.ts";
 import { cohereModels, isCohereModel } from "./models.ts";
 import { buildChat, buildGenerate, notebookPrompt } from "./request.ts";
 import { type CohereEvent, CohereMapper } from "./stream.ts";
 
-function keyPool(ctx: ChatContext): Pool {
+function keyPool(pools: PoolSet, ctx: ChatContext): Pool {
   const c = ctx.config.cohere;
-  return ctx.pools.get("cohere", c.keys, keyPoolOptions(c));
+  return pools.get("cohere", c.keys, keyPoolOptions(c));
 }
 
 async function* attempt(
@@ -42,37 +42,40 @@ async function* attempt(
   for await (const ev of events) yield* mapper.map(ev as CohereEvent);
 }
 
-/** The `cohere` provider. */
-export const cohereProvider: ChatProvider = {
-  id: "cohere",
+/** Creates the `cohere` provider. */
+export function createCohereProvider(deps: ProviderDeps): Provider {
+  const pools = new PoolSet(deps.log);
+  return {
+    id: "cohere",
 
-  models(config) {
-    return cohereModels(config);
-  },
+    pools: () => pools.state(),
 
-  matches(model, config) {
-    return isCohereModel(model, config);
-  },
+    models(config) {
+      return cohereModels(config);
+    },
 
-  toolMode(_model, config) {
-    return config.cohere.tc ? "emulated" : "native";
-  },
+    resolve(model, config) {
+      if (!isCohereModel(model, config)) return undefined;
+      return { upstreamModel: model, toolMode: config.cohere.tc ? "emulated" : "native" };
+    },
 
-  chat(req: ChatRequest, ctx: ChatContext): AsyncIterable<ChatEvent> {
-    const notebook = ctx.flags.notebook;
-    const built = notebook
-      ? { body: buildGenerate(req, ctx.flags, ctx.model), names: new ToolNames(COHERE_NAMES) }
-      : buildChat(req, ctx.config, ctx.model);
-    const path = notebook ? "/v1/generate" : "/v1/chat";
-    return withAccount(
-      keyPool(ctx),
-      { token: ctx.token, signal: ctx.signal },
-      (key) => attempt(path, built.body, built.names, key, ctx),
-    );
-  },
+    chat(req: ChatRequest, ctx: ChatContext): AsyncIterable<ChatEvent> {
+      const notebook = ctx.flags.notebook;
+      const model = ctx.route.upstreamModel;
+      const built = notebook
+        ? { body: buildGenerate(req, ctx.flags, model), names: new ToolNames(COHERE_NAMES) }
+        : buildChat(req, ctx.config, model);
+      const path = notebook ? "/v1/generate" : "/v1/chat";
+      return withAccount(
+        keyPool(pools, ctx),
+        { token: ctx.token, signal: ctx.signal },
+        (key) => attempt(path, built.body, built.names, key, ctx),
+      );
+    },
 
-  renderPrompt(req: ChatRequest, ctx: ChatContext): string {
-    if (ctx.flags.notebook) return notebookPrompt(req, ctx.flags);
-    return JSON.stringify(buildChat(req, ctx.config, ctx.model).body, null, 2);
-  },
-};
+    renderPrompt(req: ChatRequest, ctx: ChatContext): string {
+      if (ctx.flags.notebook) return notebookPrompt(req, ctx.flags);
+      return JSON.stringify(buildChat(req, ctx.config, ctx.route.upstreamModel).body, null, 2);
+    },
+  };
+}

@@ -5,15 +5,16 @@
  * @module
  */
 import { type Lease, type Pool, useAccount, withAccount } from "../../pool/mod.ts";
-import type { ChatContext, ChatEvent } from "../types.ts";
+import type { ChatContext, ChatEvent, RequestContext } from "../types.ts";
+import type { CozeState } from "./state.ts";
 
 /** Seconds a cookie rests after a message limit when `coze.cooldown` is not set. */
 const LIMIT_COOLDOWN = 3600;
 
 /** The `coze` pool of `coze.cookies`. */
-export function cozePool(ctx: Pick<ChatContext, "config" | "pools">): Pool {
+export function cozePool(state: CozeState, ctx: Pick<ChatContext, "config">): Pool {
   const cfg = ctx.config.coze;
-  return ctx.pools.get("coze", cfg.cookies, {
+  return state.pools.get("coze", cfg.cookies, {
     concurrency: cfg.concurrency ?? 1,
     cooldown: cfg.cooldown ?? LIMIT_COOLDOWN,
   });
@@ -37,10 +38,11 @@ export function clientCookie(token: string | undefined, poolSize: number): strin
 
 /** Streams `attempt` with the client's cookie or pooled ones (retrying on the next account). */
 export function withCookie(
+  state: CozeState,
   ctx: ChatContext,
   attempt: (cookie: string, lease: Lease) => AsyncIterable<ChatEvent>,
 ): AsyncIterable<ChatEvent> {
-  const pool = cozePool(ctx);
+  const pool = cozePool(state, ctx);
   return withAccount(
     pool,
     { token: clientCookie(ctx.token, pool.size), signal: ctx.signal },
@@ -50,9 +52,14 @@ export function withCookie(
 
 /** Runs `attempt` with `cookie`, else with pooled ones (with the pool's retries). */
 export function useCookie<T>(
-  ctx: ChatContext,
+  state: CozeState,
+  ctx: RequestContext,
   cookie: string | undefined,
   attempt: (cookie: string) => Promise<T>,
 ): Promise<T> {
-  return useAccount(cozePool(ctx), { token: cookie || undefined, signal: ctx.signal }, attempt);
+  return useAccount(
+    cozePool(state, ctx),
+    { token: cookie || undefined, signal: ctx.signal },
+    attempt,
+  );
 }

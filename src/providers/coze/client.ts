@@ -21,6 +21,7 @@ import { cookieHeader, type CozeCredential } from "./cookie.ts";
 import { errorOfBody } from "./errors.ts";
 import type { CozeBot } from "./model.ts";
 import { Signer } from "./sign.ts";
+import type { CozeState } from "./state.ts";
 
 /** The browser Coze's web API expects. */
 export const USER_AGENT =
@@ -43,20 +44,6 @@ export interface DraftSettings {
   frequency_penalty: number;
   presence_penalty: number;
   max_tokens: number;
-}
-
-const pending = new Set<Promise<unknown>>();
-
-/** Runs clean-up work after a request without holding the client; failures are logged. */
-function background(work: Promise<unknown>, log: Logger, what: string): void {
-  const p = work.catch((err) => log.warn(`coze: ${what} failed: ${(err as Error).message}`))
-    .finally(() => pending.delete(p));
-  pending.add(p);
-}
-
-/** Resolves when every clean-up call started so far has ended (for tests and shutdown). */
-export async function cozeIdle(): Promise<void> {
-  while (pending.size > 0) await Promise.allSettled([...pending]);
 }
 
 const ID_CHARS = "1234567890abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
@@ -88,8 +75,9 @@ export class CozeSession {
     private readonly cred: CozeCredential,
     private readonly bot: CozeBot,
     private readonly log: Logger,
+    private readonly state: CozeState,
   ) {
-    this.#signer = new Signer(http, config.coze["sign-url"]);
+    this.#signer = new Signer(http, config.coze["sign-url"], state.tokens);
     this.#base = config.coze["base-url"];
     this.#sdk = config.coze["websdk-url"];
   }
@@ -281,10 +269,18 @@ export class CozeSession {
     return await streamOrError(res, "chat");
   }
 
+  /** Runs clean-up work after a request without holding the client; failures are logged. */
+  #background(work: Promise<unknown>, what: string): void {
+    this.state.background.track(
+      work,
+      (err) => this.log.warn(`coze: ${what} failed: ${(err as Error).message}`),
+    );
+  }
+
   /** Deletes the conversation's messages after the answer (in the background). */
   clear(conversationId: string): void {
     const http = this.http.detached();
-    background(
+    this.#background(
       this.#post(
         "/api/conversation/clear_message",
         {
@@ -296,7 +292,6 @@ export class CozeSession {
         "clear_message",
         http,
       ),
-      this.log,
       "clear_message",
     );
   }
@@ -304,7 +299,7 @@ export class CozeSession {
   /** Starts a new section of the conversation (in the background, as the web client does). */
   createSection(conversationId: string): void {
     const http = this.http.detached();
-    background(
+    this.#background(
       this.#post(
         "/api/conversation/create_section",
         {
@@ -316,7 +311,6 @@ export class CozeSession {
         "create_section",
         http,
       ),
-      this.log,
       "create_section",
     );
   }

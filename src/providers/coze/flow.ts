@@ -11,6 +11,7 @@ import type { ChatContext } from "../types.ts";
 import { CozeSession, type DraftSettings, type HistoryTurn } from "./client.ts";
 import type { CozeCredential } from "./cookie.ts";
 import type { CozeBot } from "./model.ts";
+import type { CozeState } from "./state.ts";
 import { readAnswer } from "./stream.ts";
 
 /** Owner mode's settings for the draft bot. */
@@ -26,6 +27,7 @@ export interface CookieChat {
   cred: CozeCredential;
   bot: CozeBot;
   query: string;
+  state: CozeState;
   /** Owner mode: what to write into the draft bot first. */
   owner?: OwnerDraft;
   /** Called once the chat request is under way (owner mode releases the bot's lock). */
@@ -36,7 +38,7 @@ export interface CookieChat {
 
 /** Answers `query` with a cookie; yields the answer's deltas. */
 export async function* cookieChat(o: CookieChat): AsyncGenerator<string> {
-  const session = new CozeSession(o.http, o.ctx.config, o.cred, o.bot, o.ctx.log);
+  const session = new CozeSession(o.http, o.ctx.config, o.cred, o.bot, o.ctx.log, o.state);
   let conversation: string | undefined;
   let started = false;
   try {
@@ -66,11 +68,19 @@ export interface WebSdkChat {
   bot: CozeBot;
   history: HistoryTurn[];
   query: string;
+  state: CozeState;
 }
 
 /** Answers `query` through the web SDK (no cookie); yields the answer's deltas. */
 export async function* webSdkChat(o: WebSdkChat): AsyncGenerator<string> {
-  const session = new CozeSession(o.http, o.ctx.config, { cookie: "" }, o.bot, o.ctx.log);
+  const session = new CozeSession(
+    o.http,
+    o.ctx.config,
+    { cookie: "" },
+    o.bot,
+    o.ctx.log,
+    o.state,
+  );
   try {
     const user = await session.webSdkUser();
     const body = await session.webChat(user, o.history, o.query);

@@ -6,7 +6,8 @@
  * @module
  */
 import { GatewayError, upstreamFailed } from "../../openai/errors.ts";
-import type { ChatContext } from "../types.ts";
+import type { RequestContext } from "../types.ts";
+import type { CozeState } from "./state.ts";
 import { useCookie } from "./account.ts";
 import { parseCredential } from "./cookie.ts";
 import { cookieChat, webSdkChat } from "./flow.ts";
@@ -40,8 +41,9 @@ async function collect(deltas: AsyncIterable<string>): Promise<string> {
  * else one of the `coze` pool (a web-SDK image bot needs none). Throws a `GatewayError`.
  */
 export async function generateCozeImage(
+  state: CozeState,
   prompt: string,
-  ctx: ChatContext,
+  ctx: RequestContext,
   cookie?: string,
 ): Promise<string> {
   const cfg = ctx.config.coze;
@@ -63,14 +65,17 @@ export async function generateCozeImage(
   let last = "";
   const once = (secret?: string) =>
     collect(
-      bot.mode === "websdk" ? webSdkChat({ http, ctx, bot, history: [], query }) : cookieChat({
-        http,
-        ctx,
-        cred: parseCredential(secret!),
-        bot,
-        query,
-        referer: "https://www.coze.com/",
-      }),
+      bot.mode === "websdk"
+        ? webSdkChat({ http, ctx, bot, history: [], query, state })
+        : cookieChat({
+          http,
+          ctx,
+          state,
+          cred: parseCredential(secret!),
+          bot,
+          query,
+          referer: "https://www.coze.com/",
+        }),
     );
   // A bot that does not paint is no account's fault: undefined ends the pool's retries.
   const paint = async (secret?: string): Promise<string | undefined> => {
@@ -82,7 +87,7 @@ export async function generateCozeImage(
     }
     return undefined;
   };
-  const url = bot.mode === "websdk" ? await paint() : await useCookie(ctx, cookie, paint);
+  const url = bot.mode === "websdk" ? await paint() : await useCookie(state, ctx, cookie, paint);
   if (url) return url;
   throw upstreamFailed(
     "coze",

@@ -8,12 +8,21 @@
 import { invalidRequest, upstreamFailed } from "../../openai/errors.ts";
 import type { ChatRequest } from "../../openai/schema.ts";
 import { countTokens } from "../../util/tokens.ts";
-import type { ChatContext, ChatEvent, ChatProvider, ModelInfo } from "../types.ts";
+import { FLATTENED_TURNS } from "../combine.ts";
+import type {
+  ChatContext,
+  ChatEvent,
+  ModelInfo,
+  Provider,
+  ProviderDeps,
+  RequestContext,
+} from "../types.ts";
 import { withCookie } from "./account.ts";
 import type { DraftSettings } from "./client.ts";
 import { parseCredential } from "./cookie.ts";
 import { cookieChat, webSdkChat } from "./flow.ts";
 import { type CozeBot, isCozeModel, parseBotModel, resolveBot } from "./model.ts";
+import { generateCozeImage } from "./images.ts";
 import { lockBot } from "./owner.ts";
 import {
   conversationOf,
@@ -25,8 +34,7 @@ import {
   uploadImages,
 } from "./prompt.ts";
 import type { Turn } from "../combine.ts";
-
-export { cozeIdle } from "./client.ts";
+import { type CozeState, createCozeState } from "./state.ts";
 
 /** The draft settings owner mode writes, from the request (defaults as Coze's editor has them). */
 export function draftSettings(req: ChatRequest): DraftSettings {
@@ -57,13 +65,17 @@ function promptOf(req: ChatRequest, ctx: ChatContext, named: CozeBot | undefined
   return { conv, style: cozeStyle(ctx.flags.charSequences) };
 }
 
-async function* chat(req: ChatRequest, ctx: ChatContext): AsyncGenerator<ChatEvent> {
+async function* chat(
+  state: CozeState,
+  req: ChatRequest,
+  ctx: ChatContext,
+): AsyncGenerator<ChatEvent> {
   const cfg = ctx.config.coze;
   const http = ctx.upstream("coze", cfg.proxies);
-  const named = parseBotModel(ctx.model);
+  const named = parseBotModel(ctx.route.model);
   const { conv, style } = promptOf(req, ctx, named);
   const bot = resolveBot(
-    ctx.model,
+    ctx.route.model,
     ctx.config,
     countTokens(renderQuery(conv.turns, style, placeholderImages)),
   );
@@ -71,7 +83,7 @@ async function* chat(req: ChatRequest, ctx: ChatContext): AsyncGenerator<ChatEve
 
   if (bot.mode === "websdk") {
     const { history, query } = webSdkParts(conv.turns, images);
-    yield* events(webSdkChat({ http, ctx, bot, history, query }));
+    yield* events(webSdkChat({ http, ctx, bot, history, query, state }));
     const sent = history.map((h) => h.content).join("\n") + "\n" + query;
     yield usage(sent);
     yield { type: "finish", reason: "stop" };
@@ -83,12 +95,15 @@ async function* chat(req: ChatRequest, ctx: ChatContext): AsyncGenerator<ChatEve
     ? { settings: draftSettings(req), system: conv.system ?? "" }
     : undefined;
   // Taken before an account is: a busy bot is no reason to rest a cookie.
-  const unlock = owner ? await lockBot(bot.botId, cfg["owner-wait"], ctx.signal) : undefined;
+  const unlock = owner
+    ? await lockBot(state.locks, bot.botId, cfg["owner-wait"], ctx.signal)
+    : undefined;
   try {
-    yield* withCookie(ctx, (cookie) =>
+    yield* withCookie(state, ctx, (cookie) =>
       events(cookieChat({
         http,
         ctx,
+        state,
         cred: parseCredential(cookie),
         bot,
         query,
@@ -116,33 +131,38 @@ function webSdkParts(turns: Turn[], images: ImageUrls) {
   return { history, query: turnText(turns[turns.length - 1], images) };
 }
 
-/** The `coze` provider. */
-export const cozeProvider: ChatProvider = {
-  id: "coze",
-  flattens: true,
+/** Creates the `coze` provider (which also paints, for the `coze` image backend). */
+export function createCozeProvider(deps: ProviderDeps): Provider {
+  const state = createCozeState(deps.log);
+  return {
+    id: "coze",
+    turnMarkers: FLATTENED_TURNS,
+    pools: () => state.pools.state(),
+    settled: () => state.background.settled(),
+    close: () => state.background.settled(),
 
-  models(config): ModelInfo[] {
-    return config.coze["8k"] ? [{ id: "coze", owned_by: "coze" }] : [];
-  },
+    models(config): ModelInfo[] {
+      return config.coze["8k"] ? [{ id: "coze", owned_by: "coze" }] : [];
+    },
 
-  matches(model) {
-    return isCozeModel(model);
-  },
+    resolve(model) {
+      return isCozeModel(model) ? { upstreamModel: model, toolMode: "emulated" } : undefined;
+    },
 
-  toolMode() {
-    return "emulated";
-  },
+    renderPrompt(req, ctx) {
+      const named = parseBotModel(ctx.route.model);
+      const { conv, style } = promptOf(req, ctx, named);
+      if (named?.mode === "websdk") {
+        const { history, query } = webSdkParts(conv.turns, placeholderImages);
+        const past = history.map((h) => ({ role: h.role, text: h.content, images: [] }));
+        return renderQuery([...past, { role: "user", text: query, images: [] }], style, (u) => u);
+      }
+      return renderQuery(conv.turns, style, placeholderImages);
+    },
 
-  renderPrompt(req, ctx) {
-    const named = parseBotModel(ctx.model);
-    const { conv, style } = promptOf(req, ctx, named);
-    if (named?.mode === "websdk") {
-      const { history, query } = webSdkParts(conv.turns, placeholderImages);
-      const past = history.map((h) => ({ role: h.role, text: h.content, images: [] }));
-      return renderQuery([...past, { role: "user", text: query, images: [] }], style, (u) => u);
-    }
-    return renderQuery(conv.turns, style, placeholderImages);
-  },
+    chat: (req, ctx) => chat(state, req, ctx),
 
-  chat,
-};
+    paint: (prompt: string, ctx: RequestContext, cookie?: string) =>
+      generateCozeImage(state, prompt, ctx, cookie),
+  };
+}

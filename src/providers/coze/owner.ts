@@ -7,19 +7,14 @@
  * @module
  */
 import { GatewayError } from "../../openai/errors.ts";
-
-interface BotLock {
-  held: boolean;
-  waiters: (() => void)[];
-}
-
-const locks = new Map<string, BotLock>();
+import type { BotLock } from "./state.ts";
 
 /**
  * Takes the lock of `botId`, waiting at most `waitSeconds`. Resolves with the release function
  * (safe to call more than once); throws 429 when the wait runs out, the abort reason on abort.
  */
 export async function lockBot(
+  locks: Map<string, BotLock>,
   botId: string,
   waitSeconds: number,
   signal: AbortSignal,

@@ -26,10 +26,11 @@ const TOKEN_TTL_MS = 10 * 60_000;
 /** Most credentials whose msToken is remembered. */
 const TOKEN_CACHE_MAX = 1000;
 
-const tokens = new Map<string, { token: string; until: number }>();
+/** Remembered msTokens by signing service and cookie (kept by the provider). */
+type Tokens = Map<string, { token: string; until: number }>;
 
 /** A remembered msToken for `key`, if still fresh. */
-function cachedMsToken(key: string): string | undefined {
+function cachedMsToken(tokens: Tokens, key: string): string | undefined {
   const hit = tokens.get(key);
   if (!hit) return undefined;
   if (hit.until > Date.now()) return hit.token;
@@ -37,14 +38,18 @@ function cachedMsToken(key: string): string | undefined {
   return undefined;
 }
 
-function remember(key: string, token: string): void {
+function remember(tokens: Tokens, key: string, token: string): void {
   if (tokens.size >= TOKEN_CACHE_MAX) tokens.delete(tokens.keys().next().value!);
   tokens.set(key, { token, until: Date.now() + TOKEN_TTL_MS });
 }
 
 /** The signing service of one request. */
 export class Signer {
-  constructor(private readonly http: Upstream, private readonly signUrl: string) {}
+  constructor(
+    private readonly http: Upstream,
+    private readonly signUrl: string,
+    private readonly tokens: Tokens,
+  ) {}
 
   /**
    * An msToken for `cookie` (or "" for the web SDK): a remembered one, else a new one from the
@@ -52,7 +57,7 @@ export class Signer {
    */
   async msToken(cookie: string, old = ""): Promise<string> {
     const key = `${this.signUrl}\n${cookie}`;
-    const cached = cachedMsToken(key);
+    const cached = cachedMsToken(this.tokens, key);
     if (cached) return cached;
     const report = await this.#call(`${this.signUrl}/report`, { method: "GET" });
     const { url, ...payload } = report;
@@ -77,13 +82,13 @@ export class Signer {
         }: ${snippet(text) || "no body"}`,
       );
     }
-    remember(key, token);
+    remember(this.tokens, key, token);
     return token;
   }
 
   /** Forgets the msToken made for `cookie` (after a failure, so the next try makes a new one). */
   forget(cookie: string): void {
-    tokens.delete(`${this.signUrl}\n${cookie}`);
+    this.tokens.delete(`${this.signUrl}\n${cookie}`);
   }
 
   /** Signs `body` (the exact JSON text that will be sent) for `msToken`. */

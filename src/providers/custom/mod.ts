@@ -10,8 +10,16 @@ import { upstreamFailed } from "../../openai/errors.ts";
 import type { ChatRequest, EmbeddingRequest } from "../../openai/schema.ts";
 import { expectType, httpError, httpErrorOf, readCapped, readJson } from "../../net/http.ts";
 import { readSse } from "../../net/sse.ts";
-import { keyPoolOptions, useAccount, withAccount } from "../../pool/mod.ts";
-import type { ChatContext, ChatEvent, ChatProvider, EmbeddingResult, ModelInfo } from "../types.ts";
+import { keyPoolOptions, PoolSet, useAccount, withAccount } from "../../pool/mod.ts";
+import type {
+  ChatContext,
+  ChatEvent,
+  EmbeddingResult,
+  ListContext,
+  ModelInfo,
+  Provider,
+  ProviderDeps,
+} from "../types.ts";
 import { eventsFromCompletion, OpenAiStreamMapper } from "./stream.ts";
 
 /** The `custom-llm` entry whose prefix starts `model`, and the upstream model name. */
@@ -47,30 +55,33 @@ function headersFor(entry: CustomLlmConfig, key: string | undefined, stream: boo
 }
 
 /** The key pool of an entry, or undefined when neither the client nor config has a key. */
-function keyPool(entry: CustomLlmConfig, ctx: ChatContext) {
+function keyPool(pools: PoolSet, entry: CustomLlmConfig, ctx: ChatContext) {
   if (!ctx.token && entry["api-key"].length === 0) return undefined;
-  return ctx.pools.get(poolName(entry), entry["api-key"], keyPoolOptions());
+  return pools.get(poolName(entry), entry["api-key"], keyPoolOptions());
 }
 
 /** Streams `fn` with the client's key, a pooled key, or no key when none is configured. */
 function withKey(
+  pools: PoolSet,
   entry: CustomLlmConfig,
   ctx: ChatContext,
   fn: (key: string | undefined) => AsyncIterable<ChatEvent>,
 ): AsyncIterable<ChatEvent> {
-  const pool = keyPool(entry, ctx);
+  const pool = keyPool(pools, entry, ctx);
   if (!pool) return fn(undefined);
   return withAccount(pool, { token: ctx.token, signal: ctx.signal }, fn);
 }
 
-const modelCache = new Map<string, { at: number; models: ModelInfo[] }>();
+/** Model lists of upstreams' `/models`, kept five minutes. */
+type ModelCache = Map<string, { at: number; models: ModelInfo[] }>;
 
 async function upstreamModels(
+  cache: ModelCache,
   entry: CustomLlmConfig,
-  ctx: { signal?: AbortSignal; upstream?: ChatContext["upstream"] },
+  ctx: ListContext,
 ): Promise<ModelInfo[]> {
   const key = `${entry.prefix} ${entry["base-url"]}`;
-  const hit = modelCache.get(key);
+  const hit = cache.get(key);
   if (hit && Date.now() - hit.at < 300_000) return hit.models;
   if (!ctx.upstream) return [];
   const http = ctx.upstream("custom", proxyOf(entry));
@@ -81,99 +92,109 @@ async function upstreamModels(
   const models = (body.data ?? [])
     .filter((m) => typeof m.id === "string")
     .map((m) => ({ id: `${entry.prefix}/${m.id}`, owned_by: `custom:${entry.prefix}` }));
-  modelCache.set(key, { at: Date.now(), models });
+  cache.set(key, { at: Date.now(), models });
   return models;
 }
 
-/** The `custom` provider. */
-export const customProvider: ChatProvider = {
-  id: "custom",
-  nativeChoices: true,
+/** Creates the `custom` provider. */
+export function createCustomProvider(deps: ProviderDeps): Provider {
+  const pools = new PoolSet(deps.log);
+  const cache: ModelCache = new Map();
+  return {
+    id: "custom",
+    nativeChoices: true,
 
-  async models(config, ctx = {}) {
-    const lists = await Promise.all(config["custom-llm"].map(async (entry) => {
-      if (entry.models.length > 0) {
-        return entry.models.map((m) => ({
-          id: `${entry.prefix}/${m}`,
-          owned_by: `custom:${entry.prefix}`,
-        }));
-      }
-      try {
-        return await upstreamModels(entry, ctx);
-      } catch {
-        return [];
-      }
-    }));
-    return lists.flat();
-  },
+    pools: () => pools.state(),
 
-  matches(model, config) {
-    return resolveCustom(model, config) !== undefined;
-  },
+    async models(config, ctx = {}) {
+      const lists = await Promise.all(config["custom-llm"].map(async (entry) => {
+        if (entry.models.length > 0) {
+          return entry.models.map((m) => ({
+            id: `${entry.prefix}/${m}`,
+            owned_by: `custom:${entry.prefix}`,
+          }));
+        }
+        try {
+          return await upstreamModels(cache, entry, ctx);
+        } catch {
+          return [];
+        }
+      }));
+      return lists.flat();
+    },
 
-  toolMode(model, config) {
-    return resolveCustom(model, config)?.entry.tc ? "emulated" : "native";
-  },
+    resolve(model, config) {
+      const found = resolveCustom(model, config);
+      if (!found) return undefined;
+      return {
+        upstreamModel: found.upstreamModel,
+        toolMode: found.entry.tc ? "emulated" : "native",
+        data: found.entry,
+      };
+    },
 
-  chat(req: ChatRequest, ctx: ChatContext) {
-    const { entry, upstreamModel } = resolveCustom(ctx.model, ctx.config)!;
-    const http = ctx.upstream("custom", proxyOf(entry));
-    const url = `${entry["base-url"]}/chat/completions`;
-    // A non-streamed request is answered upstream in one piece too: cheaper than parsing a
-    // stream only to join it, and then its whole wait counts against the first-byte limit.
-    const stream = req.stream === true;
-    const timeouts = stream ? undefined : { connect: ctx.config.server.timeouts["first-byte"] };
-    return withKey(entry, ctx, async function* (key) {
-      const body: Record<string, unknown> = { ...req, model: upstreamModel, stream };
-      if (stream && entry["stream-usage"]) body.stream_options = { include_usage: true };
-      else delete body.stream_options;
-      const send = () =>
-        http.fetch(url, {
-          method: "POST",
-          headers: headersFor(entry, key, stream),
-          body: JSON.stringify(body),
-          timeouts,
-        });
-      let res = await send();
-      if (res.status === 400 && body.stream_options) {
-        // Some upstreams refuse stream_options; ask once more without it.
-        const text = await readCapped(res);
-        if (!/stream_options/i.test(text)) throw httpErrorOf(http.provider, res, text);
-        delete body.stream_options;
-        res = await send();
-      }
-      if (res.status < 200 || res.status >= 300) throw await httpError(http.provider, res);
-      if ((res.headers.get("content-type") ?? "").toLowerCase().includes("application/json")) {
-        // A non-streamed answer (asked for, or the upstream ignored `stream: true`).
-        yield* eventsFromCompletion(await readJson(http.provider, res));
-        return;
-      }
-      await expectType(http.provider, res, ["text/event-stream"]);
-      const mapper = new OpenAiStreamMapper("custom");
-      for await (const ev of readSse(res.body!)) {
-        if (ev.data === "[DONE]") break;
-        yield* mapper.map(ev.data);
-      }
-      yield* mapper.end();
-    });
-  },
-
-  async embed(req: EmbeddingRequest, ctx: ChatContext): Promise<EmbeddingResult> {
-    const { entry, upstreamModel } = resolveCustom(ctx.model, ctx.config)!;
-    const http = ctx.upstream("custom", proxyOf(entry));
-    const run = async (key: string | undefined) => {
-      const body = await http.json<EmbeddingResult>(`${entry["base-url"]}/embeddings`, {
-        method: "POST",
-        headers: headersFor(entry, key, false),
-        body: JSON.stringify({ ...req, model: upstreamModel }),
+    chat(req: ChatRequest, ctx: ChatContext) {
+      const entry = ctx.route.data as CustomLlmConfig;
+      const upstreamModel = ctx.route.upstreamModel;
+      const http = ctx.upstream("custom", proxyOf(entry));
+      const url = `${entry["base-url"]}/chat/completions`;
+      // A non-streamed request is answered upstream in one piece too: cheaper than parsing a
+      // stream only to join it, and then its whole wait counts against the first-byte limit.
+      const stream = req.stream === true;
+      const timeouts = stream ? undefined : { connect: ctx.config.server.timeouts["first-byte"] };
+      return withKey(pools, entry, ctx, async function* (key) {
+        const body: Record<string, unknown> = { ...req, model: upstreamModel, stream };
+        if (stream && entry["stream-usage"]) body.stream_options = { include_usage: true };
+        else delete body.stream_options;
+        const send = () =>
+          http.fetch(url, {
+            method: "POST",
+            headers: headersFor(entry, key, stream),
+            body: JSON.stringify(body),
+            timeouts,
+          });
+        let res = await send();
+        if (res.status === 400 && body.stream_options) {
+          // Some upstreams refuse stream_options; ask once more without it.
+          const text = await readCapped(res);
+          if (!/stream_options/i.test(text)) throw httpErrorOf(http.provider, res, text);
+          delete body.stream_options;
+          res = await send();
+        }
+        if (res.status < 200 || res.status >= 300) throw await httpError(http.provider, res);
+        if ((res.headers.get("content-type") ?? "").toLowerCase().includes("application/json")) {
+          // A non-streamed answer (asked for, or the upstream ignored `stream: true`).
+          yield* eventsFromCompletion(await readJson(http.provider, res));
+          return;
+        }
+        await expectType(http.provider, res, ["text/event-stream"]);
+        const mapper = new OpenAiStreamMapper("custom");
+        for await (const ev of readSse(res.body!)) {
+          if (ev.data === "[DONE]") break;
+          yield* mapper.map(ev.data);
+        }
+        yield* mapper.end();
       });
-      if (!Array.isArray(body?.data)) {
-        throw upstreamFailed("custom", "embeddings answer without a data list");
-      }
-      return body;
-    };
-    const pool = keyPool(entry, ctx);
-    if (!pool) return await run(undefined);
-    return await useAccount(pool, { token: ctx.token, signal: ctx.signal }, run);
-  },
-};
+    },
+
+    async embed(req: EmbeddingRequest, ctx: ChatContext): Promise<EmbeddingResult> {
+      const entry = ctx.route.data as CustomLlmConfig;
+      const upstreamModel = ctx.route.upstreamModel;
+      const http = ctx.upstream("custom", proxyOf(entry));
+      const run = async (key: string | undefined) => {
+        const body = await http.json<EmbeddingResult>(`${entry["base-url"]}/embeddings`, {
+          method: "POST",
+          headers: headersFor(entry, key, false),
+          body: JSON.stringify({ ...req, model: upstreamModel }),
+        });
+        if (!Array.isArray(body?.data)) {
+          throw upstreamFailed("custom", "embeddings answer without a data list");
+        }
+        return body;
+      };
+      const pool = keyPool(pools, entry, ctx);
+      if (!pool) return await run(undefined);
+      return await useAccount(pool, { token: ctx.token, signal: ctx.signal }, run);
+    },
+  };
+}

@@ -10,22 +10,22 @@ import { expectType, readJson } from "../../net/http.ts";
 import { readSse } from "../../net/sse.ts";
 import { invalidRequest, upstreamFailed } from "../../openai/errors.ts";
 import type { ChatRequest, EmbeddingRequest } from "../../openai/schema.ts";
-import { keyPoolOptions, type Pool, useAccount, withAccount } from "../../pool/mod.ts";
+import { keyPoolOptions, type Pool, PoolSet, useAccount, withAccount } from "../../pool/mod.ts";
 import { countTokens } from "../../util/tokens.ts";
-import type { ChatContext, ChatEvent, ChatProvider, EmbeddingResult } from "../types.ts";
+import type { ChatContext, ChatEvent, EmbeddingResult, Provider, ProviderDeps } from "../types.ts";
 import { fromGoogleError, geminiHttpError, googleErrorOf } from "./errors.ts";
 import { toBase64 } from "./images.ts";
 import { apiModel, geminiModels, isGeminiModel } from "./models.ts";
 import { buildRequest, type BuiltRequest } from "./request.ts";
-import { signatures } from "./signatures.ts";
+import { SignatureCache } from "./signatures.ts";
 import { GeminiMapper, type GeminiResponse } from "./stream.ts";
 
 /** Texts per `batchEmbedContents` call (the API's limit). */
 const EMBED_BATCH = 100;
 
-function keyPool(ctx: ChatContext): Pool {
+function keyPool(pools: PoolSet, ctx: ChatContext): Pool {
   const g = ctx.config.gemini;
-  return ctx.pools.get("gemini", g.keys, keyPoolOptions(g));
+  return pools.get("gemini", g.keys, keyPoolOptions(g));
 }
 
 function headers(key: string): Record<string, string> {
@@ -38,6 +38,7 @@ async function* attempt(
   stream: boolean,
   key: string,
   ctx: ChatContext,
+  signatures: SignatureCache,
 ): AsyncGenerator<ChatEvent> {
   const g = ctx.config.gemini;
   const http = ctx.upstream("gemini", g.proxies);
@@ -70,98 +71,102 @@ async function* attempt(
   yield* mapper.end();
 }
 
-/** The `gemini` provider. */
-export const geminiProvider: ChatProvider = {
-  id: "gemini",
-  nativeChoices: true,
+/** Creates the `gemini` provider. */
+export function createGeminiProvider(deps: ProviderDeps): Provider {
+  const pools = new PoolSet(deps.log);
+  /** Thought signatures by tool call id, for clients that drop them. */
+  const signatures = new SignatureCache();
+  return {
+    id: "gemini",
+    nativeChoices: true,
 
-  models(config) {
-    return geminiModels(config);
-  },
+    pools: () => pools.state(),
 
-  matches(model, config) {
-    return isGeminiModel(model, config);
-  },
+    models(config) {
+      return geminiModels(config);
+    },
 
-  toolMode(_model, config) {
-    return config.gemini.tc ? "emulated" : "native";
-  },
+    resolve(model, config) {
+      if (!isGeminiModel(model, config)) return undefined;
+      return { upstreamModel: apiModel(model), toolMode: config.gemini.tc ? "emulated" : "native" };
+    },
 
-  async *chat(req: ChatRequest, ctx: ChatContext): AsyncGenerator<ChatEvent> {
-    const model = apiModel(ctx.model);
-    const built = await buildRequest(req, {
-      config: ctx.config,
-      model,
-      signatures,
-      upstream: ctx.upstream,
-      signal: ctx.signal,
-    });
-    const stream = req.stream === true;
-    yield* withAccount(
-      keyPool(ctx),
-      { token: ctx.token, signal: ctx.signal },
-      (key) => attempt(built, model, stream, key, ctx),
-    );
-  },
+    async *chat(req: ChatRequest, ctx: ChatContext): AsyncGenerator<ChatEvent> {
+      const model = ctx.route.upstreamModel;
+      const built = await buildRequest(req, {
+        config: ctx.config,
+        model,
+        signatures,
+        upstream: ctx.upstream,
+        signal: ctx.signal,
+      });
+      const stream = req.stream === true;
+      yield* withAccount(
+        keyPool(pools, ctx),
+        { token: ctx.token, signal: ctx.signal },
+        (key) => attempt(built, model, stream, key, ctx, signatures),
+      );
+    },
 
-  async renderPrompt(req: ChatRequest, ctx: ChatContext): Promise<string> {
-    const built = await buildRequest(req, {
-      config: ctx.config,
-      model: apiModel(ctx.model),
-      signatures,
-    });
-    return JSON.stringify(built.body, null, 2);
-  },
+    async renderPrompt(req: ChatRequest, ctx: ChatContext): Promise<string> {
+      const built = await buildRequest(req, {
+        config: ctx.config,
+        model: ctx.route.upstreamModel,
+        signatures,
+      });
+      return JSON.stringify(built.body, null, 2);
+    },
 
-  async embed(req: EmbeddingRequest, ctx: ChatContext): Promise<EmbeddingResult> {
-    const inputs = typeof req.input === "string" ? [req.input] : req.input;
-    if (!inputs.every((i): i is string => typeof i === "string")) {
-      throw invalidRequest("Gemini embeddings take text input, not token arrays", "input");
-    }
-    const model = apiModel(ctx.model);
-    const g = ctx.config.gemini;
-    const http = ctx.upstream("gemini", g.proxies);
-    const url = `${g["base-url"]}/v1beta/models/${encodeURIComponent(model)}:batchEmbedContents`;
-    const vectors = await useAccount(
-      keyPool(ctx),
-      { token: ctx.token, signal: ctx.signal },
-      async (key) => {
-        const out: number[][] = [];
-        for (let i = 0; i < inputs.length; i += EMBED_BATCH) {
-          const requests = inputs.slice(i, i + EMBED_BATCH).map((text) => ({
-            model: `models/${model}`,
-            content: { parts: [{ text }] },
-            ...(req.dimensions ? { outputDimensionality: req.dimensions } : {}),
-          }));
-          const res = await http.fetch(url, {
-            method: "POST",
-            headers: headers(key),
-            body: JSON.stringify({ requests }),
-          });
-          if (!res.ok) throw await geminiHttpError(res);
-          const body = await readJson<{ embeddings?: { values?: number[] }[] }>("gemini", res);
-          const e = googleErrorOf(body);
-          if (e) throw fromGoogleError(e);
-          if (!Array.isArray(body.embeddings) || body.embeddings.length !== requests.length) {
-            throw upstreamFailed(
-              "gemini",
-              "batchEmbedContents answered without one embedding per text",
-            );
+    async embed(req: EmbeddingRequest, ctx: ChatContext): Promise<EmbeddingResult> {
+      const inputs = typeof req.input === "string" ? [req.input] : req.input;
+      if (!inputs.every((i): i is string => typeof i === "string")) {
+        throw invalidRequest("Gemini embeddings take text input, not token arrays", "input");
+      }
+      const model = ctx.route.upstreamModel;
+      const g = ctx.config.gemini;
+      const http = ctx.upstream("gemini", g.proxies);
+      const url = `${g["base-url"]}/v1beta/models/${encodeURIComponent(model)}:batchEmbedContents`;
+      const vectors = await useAccount(
+        keyPool(pools, ctx),
+        { token: ctx.token, signal: ctx.signal },
+        async (key) => {
+          const out: number[][] = [];
+          for (let i = 0; i < inputs.length; i += EMBED_BATCH) {
+            const requests = inputs.slice(i, i + EMBED_BATCH).map((text) => ({
+              model: `models/${model}`,
+              content: { parts: [{ text }] },
+              ...(req.dimensions ? { outputDimensionality: req.dimensions } : {}),
+            }));
+            const res = await http.fetch(url, {
+              method: "POST",
+              headers: headers(key),
+              body: JSON.stringify({ requests }),
+            });
+            if (!res.ok) throw await geminiHttpError(res);
+            const body = await readJson<{ embeddings?: { values?: number[] }[] }>("gemini", res);
+            const e = googleErrorOf(body);
+            if (e) throw fromGoogleError(e);
+            if (!Array.isArray(body.embeddings) || body.embeddings.length !== requests.length) {
+              throw upstreamFailed(
+                "gemini",
+                "batchEmbedContents answered without one embedding per text",
+              );
+            }
+            for (const v of body.embeddings) out.push(v.values ?? []);
           }
-          for (const v of body.embeddings) out.push(v.values ?? []);
-        }
-        return out;
-      },
-    );
-    const tokens = inputs.reduce((n, t) => n + countTokens(t), 0);
-    return {
-      data: vectors.map((v, index) => ({
-        index,
-        embedding: req.encoding_format === "base64"
-          ? toBase64(new Uint8Array(new Float32Array(v).buffer))
-          : v,
-      })),
-      usage: { prompt_tokens: tokens, total_tokens: tokens },
-    };
-  },
-};
+          return out;
+        },
+      );
+      const tokens = inputs.reduce((n, t) => n + countTokens(t), 0);
+      return {
+        data: vectors.map((v, index) => ({
+          index,
+          embedding: req.encoding_format === "base64"
+            ? toBase64(new Uint8Array(new Float32Array(v).buffer))
+            : v,
+        })),
+        usage: { prompt_tokens: tokens, total_tokens: tokens },
+      };
+    },
+  };
+}

@@ -31,6 +31,3 @@ export class SignatureCache {
     return this.#map.size;
   }
 }
-
-/** The process-wide cache the Gemini provider uses. */
-export const signatures: SignatureCache = new SignatureCache();

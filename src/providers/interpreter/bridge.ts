@@ -201,32 +201,20 @@ export class InterpreterBridge {
   }
 }
 
-/** One bridge per running server, keyed by the server's pool set (which contexts carry too). */
-const bridges = new WeakMap<object, InterpreterBridge>();
-
-/** The bridge of the server that owns `pools` (`ChatContext.pools`, `AppDeps.pools`). */
-export function bridgeFor(pools: object): InterpreterBridge {
-  let b = bridges.get(pools);
-  if (!b) bridges.set(pools, b = new InterpreterBridge());
-  return b;
-}
-
-/** What the route needs from the server. */
-export interface SocketIoDeps {
-  store: { current: Config };
-  log: Logger;
-  pools: object;
-}
-
 /** The `/socket.io/*` route: the interpreter's socket.io connection, when `interpreter.ws` is on. */
-export function handleSocketIo(req: Request, deps: SocketIoDeps): Promise<Response> | Response {
+export function handleSocketIo(
+  req: Request,
+  config: Config,
+  bridge: InterpreterBridge,
+  log: Logger,
+): Promise<Response> | Response {
   const path = new URL(req.url).pathname;
-  if (!deps.store.current.interpreter.ws || !INTERPRETER_PATH.test(path)) {
+  if (!config.interpreter.ws || !INTERPRETER_PATH.test(path)) {
     return new Response(
       JSON.stringify({
         error: {
           message: `Unknown route: ${req.method} ${path}${
-            deps.store.current.interpreter.ws ? "" : " (interpreter.ws is off)"
+            config.interpreter.ws ? "" : " (interpreter.ws is off)"
           }`,
           type: "invalid_request_error",
           param: null,
@@ -236,7 +224,6 @@ export function handleSocketIo(req: Request, deps: SocketIoDeps): Promise<Respon
       { status: 404, headers: { "content-type": "application/json" } },
     );
   }
-  const bridge = bridgeFor(deps.pools);
-  bridge.log ??= deps.log;
+  bridge.log ??= log;
   return bridge.io.handle(req);
 }

@@ -9,8 +9,8 @@
  */
 import { upstreamFailed } from "../../openai/errors.ts";
 import type { ChatRequest } from "../../openai/schema.ts";
-import type { ChatContext, ChatEvent, ChatProvider } from "../types.ts";
-import { bridgeFor } from "./bridge.ts";
+import type { ChatContext, ChatEvent, Provider, ProviderDeps } from "../types.ts";
+import { handleSocketIo, InterpreterBridge } from "./bridge.ts";
 import { toInterpreter } from "./messages.ts";
 import { type InterpreterChunk, InterpreterMapper } from "./stream.ts";
 
@@ -66,38 +66,47 @@ async function* overHttp(req: ChatRequest, ctx: ChatContext): AsyncGenerator<Cha
   yield* mapper.end();
 }
 
-async function* overSocket(req: ChatRequest, ctx: ChatContext): AsyncGenerator<ChatEvent> {
+async function* overSocket(
+  req: ChatRequest,
+  ctx: ChatContext,
+  bridge: InterpreterBridge,
+): AsyncGenerator<ChatEvent> {
   const c = ctx.config.interpreter;
   const input = toInterpreter(req);
   await postSettings(ctx, input.settings, true);
   const mapper = new InterpreterMapper(c["echo-code"]);
-  for await (const m of bridgeFor(ctx.pools).run(input, ctx.signal, c["ws-timeout"])) {
+  for await (const m of bridge.run(input, ctx.signal, c["ws-timeout"])) {
     yield* mapper.map(parse(m));
   }
   yield* mapper.end();
 }
 
-/** The `interpreter` provider. */
-export const interpreterProvider: ChatProvider = {
-  id: "interpreter",
+/** Creates the `interpreter` provider, with the socket.io route its `-ws` model listens on. */
+export function createInterpreterProvider(deps: ProviderDeps): Provider {
+  const bridge = new InterpreterBridge();
+  return {
+    id: "interpreter",
+    routes: [{
+      path: "/socket.io/*",
+      handle: (req, config) => handleSocketIo(req, config, bridge, deps.log),
+    }],
 
-  models() {
-    return MODELS.map((id) => ({ id, owned_by: "interpreter" }));
-  },
+    models() {
+      return MODELS.map((id) => ({ id, owned_by: "interpreter" }));
+    },
 
-  matches(model) {
-    return MODELS.includes(model);
-  },
+    resolve(model) {
+      return MODELS.includes(model) ? { upstreamModel: model, toolMode: "emulated" } : undefined;
+    },
 
-  toolMode() {
-    return "emulated";
-  },
+    chat(req: ChatRequest, ctx: ChatContext): AsyncIterable<ChatEvent> {
+      return ctx.route.model === "open-interpreter-ws"
+        ? overSocket(req, ctx, bridge)
+        : overHttp(req, ctx);
+    },
 
-  chat(req: ChatRequest, ctx: ChatContext): AsyncIterable<ChatEvent> {
-    return ctx.model === "open-interpreter-ws" ? overSocket(req, ctx) : overHttp(req, ctx);
-  },
-
-  renderPrompt(req: ChatRequest): string {
-    return JSON.stringify(toInterpreter(req), null, 2);
-  },
-};
+    renderPrompt(req: ChatRequest): string {
+      return JSON.stringify(toInterpreter(req), null, 2);
+    },
+  };
+}

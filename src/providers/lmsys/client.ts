@@ -25,13 +25,8 @@ const USER_AGENT =
   "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) " +
   "Chrome/124.0.0.0 Safari/537.36 Edg/124.0.0.0";
 
-/** The backend name of each arena (by base URL) from its last `/info`. */
-const serverIds = new Map<string, string>();
-
-/** Forgets the cached backend of `base` (after an HTTP error: that backend may be gone). */
-export function forgetServer(base: string): void {
-  serverIds.delete(base);
-}
+/** The backend name of each arena (by base URL) from its last `/info`, kept by the provider. */
+export type ServerIds = Map<string, string>;
 
 /** What one conversation needs. */
 export interface ArenaRequest {
@@ -60,7 +55,13 @@ function headersFor(base: string): Record<string, string> {
  * The sticky backend cookie: the cached `Sxx`, else one from `/info` (`S0` and malformed values
  * are asked again, three times at most). An arena without `SERVERID` is used without it.
  */
-async function pickServer(http: Upstream, base: string, jar: CookieJar, log: Logger) {
+async function pickServer(
+  http: Upstream,
+  base: string,
+  jar: CookieJar,
+  log: Logger,
+  serverIds: ServerIds,
+) {
   const cached = serverIds.get(base);
   if (cached) {
     jar.set("SERVERID", `${cached}|${randomAlnum(5)}`);
@@ -98,6 +99,7 @@ export async function* arenaAnswer(
   http: Upstream,
   req: ArenaRequest,
   log: Logger,
+  serverIds: ServerIds,
 ): AsyncGenerator<string> {
   const { base } = req;
   const jar = new CookieJar();
@@ -112,7 +114,7 @@ export async function* arenaAnswer(
     headers: headersFor(base),
   });
   try {
-    await pickServer(http, base, jar, log);
+    await pickServer(http, base, jar, log, serverIds);
     const text = req.flow === 3 ? { text: req.prompt, files: [] } : req.prompt;
     const first = await queueResult(http, call(req.fn[0], [null, req.model, text, null]));
     checkStep(first);
@@ -149,7 +151,8 @@ export async function* arenaAnswer(
     }
   } catch (err) {
     // A failed backend is not asked again by the next attempt.
-    if (err instanceof GatewayError && err.status >= 500) forgetServer(base);
+    // That backend may be gone.
+    if (err instanceof GatewayError && err.status >= 500) serverIds.delete(base);
     throw err;
   }
 }

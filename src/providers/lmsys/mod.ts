@@ -10,10 +10,17 @@ import type { Config } from "../../config/schema.ts";
 import { GatewayError } from "../../openai/errors.ts";
 import type { ChatRequest } from "../../openai/schema.ts";
 import { countTokens } from "../../util/tokens.ts";
-import { renderTurns, ROLE_TAGS, toTurns, type Turn, withCharSequences } from "../combine.ts";
-import type { ChatContext, ChatEvent, ChatProvider, ModelInfo } from "../types.ts";
+import {
+  FLATTENED_TURNS,
+  renderTurns,
+  ROLE_TAGS,
+  toTurns,
+  type Turn,
+  withCharSequences,
+} from "../combine.ts";
+import type { ChatContext, ChatEvent, ModelInfo, Provider, ProviderDeps } from "../types.ts";
 import { RefusalGuard } from "./arena.ts";
-import { arenaAnswer } from "./client.ts";
+import { arenaAnswer, type ServerIds } from "./client.ts";
 import { resolveFn } from "./fn.ts";
 
 /** Arena models listed when `lmsys.models` is empty. */
@@ -41,11 +48,6 @@ export const DEFAULT_MODELS = [
 
 const PREFIX = "lmsys/";
 
-/** The arena model of a model id (`lmsys/claude-3-opus` -> `claude-3-opus`). */
-function arenaModel(model: string): string {
-  return model.slice(PREFIX.length);
-}
-
 /** The flattened prompt the arena receives. */
 export function lmsysPrompt(req: ChatRequest, ctx: ChatContext): string {
   return render(toTurns(req.messages), ctx);
@@ -55,79 +57,79 @@ function render(turns: Turn[], ctx: ChatContext): string {
   return renderTurns(turns, withCharSequences(ROLE_TAGS, ctx.flags.charSequences));
 }
 
-/** The `lmsys` provider. */
-export const lmsysProvider: ChatProvider = {
-  id: "lmsys",
-  flattens: true,
+/** Creates the `lmsys` provider. */
+export function createLmsysProvider(_deps: ProviderDeps): Provider {
+  const serverIds: ServerIds = new Map();
+  return {
+    id: "lmsys",
+    turnMarkers: FLATTENED_TURNS,
 
-  models(config: Config): ModelInfo[] {
-    const list = config.lmsys.models.length > 0 ? config.lmsys.models : DEFAULT_MODELS;
-    return list.map((m) => ({
-      id: m.startsWith(PREFIX) ? m : PREFIX + m,
-      owned_by: "lmsys",
-    }));
-  },
+    models(config: Config): ModelInfo[] {
+      const list = config.lmsys.models.length > 0 ? config.lmsys.models : DEFAULT_MODELS;
+      return list.map((m) => ({
+        id: m.startsWith(PREFIX) ? m : PREFIX + m,
+        owned_by: "lmsys",
+      }));
+    },
 
-  matches(model) {
-    return model.startsWith(PREFIX) && model.length > PREFIX.length;
-  },
+    resolve(model) {
+      if (!model.startsWith(PREFIX) || model.length === PREFIX.length) return undefined;
+      return { upstreamModel: model.slice(PREFIX.length), toolMode: "emulated" };
+    },
 
-  toolMode() {
-    return "emulated";
-  },
+    renderPrompt(req, ctx) {
+      return lmsysPrompt(req, ctx);
+    },
 
-  renderPrompt(req, ctx) {
-    return lmsysPrompt(req, ctx);
-  },
-
-  async *chat(req: ChatRequest, ctx: ChatContext): AsyncGenerator<ChatEvent> {
-    const config = ctx.config.lmsys;
-    const model = arenaModel(ctx.model);
-    const fn = resolveFn(model, ctx.token, ctx.config);
-    const turns = toTurns(req.messages);
-    const prompt = render(turns, ctx);
-    if (turns.some((t) => t.images.length > 0)) {
-      ctx.log.warn("lmsys: images in the messages are not sent (text only)");
-    }
-    const http = ctx.upstream("lmsys", config.proxies);
-    const request = {
-      base: config["base-url"],
-      model,
-      prompt,
-      fn,
-      flow: config.flow,
-      temperature: req.temperature ?? 0.7,
-      topP: req.top_p ?? 1,
-      maxTokens: req.max_completion_tokens ?? req.max_tokens ?? 1024,
-    };
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= config.tries; attempt++) {
-      const guard = new RefusalGuard(config.refusals);
-      let started = false;
-      try {
-        for await (const delta of arenaAnswer(http, request, ctx.log)) {
-          const text = guard.push(delta);
-          if (text) {
-            started = true;
-            yield { type: "text", text };
-          }
-        }
-        const rest = guard.end();
-        if (rest) yield { type: "text", text: rest };
-        yield { type: "usage", prompt_tokens: countTokens(prompt), completion_tokens: 0 };
-        yield { type: "finish", reason: "stop" };
-        return;
-      } catch (err) {
-        if (started || ctx.signal.aborted || !retryable(err) || attempt === config.tries) {
-          throw err;
-        }
-        lastError = err;
-        ctx.log.warn(`lmsys: attempt ${attempt} failed, trying again: ${(err as Error).message}`);
+    async *chat(req: ChatRequest, ctx: ChatContext): AsyncGenerator<ChatEvent> {
+      const config = ctx.config.lmsys;
+      const model = ctx.route.upstreamModel;
+      const fn = resolveFn(model, ctx.token, ctx.config);
+      const turns = toTurns(req.messages);
+      const prompt = render(turns, ctx);
+      if (turns.some((t) => t.images.length > 0)) {
+        ctx.log.warn("lmsys: images in the messages are not sent (text only)");
       }
-    }
-    throw lastError;
-  },
-};
+      const http = ctx.upstream("lmsys", config.proxies);
+      const request = {
+        base: config["base-url"],
+        model,
+        prompt,
+        fn,
+        flow: config.flow,
+        temperature: req.temperature ?? 0.7,
+        topP: req.top_p ?? 1,
+        maxTokens: req.max_completion_tokens ?? req.max_tokens ?? 1024,
+      };
+      let lastError: unknown;
+      for (let attempt = 1; attempt <= config.tries; attempt++) {
+        const guard = new RefusalGuard(config.refusals);
+        let started = false;
+        try {
+          for await (const delta of arenaAnswer(http, request, ctx.log, serverIds)) {
+            const text = guard.push(delta);
+            if (text) {
+              started = true;
+              yield { type: "text", text };
+            }
+          }
+          const rest = guard.end();
+          if (rest) yield { type: "text", text: rest };
+          yield { type: "usage", prompt_tokens: countTokens(prompt), completion_tokens: 0 };
+          yield { type: "finish", reason: "stop" };
+          return;
+        } catch (err) {
+          if (started || ctx.signal.aborted || !retryable(err) || attempt === config.tries) {
+            throw err;
+          }
+          lastError = err;
+          ctx.log.warn(`lmsys: attempt ${attempt} failed, trying again: ${(err as Error).message}`);
+        }
+      }
+      throw lastError;
+    },
+  };
+}
 
 /** Upstream failures and timeouts are tried again; refusals and bad requests are not. */
 function retryable(err: unknown): boolean {

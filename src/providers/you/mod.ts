@@ -17,21 +17,21 @@
  * @module
  */
 import {
+  type Browsers,
   ChallengeTimeout,
   type Clearance,
   ClearanceCache,
-  closeBrowser,
   passChallenge,
-  sharedBrowser,
 } from "../../browser/mod.ts";
 import type { Config } from "../../config/schema.ts";
 import { proxyFor } from "../../net/proxy.ts";
 import { GatewayError, upstreamFailed, upstreamTimeout } from "../../openai/errors.ts";
 import type { ChatRequest } from "../../openai/schema.ts";
-import { withAccount } from "../../pool/mod.ts";
+import { PoolSet, withAccount } from "../../pool/mod.ts";
 import { maskSecret } from "../../util/mask.ts";
-import { TokenCounter } from "../../util/tokens.ts";
-import type { ChatContext, ChatEvent, ChatProvider, ModelInfo } from "../types.ts";
+import { guardAnswer } from "../answer.ts";
+import { FLATTENED_TURNS } from "../combine.ts";
+import type { ChatContext, ChatEvent, ModelInfo, Provider, ProviderDeps } from "../types.ts";
 import { answerDeltas, QuotaExhausted, YouApi } from "./api.ts";
 import { cookieHeader } from "./cookies.ts";
 import { buildPrompt, describePrompt, type YouPrompt } from "./prompt.ts";
@@ -54,19 +54,18 @@ export const YOU_MODELS = [
   "gemini_1_5_flash",
 ];
 
-/** Clearances of every site and proxy, shared by all requests. */
-const clearances = new ClearanceCache();
+/** What one you.com provider keeps across requests. */
+interface YouState {
+  /** Clearances of every site and proxy, shared by all requests. */
+  clearances: ClearanceCache;
+  browsers: Browsers;
+}
 
 /** The you.com model name of `model`, or undefined when it is not one. */
 export function youModel(model: string, config: Config): string | undefined {
   if (!model.startsWith("you/")) return undefined;
   const name = model.slice(4);
   return YOU_MODELS.includes(name) || config.you.models.includes(name) ? name : undefined;
-}
-
-/** Drops every kept clearance (tests; a changed network). */
-export function forgetClearances(): void {
-  clearances.clear();
 }
 
 function promptOf(req: ChatRequest, ctx: ChatContext): YouPrompt {
@@ -77,54 +76,55 @@ function promptOf(req: ChatRequest, ctx: ChatContext): YouPrompt {
   });
 }
 
-/** The `you` provider. */
-export const youProvider: ChatProvider = {
-  id: "you",
-  flattens: true,
-  close: closeBrowser,
+/** Creates the `you` provider. */
+export function createYouProvider(deps: ProviderDeps): Provider {
+  const pools = new PoolSet(deps.log);
+  const state: YouState = { clearances: new ClearanceCache(), browsers: deps.browsers };
+  return {
+    id: "you",
+    turnMarkers: FLATTENED_TURNS,
+    pools: () => pools.state(),
 
-  models(config): ModelInfo[] {
-    if (config.you.cookies.length === 0) return [];
-    const names = [...new Set([...YOU_MODELS, ...config.you.models])];
-    return names.map((m) => ({ id: `you/${m}`, owned_by: "you" }));
-  },
+    models(config): ModelInfo[] {
+      if (config.you.cookies.length === 0) return [];
+      const names = [...new Set([...YOU_MODELS, ...config.you.models])];
+      return names.map((m) => ({ id: `you/${m}`, owned_by: "you" }));
+    },
 
-  matches(model, config) {
-    return youModel(model, config) !== undefined;
-  },
+    resolve(model, config) {
+      const name = youModel(model, config);
+      return name === undefined ? undefined : { upstreamModel: name, toolMode: "emulated" };
+    },
 
-  toolMode() {
-    return "emulated";
-  },
+    renderPrompt(req, ctx) {
+      return describePrompt(promptOf(req, ctx));
+    },
 
-  renderPrompt(req, ctx) {
-    return describePrompt(promptOf(req, ctx));
-  },
-
-  chat(req, ctx) {
-    const cfg = ctx.config.you;
-    const model = youModel(ctx.model, ctx.config)!;
-    const prompt = promptOf(req, ctx);
-    const pool = ctx.pools.get("you", cfg.cookies, {
-      concurrency: cfg.concurrency ?? 1,
-      cooldown: cfg.cooldown,
-    });
-    return (async function* () {
-      // The clearance comes before an account is taken: a busy account is not held while the
-      // browser works, and requests queued on the pool do not time out behind the challenge.
-      const opener = ctx.token ?? cfg.cookies[0];
-      if (cfg.clearance && opener) {
-        const { key, base, proxy } = site(ctx);
-        await clearanceFor(ctx, key, base, proxy, opener, model);
-      }
-      yield* withAccount(
-        pool,
-        { token: ctx.token, signal: ctx.signal },
-        (secret) => answer(ctx, model, prompt, secret),
-      );
-    })();
-  },
-};
+    chat(req, ctx) {
+      const cfg = ctx.config.you;
+      const model = ctx.route.upstreamModel;
+      const prompt = promptOf(req, ctx);
+      const pool = pools.get("you", cfg.cookies, {
+        concurrency: cfg.concurrency ?? 1,
+        cooldown: cfg.cooldown,
+      });
+      return (async function* () {
+        // The clearance comes before an account is taken: a busy account is not held while the
+        // browser works, and requests queued on the pool do not time out behind the challenge.
+        const opener = ctx.token ?? cfg.cookies[0];
+        if (cfg.clearance && opener) {
+          const { key, base, proxy } = site(ctx);
+          await clearanceFor(ctx, state, key, base, proxy, opener, model);
+        }
+        yield* withAccount(
+          pool,
+          { token: ctx.token, signal: ctx.signal },
+          (secret) => answer(ctx, state, model, prompt, secret),
+        );
+      })();
+    },
+  };
+}
 
 /** The site, the proxy to it, and the clearance cache key of both. */
 function site(ctx: ChatContext): { base: string; proxy: string | undefined; key: string } {
@@ -137,6 +137,7 @@ function site(ctx: ChatContext): { base: string; proxy: string | undefined; key:
 /** One attempt with one account: clearance, quota, upload, then the answer stream. */
 async function* answer(
   ctx: ChatContext,
+  state: YouState,
   model: string,
   prompt: YouPrompt,
   secret: string,
@@ -145,7 +146,9 @@ async function* answer(
   const { base, proxy, key } = site(ctx);
   const http = ctx.upstream("you", cfg.proxies);
   const useBrowser = cfg.clearance;
-  let clearance = useBrowser ? await clearanceFor(ctx, key, base, proxy, secret, model) : undefined;
+  let clearance = useBrowser
+    ? await clearanceFor(ctx, state, key, base, proxy, secret, model)
+    : undefined;
 
   let res: Response | undefined;
   for (let round = 0; !res; round++) {
@@ -165,10 +168,10 @@ async function* answer(
       // A refused call means the clearance no longer works, whoever else is using it; but when a
       // fresh one is refused by you.com itself (not Cloudflare's page), the account is at fault.
       const challenge = (err as { challenge?: boolean }).challenge === true;
-      if (useBrowser && (round === 0 || challenge)) clearances.drop(key, clearance);
+      if (useBrowser && (round === 0 || challenge)) state.clearances.drop(key, clearance);
       if (useBrowser && round === 0) {
         ctx.log.info("you: 403 from you.com; passing the Cloudflare challenge again");
-        clearance = await clearanceFor(ctx, key, base, proxy, secret, model);
+        clearance = await clearanceFor(ctx, state, key, base, proxy, secret, model);
         continue;
       }
       if (!useBrowser && challenge) {
@@ -192,13 +195,24 @@ async function* answer(
     }
   }
 
-  const counter = new TokenCounter();
-  let any = false;
   const deltas = answerDeltas(
     res.body!,
     (notice) => ctx.log.warn(`you: quota notice in the answer (${notice.slice(0, 60)}…)`),
   );
+  yield* guardAnswer(fromYouStream(deltas, ctx), {
+    provider: "you",
+    promptTokens: prompt.tokens,
+    empty: "the answer was empty",
+  });
+}
+
+/** The text of an answer stream; its end without 'done' is noted in the log. */
+async function* fromYouStream(
+  deltas: AsyncGenerator<string, boolean, boolean>,
+  ctx: ChatContext,
+): AsyncGenerator<ChatEvent> {
   let done = false;
+  let any = false;
   try {
     while (true) {
       const r = await deltas.next();
@@ -207,26 +221,20 @@ async function* answer(
         break;
       }
       any = true;
-      counter.push(r.value);
       yield { type: "text", text: r.value };
     }
   } finally {
     await deltas.return(false);
   }
-  if (!any) {
-    throw upstreamFailed(
-      "you",
-      done ? "the answer was empty" : "the answer stream ended before any text",
-    );
-  }
+  if (!any && !done) throw upstreamFailed("you", "the answer stream ended before any text");
   if (!done) ctx.log.warn("you: the answer stream ended without its 'done' event");
-  yield { type: "usage", prompt_tokens: prompt.tokens, completion_tokens: counter.total };
   yield { type: "finish", reason: "stop" };
 }
 
 /** The kept clearance for `key`, or a new one from the shared browser (one run at a time). */
 async function clearanceFor(
   ctx: ChatContext,
+  state: YouState,
   key: string,
   base: string,
   proxy: string | undefined,
@@ -236,8 +244,8 @@ async function clearanceFor(
   const browserCfg = ctx.config.browser;
   const log = ctx.log;
   const config = ctx.config;
-  return await clearances.get(key, async () => {
-    const browser = await sharedBrowser(config, log);
+  return await state.clearances.get(key, async () => {
+    const browser = await state.browsers.get(config);
     log.info(`you: passing the Cloudflare challenge of ${new URL(base).host} with Chromium`);
     const started = Date.now();
     try {

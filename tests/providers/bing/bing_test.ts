@@ -16,8 +16,14 @@ import {
   SEARCH_PLUGIN_ID,
   startFakeBing,
 } from "../../fakes/bing.ts";
-import { parseSseBody, readTextThenAbort, startGateway, waitFor, within } from "../../helpers.ts";
-import { pendingHubCloses } from "../../../src/providers/bing/chathub.ts";
+import {
+  parseSseBody,
+  readTextThenAbort,
+  settled,
+  startGateway,
+  waitFor,
+  within,
+} from "../../helpers.ts";
 import { countTokens } from "../../../src/util/tokens.ts";
 import { serveFake } from "../../fakes/serve.ts";
 import { ask, poolAccounts, streamText } from "../web_helpers.ts";
@@ -50,7 +56,7 @@ async function setup(options: {
     client,
     pool: () => poolAccounts(gw, "bing", "gateway-pass"),
     async [Symbol.asyncDispose]() {
-      await pendingHubCloses();
+      await settled(gw, "bing");
       await gw.close();
       await fake.close();
     },
@@ -92,7 +98,7 @@ Deno.test("bing: anonymous answer: create, signature, handshake, invocation, clo
   assertEquals(hub.plugins, []);
   assertEquals("previousMessages" in hub, false);
   // The client closes with a SignalR close record after the final item.
-  await pendingHubCloses();
+  await settled(t.gw, "bing");
   await inv.closed;
   assertEquals(inv.closedEarly, false);
   assert(inv.after.some((r) => r.type === 7), JSON.stringify(inv.after));

@@ -7,9 +7,8 @@
 import OpenAI from "openai";
 import { assert, assertEquals, assertStringIncludes } from "../../assert.ts";
 import { startFakeBing } from "../../fakes/bing.ts";
-import { startGateway } from "../../helpers.ts";
+import { settled, startGateway } from "../../helpers.ts";
 import { streamToolCalls, toolTurn } from "../web_helpers.ts";
-import { pendingHubCloses } from "../../../src/providers/bing/chathub.ts";
 
 const lookupTool: OpenAI.Chat.ChatCompletionFunctionTool = {
   type: "function",
@@ -69,7 +68,7 @@ Deno.test("bing: an emulated tool call round trip (call with [1] in its argument
     assertEquals(second.choices[0].finish_reason, "stop");
     assertEquals(second.choices[0].message.content, "Your order 1 has shipped.");
   } finally {
-    await pendingHubCloses();
+    await settled(gw, "bing");
     await gw.close();
     await fake.close();
   }

@@ -15,11 +15,10 @@ import {
   abortedWithin,
   parseSseBody,
   readTextThenAbort,
+  settled,
   startGateway,
   waitFor,
 } from "../../helpers.ts";
-import { pendingCleanups } from "../../../src/providers/claude/mod.ts";
-import { clearAccountCache } from "../../../src/providers/claude/api.ts";
 import { countTokens } from "../../../src/util/tokens.ts";
 import { ask, poolAccounts, streamText } from "../web_helpers.ts";
 
@@ -28,7 +27,6 @@ async function setup(
   claude: Record<string, unknown> = {},
   server: Record<string, unknown> = { password: ["gateway-pass"] },
 ) {
-  clearAccountCache();
   const fake = await startFakeClaude(accounts);
   const gw = await startGateway({
     server,
@@ -41,7 +39,7 @@ async function setup(
     client,
     pool: () => poolAccounts(gw, "claude", "gateway-pass"),
     async [Symbol.asyncDispose]() {
-      await pendingCleanups();
+      await settled(gw, "claude");
       await gw.close();
       await fake.close();
     },
@@ -73,7 +71,7 @@ Deno.test("claude: a plain answer walks org, statsig, create, completion, delete
   assertEquals(res.model, "claude");
   assertEquals(res.choices[0].message.content, "Hello from claude.ai!");
   assertEquals(res.choices[0].finish_reason, "stop");
-  await pendingCleanups();
+  await settled(t.gw, "claude");
   assertEquals(paths(t.fake), [
     "GET /api/organizations",
     "GET /api/bootstrap/:id/statsig",
@@ -178,7 +176,7 @@ Deno.test("claude: Invalid model is a 404 without blame on the account or a retr
   assertStringIncludes(err.message, "claude-9-nonexistent");
   // One attempt only (no retry on the second cookie), and the conversation was still deleted.
   assertEquals(t.fake.requests.filter((r) => r.path.endsWith("/completion")).length, 1);
-  await pendingCleanups();
+  await settled(t.gw, "claude");
   assertEquals(t.fake.deleted.length, 1);
   const pool = await t.pool();
   assertEquals(pool.length, 2);
@@ -207,7 +205,7 @@ Deno.test("claude: 403 sets the account aside and the next cookie answers", asyn
   assertStringIncludes(aside[0].last_error!, "403");
   assert(!aside[0].id.includes(first.sessionKey), "pool ids are masked");
   // Both conversations are deleted.
-  await pendingCleanups();
+  await settled(t.gw, "claude");
   assertEquals(t.fake.deleted.length, 2);
 });
 
@@ -378,7 +376,6 @@ Deno.test("claude: an empty answer is a 502", async () => {
 });
 
 Deno.test("claude: the client's session key is used when it sends one", async () => {
-  clearAccountCache();
   const fake = await startFakeClaude([{}]);
   const gw = await startGateway({ claude: { "base-url": fake.origin } });
   try {
@@ -400,7 +397,7 @@ Deno.test("claude: the client's session key is used when it sends one", async ()
     assertEquals(err.status, 403);
     assert(!err.message.includes("not-a-real-key"), err.message);
   } finally {
-    await pendingCleanups();
+    await settled(gw, "claude");
     await gw.close();
     await fake.close();
   }
@@ -459,7 +456,7 @@ Deno.test("claude: the answer is cut where the model starts the next Human turn"
     messages: [{ role: "user", content: "hi" }],
   });
   assertEquals(res.choices[0].message.content, "Sure thing.");
-  await pendingCleanups();
+  await settled(t.gw, "claude");
   assertEquals(t.fake.deleted.length, 1);
 });
 
@@ -476,6 +473,6 @@ Deno.test("claude: a completion answered 200 with a page instead of a stream is 
   assertEquals(err.status, 502);
   assertStringIncludes(err.message, "expected text/event-stream but got text/html");
   assertStringIncludes(err.message, "<html> <body>Maintenance window</body>");
-  await pendingCleanups();
+  await settled(t.gw, "claude");
   assertEquals(t.fake.deleted.length, 1);
 });

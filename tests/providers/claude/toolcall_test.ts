@@ -6,10 +6,8 @@
 import OpenAI from "openai";
 import { assert, assertEquals, assertStringIncludes } from "../../assert.ts";
 import { startFakeClaude } from "../../fakes/claude.ts";
-import { startGateway } from "../../helpers.ts";
+import { settled, startGateway } from "../../helpers.ts";
 import { streamToolCalls, toolTurn } from "../web_helpers.ts";
-import { pendingCleanups } from "../../../src/providers/claude/mod.ts";
-import { clearAccountCache } from "../../../src/providers/claude/api.ts";
 
 const weatherTool: OpenAI.Chat.ChatCompletionFunctionTool = {
   type: "function",
@@ -25,7 +23,6 @@ const weatherTool: OpenAI.Chat.ChatCompletionFunctionTool = {
 };
 
 Deno.test("claude: an emulated tool call round trip (streamed call, then the answer)", async () => {
-  clearAccountCache();
   const fake = await startFakeClaude([{}]);
   const gw = await startGateway({
     server: { password: ["gateway-pass"] },
@@ -72,7 +69,7 @@ Deno.test("claude: an emulated tool call round trip (streamed call, then the ans
     const paste = fake.completions[1].body.attachments[0].extracted_content;
     assertStringIncludes(paste, "18°C, light rain");
   } finally {
-    await pendingCleanups();
+    await settled(gw, "claude");
     await gw.close();
     await fake.close();
   }

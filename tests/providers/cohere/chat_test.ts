@@ -4,7 +4,10 @@
  */
 import type OpenAI from "openai";
 import { assert, assertEquals, assertMatch } from "../../assert.ts";
-import { cohereProvider } from "../../../src/providers/cohere/mod.ts";
+import { createCohereProvider } from "../../../src/providers/cohere/mod.ts";
+import { testDeps } from "../../context.ts";
+
+const cohere = createCohereProvider(testDeps());
 import { configSchema } from "../../../src/config/schema.ts";
 import { KEY, lastBody, setup } from "./_setup.ts";
 
@@ -278,10 +281,10 @@ Deno.test("cohere tools: results of the last turn go in tool_results, older ones
 
 Deno.test("cohere tools: cohere.tc switches to the prompt emulator", async () => {
   assertEquals(
-    cohereProvider.toolMode("command-r", configSchema.parse({ cohere: { tc: true } })),
+    cohere.resolve("command-r", configSchema.parse({ cohere: { tc: true } }))?.toolMode,
     "emulated",
   );
-  assertEquals(cohereProvider.toolMode("command-r", configSchema.parse({})), "native");
+  assertEquals(cohere.resolve("command-r", configSchema.parse({}))?.toolMode, "native");
   await using t = await setup({ cohere: { tc: true } });
   t.fake.respond = (b) => {
     const prompt = JSON.stringify([b.preamble, b.chat_history, b.message, b.prompt]);

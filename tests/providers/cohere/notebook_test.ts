@@ -6,29 +6,19 @@
 import { assertEquals, assertMatch, assertRejects } from "../../assert.ts";
 import { configSchema } from "../../../src/config/schema.ts";
 import { emptyFlags, type RequestFlags } from "../../../src/flags/types.ts";
-import { Upstream } from "../../../src/net/http.ts";
 import { GatewayError } from "../../../src/openai/errors.ts";
 import type { ChatRequest } from "../../../src/openai/schema.ts";
-import { PoolSet } from "../../../src/pool/mod.ts";
-import { cohereProvider } from "../../../src/providers/cohere/mod.ts";
+import { createCohereProvider } from "../../../src/providers/cohere/mod.ts";
 import type { ChatContext, ChatEvent } from "../../../src/providers/types.ts";
-import { createLogger } from "../../../src/util/log.ts";
 import { startFakeCohere } from "../../fakes/cohere.ts";
 import { KEY, setup } from "./_setup.ts";
+import { providerContext, testDeps } from "../../context.ts";
+
+const cohere = createCohereProvider(testDeps());
 
 function context(origin: string, flags: RequestFlags, signal: AbortSignal): ChatContext {
   const config = configSchema.parse({ cohere: { "base-url": origin } });
-  return {
-    signal,
-    config,
-    log: createLogger("silent"),
-    requestId: "test",
-    token: KEY,
-    model: "command",
-    flags,
-    pools: new PoolSet(),
-    upstream: (provider, proxy) => new Upstream({ provider, config, signal, proxy }),
-  };
+  return providerContext(cohere, "command", { config, token: KEY, flags, signal });
 }
 
 const req = {
@@ -49,7 +39,7 @@ Deno.test("cohere notebook: /v1/generate with a flattened prompt, streamed", asy
     const flags = { ...emptyFlags(), notebook: true };
     const ctx = context(fake.origin, flags, abort.signal);
     const events: ChatEvent[] = [];
-    for await (const e of cohereProvider.chat(req, ctx)) events.push(e);
+    for await (const e of cohere.chat(req, ctx)) events.push(e);
     const rec = fake.requests.at(-1)!;
     assertEquals(rec.path, "/v1/generate");
     const body = rec.json as Record<string, unknown>;
@@ -71,13 +61,13 @@ Deno.test("cohere notebook: /v1/generate with a flattened prompt, streamed", asy
     const usage = events.find((e) => e.type === "usage") as { prompt_tokens: number };
     assertEquals(usage.prompt_tokens, Math.ceil(JSON.stringify(body).length / 4));
     // `<echo />` shows the same prompt.
-    assertEquals(await cohereProvider.renderPrompt!(req, ctx), prompt);
+    assertEquals(await cohere.renderPrompt!(req, ctx), prompt);
     // `<char_sequences>` changes the role prefixes.
     const seq = context(fake.origin, {
       ...flags,
       charSequences: { user: "Human: ", assistant: "AI: " },
     }, abort.signal);
-    for await (const _ of cohereProvider.chat(req, seq)) { /* drain */ }
+    for await (const _ of cohere.chat(req, seq)) { /* drain */ }
     assertMatch(
       String((fake.requests.at(-1)!.json as { prompt: string }).prompt),
       /Human: Once upon a time\nAI: $/,
@@ -86,7 +76,7 @@ Deno.test("cohere notebook: /v1/generate with a flattened prompt, streamed", asy
     fake.respond = () => ({ text: "x", finishReason: "ERROR" });
     await assertRejects(
       async () => {
-        for await (const _ of cohereProvider.chat(req, ctx)) { /* drain */ }
+        for await (const _ of cohere.chat(req, ctx)) { /* drain */ }
       },
       GatewayError,
       "internal generation error",

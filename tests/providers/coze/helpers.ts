@@ -8,8 +8,7 @@ import {
   type FakeCozeOptions,
   startFakeCoze,
 } from "../../fakes/coze.ts";
-import { startGateway, type TestGateway } from "../../helpers.ts";
-import { cozeIdle } from "../../../src/providers/coze/mod.ts";
+import { settled, startGateway, type TestGateway } from "../../helpers.ts";
 import { type PoolAccount, poolAccounts } from "../web_helpers.ts";
 
 /** Logged-in sessions of the fake. */
@@ -79,7 +78,7 @@ export async function setup(o: SetupOptions = {}): Promise<Setup> {
     gw,
     client,
     async [Symbol.asyncDispose]() {
-      await cozeIdle();
+      await settled(gw, "coze");
       await gw.close();
       await fake.close();
     },

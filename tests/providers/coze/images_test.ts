@@ -5,43 +5,35 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../assert.ts";
 import { startFakeCoze } from "../../fakes/coze.ts";
 import { parseConfig } from "../../../src/config/mod.ts";
-import { emptyFlags } from "../../../src/flags/types.ts";
-import { Upstream } from "../../../src/net/http.ts";
 import { GatewayError } from "../../../src/openai/errors.ts";
-import { PoolSet } from "../../../src/pool/mod.ts";
-import { cozeIdle } from "../../../src/providers/coze/mod.ts";
-import { generateCozeImage } from "../../../src/providers/coze/images.ts";
-import type { ChatContext } from "../../../src/providers/types.ts";
+import { createCozeProvider } from "../../../src/providers/coze/mod.ts";
+import type { RequestContext } from "../../../src/providers/types.ts";
 import { createLogger } from "../../../src/util/log.ts";
+import { requestContext, testDeps } from "../../context.ts";
 import { BOTS, SESSION_A, SESSION_B } from "./helpers.ts";
 
 const IMAGE_BOT = { "bot-id": BOTS[4].id, version: "1", scene: 2 };
 
-async function setup(coze: Record<string, unknown> = {}) {
+async function setup(cozeConfig: Record<string, unknown> = {}) {
   const fake = await startFakeCoze({ sessions: [SESSION_A, SESSION_B], bots: BOTS });
   const config = parseConfig(
-    JSON.stringify({ coze: { ...fake.config, images: IMAGE_BOT, ...coze } }),
+    JSON.stringify({ coze: { ...fake.config, images: IMAGE_BOT, ...cozeConfig } }),
     "test.yaml",
   ).config;
   const abort = new AbortController();
   const logs: string[] = [];
-  const ctx: ChatContext = {
-    signal: abort.signal,
-    config,
-    log: createLogger("debug", (_l, line) => logs.push(line)),
-    requestId: "test",
-    model: "dall-e-3",
-    flags: emptyFlags(),
-    pools: new PoolSet(),
-    upstream: (provider, proxy) => new Upstream({ provider, config, signal: abort.signal, proxy }),
-  };
+  const log = createLogger("debug", (_l, line) => logs.push(line));
+  const coze = createCozeProvider(testDeps(log));
+  const ctx: RequestContext = requestContext({ config, signal: abort.signal, log });
   return {
     fake,
     ctx,
     logs,
+    coze,
+    paint: (prompt: string, cookie?: string) => coze.paint!(prompt, ctx, cookie),
     async [Symbol.asyncDispose]() {
       abort.abort();
-      await cozeIdle();
+      await coze.settled!();
       await fake.close();
     },
   };
@@ -52,7 +44,7 @@ Deno.test("image: the painting query, the URL from the markdown answer", async (
   t.fake.respond = () => ({
     pieces: ["Here is your picture:\n\n", "![a fox](https://s.coze.example/img/fox.png)"],
   });
-  const url = await generateCozeImage("a red fox, 100% cute", t.ctx);
+  const url = await t.paint("a red fox, 100% cute");
   assertEquals(url, "https://s.coze.example/img/fox.png");
   const chat = t.fake.chats[0];
   assertEquals(
@@ -70,7 +62,7 @@ Deno.test("image: the cookie argument wins over the pool", async () => {
   t.fake.respond = () => ({
     pieces: ['{"data":[{"url":"https://s.coze.example/b.png","size":1}]}'],
   });
-  const url = await generateCozeImage("b", t.ctx, `sessionid=${SESSION_B}`);
+  const url = await t.paint("b", `sessionid=${SESSION_B}`);
   assertEquals(url, "https://s.coze.example/b.png");
   assertEquals(t.fake.chats[0].session, SESSION_B);
 });
@@ -82,14 +74,14 @@ Deno.test("image: a bot that apologises is asked again, up to three times", asyn
     ++n < 3
       ? { text: "I apologize, but I am unable to fulfill your request." }
       : { text: "[image](https://s.coze.example/third.png)" };
-  assertEquals(await generateCozeImage("c", t.ctx), "https://s.coze.example/third.png");
+  assertEquals(await t.paint("c"), "https://s.coze.example/third.png");
   assertEquals(t.fake.chats.length, 3);
 });
 
 Deno.test("image: three answers without an image are a clear 502, not retried on other accounts", async () => {
   await using t = await setup({ cookies: [`sessionid=${SESSION_A}`, `sessionid=${SESSION_B}`] });
   t.fake.respond = () => ({ text: "I cannot draw that." });
-  const err = await assertRejects(() => generateCozeImage("d", t.ctx), GatewayError);
+  const err = await assertRejects(() => t.paint("d"), GatewayError);
   assertEquals(err.status, 502);
   assertStringIncludes(err.message, "no image URL in 3 attempts");
   assertStringIncludes(err.message, "I cannot draw that.");
@@ -101,20 +93,20 @@ Deno.test("image: an invalid pooled cookie is set aside and the next serves", as
     cookies: ["sessionid=gone0123456789abcdef0123456789ab", `sessionid=${SESSION_B}`],
   });
   t.fake.respond = () => ({ text: "![x](https://s.coze.example/x.png)" });
-  assertEquals(await generateCozeImage("e", t.ctx), "https://s.coze.example/x.png");
-  const accounts = t.ctx.pools.state().find((p) => p.provider === "coze")!.accounts;
+  assertEquals(await t.paint("e"), "https://s.coze.example/x.png");
+  const accounts = t.coze.pools!().find((p) => p.provider === "coze")!.accounts;
   assertEquals(accounts.map((a) => a.ready), [false, true]);
 });
 
 Deno.test("image: no cookie anywhere is a 401; no coze.images is a 400", async () => {
   {
     await using t = await setup();
-    const err = await assertRejects(() => generateCozeImage("f", t.ctx), GatewayError);
+    const err = await assertRejects(() => t.paint("f"), GatewayError);
     assertEquals(err.status, 401);
   }
   {
     await using t = await setup({ images: undefined, cookies: [`sessionid=${SESSION_A}`] });
-    const err = await assertRejects(() => generateCozeImage("f", t.ctx), GatewayError);
+    const err = await assertRejects(() => t.paint("f"), GatewayError);
     assertEquals(err.status, 400);
     assertStringIncludes(err.message, "coze.images");
   }
@@ -123,7 +115,7 @@ Deno.test("image: no cookie anywhere is a 401; no coze.images is a 400", async (
 Deno.test("image: a web SDK image bot needs no cookie", async () => {
   await using t = await setup({ images: { "bot-id": BOTS[3].id, scene: 1000, websdk: true } });
   t.fake.respond = () => ({ text: "![w](https://s.coze.example/w.png)" });
-  assertEquals(await generateCozeImage("g", t.ctx), "https://s.coze.example/w.png");
+  assertEquals(await t.paint("g"), "https://s.coze.example/w.png");
   assertEquals(t.fake.chats[0].kind, "web_chat");
   assert(t.fake.chats[0].query.includes("prompt: g"));
 });
@@ -133,6 +125,6 @@ Deno.test("image: errors of the upstream pass as GatewayErrors", async () => {
   t.fake.respond = () => ({
     refuse: { code: 700012014, msg: "We've detected unusual traffic from your network" },
   });
-  const err = await assertRejects(() => generateCozeImage("h", t.ctx), GatewayError);
+  const err = await assertRejects(() => t.paint("h"), GatewayError);
   assertEquals(err.status, 503);
 });

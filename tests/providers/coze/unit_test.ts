@@ -24,9 +24,8 @@ import { readAnswer } from "../../../src/providers/coze/stream.ts";
 import { bodyOf, collect, splits } from "../../chunks.ts";
 import { clientCookie, looksLikeCozeCookie } from "../../../src/providers/coze/account.ts";
 import type { ChatRequest } from "../../../src/openai/schema.ts";
-import { emptyFlags } from "../../../src/flags/types.ts";
-import { cozeProvider } from "../../../src/providers/coze/mod.ts";
-import type { ChatContext } from "../../../src/providers/types.ts";
+import { createCozeProvider } from "../../../src/providers/coze/mod.ts";
+import { providerContext, testDeps } from "../../context.ts";
 
 Deno.test("credential: the [msToken=...] segment is cut out whole", () => {
   const c = parseCredential("sessionid=abc123; lang=en[msToken=TOKEN_value-1=]; store=x");
@@ -256,18 +255,19 @@ Deno.test("errors: codes and texts map to honest statuses", () => {
 
 Deno.test("owner lock: serialises per bot, times out with 429, honours abort", async () => {
   const signal = new AbortController().signal;
-  const release1 = await lockBot("bot-a", 5, signal);
+  const locks = new Map();
+  const release1 = await lockBot(locks, "bot-a", 5, signal);
   // Another bot is not blocked.
-  (await lockBot("bot-b", 0.05, signal))();
+  (await lockBot(locks, "bot-b", 0.05, signal))();
   let second = false;
-  const p2 = lockBot("bot-a", 5, signal).then((r) => {
+  const p2 = lockBot(locks, "bot-a", 5, signal).then((r) => {
     second = true;
     return r;
   });
-  const timedOut = await assertRejects(() => lockBot("bot-a", 0.05, signal), GatewayError);
+  const timedOut = await assertRejects(() => lockBot(locks, "bot-a", 0.05, signal), GatewayError);
   assertEquals([timedOut.status, timedOut.code], [429, "bot_busy"]);
   const ac = new AbortController();
-  const aborted = lockBot("bot-a", 5, ac.signal);
+  const aborted = lockBot(locks, "bot-a", 5, ac.signal);
   ac.abort(new Error("client left"));
   await assertRejects(() => aborted, Error, "client left");
   assert(!second);
@@ -276,7 +276,8 @@ Deno.test("owner lock: serialises per bot, times out with 429, honours abort", a
   const release2 = await p2;
   assert(second);
   release2();
-  (await lockBot("bot-a", 0.05, signal))();
+  (await lockBot(locks, "bot-a", 0.05, signal))();
+  assertEquals(locks.size, 0);
 });
 
 Deno.test("images: the URL from a markdown link or a JSON url field", () => {
@@ -303,21 +304,22 @@ Deno.test("renderPrompt: the query chat sends (owner without the system, web SDK
     { role: "assistant", content: "a1" },
     { role: "user", content: "u2" },
   ]);
-  const ctx = (model: string) => ({ model, flags: emptyFlags() }) as unknown as ChatContext;
+  const coze = createCozeProvider(testDeps());
+  const ctx = (model: string) => providerContext(coze, model, { config: defaultConfig() });
   assertEquals(
-    cozeProvider.renderPrompt!(r, ctx("coze")),
+    coze.renderPrompt!(r, ctx("coze")),
     "<|system|>\nS<|end|>\n<|user|>\nu1<|end|>\n<|assistant|>\na1<|end|>\n<|user|>\nu2<|end|>\n<|assistant|>",
   );
   assertEquals(
-    cozeProvider.renderPrompt!(r, ctx("coze/1-2-4-o")),
+    coze.renderPrompt!(r, ctx("coze/1-2-4-o")),
     "<|user|>\nu1<|end|>\n<|assistant|>\na1<|end|>\n<|user|>\nu2<|end|>\n<|assistant|>",
   );
   assertEquals(
-    cozeProvider.renderPrompt!(r, ctx("coze/1-2-1000-w")),
+    coze.renderPrompt!(r, ctx("coze/1-2-1000-w")),
     "<|user|>\nS<|end|>\n<|user|>\nu1<|end|>\n<|assistant|>\na1<|end|>\n<|user|>\nu2<|end|>\n<|assistant|>",
   );
-  assertEquals(cozeProvider.toolMode("coze", defaultConfig()), "emulated");
-  assert(cozeProvider.flattens);
-  assert(cozeProvider.matches("coze/1-2-3-w", defaultConfig()));
-  assert(!cozeProvider.matches("coze-x", defaultConfig()));
+  assertEquals(coze.resolve("coze", defaultConfig())?.toolMode, "emulated");
+  assert(coze.turnMarkers);
+  assert(coze.resolve("coze/1-2-3-w", defaultConfig()));
+  assert(!coze.resolve("coze-x", defaultConfig()));
 });

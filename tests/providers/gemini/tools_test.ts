@@ -5,7 +5,8 @@
  */
 import type OpenAI from "openai";
 import { assert, assertEquals, assertMatch } from "../../assert.ts";
-import { geminiProvider } from "../../../src/providers/gemini/mod.ts";
+import { createGeminiProvider } from "../../../src/providers/gemini/mod.ts";
+import { testDeps } from "../../context.ts";
 import { configSchema } from "../../../src/config/schema.ts";
 import { lastBody, setup } from "./_setup.ts";
 
@@ -337,8 +338,9 @@ const simple: OpenAI.Chat.ChatCompletionTool = {
 Deno.test("gemini tools: gemini.tc switches to the prompt emulator", async () => {
   const on = configSchema.parse({ gemini: { tc: true } });
   const off = configSchema.parse({});
-  assertEquals(geminiProvider.toolMode("gemini-2.5-flash", on), "emulated");
-  assertEquals(geminiProvider.toolMode("gemini-2.5-flash", off), "native");
+  const gemini = createGeminiProvider(testDeps());
+  assertEquals(gemini.resolve("gemini-2.5-flash", on)?.toolMode, "emulated");
+  assertEquals(gemini.resolve("gemini-2.5-flash", off)?.toolMode, "native");
   // Through the gateway: the emulator puts the tools in the prompt, the model answers with a
   // tool-call block, the client gets a real tool call; no native declarations reach Gemini.
   await using t = await setup({ gemini: { tc: true } });

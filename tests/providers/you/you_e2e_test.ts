@@ -4,7 +4,6 @@
  * no Chromium is installed.
  */
 import OpenAI from "openai";
-import { browserRunning } from "../../../src/browser/mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertMatch } from "../../assert.ts";
 import { type FakeAccount, type FakeYou, type SearchCall, startFakeYou } from "../../fakes/you.ts";
 import {
@@ -402,15 +401,17 @@ browserTest("you: a challenge that does not pass in time is a 504", async () => 
 });
 
 browserTest("you: the gateway's shutdown closes the browser", async () => {
+  let browsers: { running(): Promise<boolean> } | undefined;
   {
     await using t = await setup([{ session: A }]);
+    browsers = t.gw.browsers;
     await t.client.chat.completions.create({
       model: "you/gpt_4o",
       messages: [{ role: "user", content: "hi" }],
     });
-    assert(await browserRunning(), "the browser runs after a clearance");
+    assert(await browsers.running(), "the browser runs after a clearance");
   }
-  assertEquals(await browserRunning(), false);
+  assertEquals(await browsers.running(), false);
 });
 
 browserTest("you: models are listed when accounts are configured", async () => {

@@ -1,19 +1,19 @@
 /**
- * The response writer: turns a provider's `ChatEvent`s into a `chat.completion` or an SSE stream
- * of `chat.completion.chunk`s.
+ * The Chat Completions writer: turns the pipeline's `ChatEvent`s into a `chat.completion` or an
+ * SSE stream of `chat.completion.chunk`s (the mechanics of streaming in `util/event_stream.ts`).
  *
- * - The HTTP status is chosen when the first event arrives, so an upstream failing before it
- *   answers gives the client an honest error status. A stream whose first event takes longer than
- *   the keep-alive interval is committed as 200 and kept alive with `: keep-alive` comments.
- * - Each event is written as soon as it arrives (the body pulls; nothing is batched).
  * - Tool-call indexes are renumbered per choice in order of appearance (0, 1, ...); `id`, `type`
  *   and `name` appear only in a call's first delta.
+ * - Cited sources become footnotes (`[1]: url "title"`) after the choice's text: Chat Completions
+ *   has no annotations.
  * - An error after the stream started becomes a final `data: {"error":...}` event, then `[DONE]`.
- * - When the client goes away the abort controller fires, which aborts the upstream request.
  *
  * @module
  */
-import { GatewayError, toGatewayError } from "../openai/errors.ts";
+import type { ChatEvent, CitationEvent, FinishReason, UsageEvent } from "../core/events.ts";
+import { toolCallId } from "../util/id.ts";
+import { streamEvents } from "../util/event_stream.ts";
+import { type GatewayError, toGatewayError } from "./errors.ts";
 import {
   type ChoiceOut,
   chunkJson,
@@ -25,10 +25,7 @@ import {
   type ToolCallOut,
   type Usage,
   usageChunkJson,
-} from "../openai/response.ts";
-import type { ChatEvent, FinishReason } from "../providers/types.ts";
-import { toolCallId } from "../util/id.ts";
-import { TokenCounter } from "../util/tokens.ts";
+} from "./response.ts";
 
 /** How one response is written. */
 export interface WriterOptions {
@@ -40,8 +37,6 @@ export interface WriterOptions {
   keepAliveMs: number;
   /** Aborted when the client leaves; the writer aborts it too when the stream is cancelled. */
   abort: AbortController;
-  /** Prompt tokens to report when the provider sent no usage. */
-  estimatePromptTokens: () => number;
   /** Called just before a streamed response is returned (see `makeContext`'s `detach`). */
   onCommit?: () => void;
   /** Called once when the response is complete (or failed, or the client left). */
@@ -56,12 +51,29 @@ export interface WriterEnd {
   usage?: Usage;
 }
 
+/** HTTP status of a request whose client left before the answer (nginx's convention). */
+export const CLIENT_CLOSED = 499;
+
 const encoder = new TextEncoder();
 const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
   "cache-control": "no-cache, no-transform",
   "x-accel-buffering": "no",
 };
+const KEEP_ALIVE = encoder.encode(": keep-alive\n\n");
+const DONE = encoder.encode("data: [DONE]\n\n");
+
+/** The footnotes of cited sources, as the text after an answer. */
+export function footnotes(citations: readonly CitationEvent[]): string {
+  const seen = new Set<number>();
+  const lines: string[] = [];
+  for (const c of citations) {
+    if (seen.has(c.index)) continue;
+    seen.add(c.index);
+    lines.push(`[${c.index}]: ${c.url}${c.title ? ` ${JSON.stringify(c.title)}` : ""}`);
+  }
+  return lines.length > 0 ? `\n\n${lines.join("\n")}` : "";
+}
 
 class CallState {
   constructor(
@@ -81,6 +93,8 @@ class ChoiceState {
   /** Kept only for non-streamed responses. */
   text: string[] = [];
   reasoning: string[] = [];
+  /** Sources the answer cites, written as footnotes when the choice ends. */
+  citations: CitationEvent[] = [];
 
   finishReason(): FinishReason {
     if (this.calls.size > 0 && (this.finish === undefined || this.finish === "stop")) {
@@ -93,8 +107,8 @@ class ChoiceState {
 /** Accumulates events into per-choice state and renders them as deltas. */
 class Assembler {
   choices = new Map<number, ChoiceState>();
-  usage?: Extract<ChatEvent, { type: "usage" }>;
-  counter = new TokenCounter();
+  /** The answer's usage: the pipeline's meter always sends one. */
+  usage?: UsageEvent;
 
   constructor(readonly keep: boolean) {}
 
@@ -120,19 +134,16 @@ class Assembler {
     switch (ev.type) {
       case "text":
         if (ev.text === "") break;
-        this.counter.push(ev.text);
         if (this.keep) c.text.push(ev.text);
         out.push({ choice: index, delta: { content: ev.text } });
         break;
       case "reasoning":
         if (ev.text === "") break;
-        this.counter.push(ev.text);
         if (this.keep) c.reasoning.push(ev.text);
         out.push({ choice: index, delta: { reasoning_content: ev.text } });
         break;
       case "tool_call": {
         let call = c.calls.get(ev.index);
-        if (ev.arguments) this.counter.push(ev.arguments);
         if (!call) {
           call = new CallState(c.calls.size, ev.id || toolCallId(), ev.name ?? "", ev.extra);
           c.calls.set(ev.index, call);
@@ -158,6 +169,9 @@ class Assembler {
         }
         break;
       }
+      case "citation":
+        c.citations.push(ev);
+        break;
       case "finish":
         c.finish = ev.reason;
         break;
@@ -165,13 +179,11 @@ class Assembler {
     return out;
   }
 
-  /** The final usage: the provider's, or counted. */
-  finalUsage(estimatePrompt: () => number): Usage {
+  /** The final usage, as the pipeline's meter counted it. */
+  finalUsage(): Usage {
     const u = this.usage;
-    const prompt = u && (u.prompt_tokens > 0 || u.completion_tokens > 0)
-      ? u.prompt_tokens
-      : estimatePrompt();
-    const completion = u && u.completion_tokens > 0 ? u.completion_tokens : this.counter.total;
+    const prompt = u?.prompt_tokens ?? 0;
+    const completion = u?.completion_tokens ?? 0;
     const usage: Usage = {
       prompt_tokens: prompt,
       completion_tokens: completion,
@@ -201,9 +213,6 @@ export async function writeChat(
   return options.stream ? await writeStream(events, options) : await writeJson(events, options);
 }
 
-/** HTTP status of a request whose client left before the answer (nginx's convention). */
-export const CLIENT_CLOSED = 499;
-
 /** The error response for a failure before anything was sent; a client that left is no error. */
 function failedEarly(err: unknown, o: WriterOptions): Response {
   if (o.abort.signal.aborted) {
@@ -215,7 +224,7 @@ function failedEarly(err: unknown, o: WriterOptions): Response {
   return errorResponse(e);
 }
 
-/** The JSON error response for `err`. */
+/** The JSON error response for `err` in OpenAI's shape. */
 export function errorResponse(err: GatewayError, headers: HeadersInit = {}): Response {
   const h = new Headers(headers);
   h.set("content-type", "application/json");
@@ -237,7 +246,7 @@ async function writeJson(events: AsyncIterable<ChatEvent>, o: WriterOptions): Pr
       function: { name: call.name, arguments: call.args.join("") },
       ...call.extra,
     }));
-    const text = c.text.join("");
+    const text = c.text.join("") + footnotes(c.citations);
     return {
       content: text === "" && toolCalls.length > 0 ? null : text,
       reasoning: c.reasoning.length > 0 ? c.reasoning.join("") : undefined,
@@ -245,64 +254,21 @@ async function writeJson(events: AsyncIterable<ChatEvent>, o: WriterOptions): Pr
       finish: c.finishReason(),
     };
   });
-  const usage = asm.finalUsage(o.estimatePromptTokens);
+  const usage = asm.finalUsage();
   o.onEnd?.({ status: 200, usage });
   return new Response(JSON.stringify(completionBody(o.meta, choices, usage)), {
     headers: { "content-type": "application/json" },
   });
 }
 
-const KEEP_ALIVE = encoder.encode(": keep-alive\n\n");
-const DONE = encoder.encode("data: [DONE]\n\n");
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
-
 function sse(json: string): Uint8Array {
   return encoder.encode(`data: ${json}\n\n`);
 }
 
-async function writeStream(
-  events: AsyncIterable<ChatEvent>,
-  o: WriterOptions,
-): Promise<Response> {
-  const it = events[Symbol.asyncIterator]();
+function writeStream(events: AsyncIterable<ChatEvent>, o: WriterOptions): Promise<Response> {
   const asm = new Assembler(false);
-  let ended = false;
-
-  const end = (e: WriterEnd) => {
-    if (ended) return;
-    ended = true;
-    o.onEnd?.(e);
-  };
-
-  // Wait for the first event, or commit to 200 after the keep-alive interval.
-  let pending: Promise<IteratorResult<ChatEvent>> | undefined = it.next();
-  let first: IteratorResult<ChatEvent> | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    first = await Promise.race([
-      pending,
-      new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), o.keepAliveMs)),
-    ]);
-  } catch (err) {
-    ended = true;
-    return failedEarly(err, o);
-  } finally {
-    clearTimeout(timer);
-  }
-  if (first) pending = undefined;
-
   const prefix = chunkPrefix(o.meta);
+  let usage: Usage | undefined;
   const render = (ev: ChatEvent): Uint8Array[] =>
     asm.apply(ev).map(({ choice, delta }) => {
       if (delta.role === undefined && delta.tool_calls === undefined) {
@@ -315,94 +281,36 @@ async function writeStream(
       }
       return sse(chunkJson(o.meta, choice, delta));
     });
-
-  const finish = (): Uint8Array[] => {
-    const out: Uint8Array[] = [];
-    const usage = asm.finalUsage(o.estimatePromptTokens);
-    const choices = asm.ordered();
-    choices.forEach(([index, c], i) => {
-      if (!c.started) out.push(sse(chunkJson(o.meta, index, { role: "assistant", content: "" })));
-      const last = i === choices.length - 1;
-      out.push(sse(chunkJson(o.meta, index, {}, c.finishReason(), last ? usage : undefined)));
-    });
-    if (o.includeUsage) out.push(sse(usageChunkJson(o.meta, usage)));
-    out.push(DONE);
-    end({ status: 200, usage });
-    return out;
-  };
-
-  // Keep-alive: one timer per stream, re-armed for the time left since the last write.
-  let lastWrite = performance.now();
-  let closed = false;
-  let keepAlive: ReturnType<typeof setTimeout> | undefined;
-  let ctrl!: ReadableStreamDefaultController<Uint8Array>;
-  // After `cancel` (the client left) nothing more may be enqueued or closed.
-  const write = (parts: Uint8Array[]) => {
-    if (closed || parts.length === 0) return;
-    ctrl.enqueue(parts.length === 1 ? parts[0] : concat(parts));
-    lastWrite = performance.now();
-  };
-  const armKeepAlive = () => {
-    keepAlive = setTimeout(() => {
-      if (closed) return;
-      if (performance.now() - lastWrite >= o.keepAliveMs - 1) write([KEEP_ALIVE]);
-      armKeepAlive();
-    }, Math.max(1, lastWrite + o.keepAliveMs - performance.now()));
-  };
-  const close = () => {
-    clearTimeout(keepAlive);
-    if (closed) return;
-    closed = true;
-    ctrl.close();
-  };
-
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      ctrl = controller;
-      if (!first) write([KEEP_ALIVE]);
-      else if (first.done) {
-        write(finish());
-        close();
-        return;
-      } else write(render(first.value));
-      armKeepAlive();
+  return streamEvents(events, {
+    keepAliveMs: o.keepAliveMs,
+    keepAlive: KEEP_ALIVE,
+    abort: o.abort,
+    headers: SSE_HEADERS,
+    start: () => [],
+    render,
+    end() {
+      const out: Uint8Array[] = [];
+      usage = asm.finalUsage();
+      const choices = asm.ordered();
+      choices.forEach(([index, c], i) => {
+        if (!c.started) out.push(sse(chunkJson(o.meta, index, { role: "assistant", content: "" })));
+        const notes = footnotes(c.citations);
+        if (notes) out.push(sse(textChunkJson(prefix, index, "content", notes)));
+        const last = i === choices.length - 1;
+        out.push(sse(chunkJson(o.meta, index, {}, c.finishReason(), last ? usage : undefined)));
+      });
+      if (o.includeUsage) out.push(sse(usageChunkJson(o.meta, usage)));
+      out.push(DONE);
+      return out;
     },
-    async pull() {
-      try {
-        while (true) {
-          const r = await (pending ?? it.next());
-          pending = undefined;
-          if (r.done) {
-            write(finish());
-            close();
-            return;
-          }
-          // Events that make no chunk (usage) are taken in the same pull.
-          const parts = render(r.value);
-          if (parts.length > 0) return write(parts);
-        }
-      } catch (err) {
-        if (o.abort.signal.aborted) {
-          end({ status: 200, aborted: true });
-          close();
-          return;
-        }
-        const e = toGatewayError(err);
-        write([sse(JSON.stringify(e.toBody())), DONE]);
-        end({ status: 200, error: e });
-        close();
-      }
+    fail: (err) => [sse(JSON.stringify(toGatewayError(err).toBody())), DONE],
+    failEarly: (err) => failedEarly(err, o),
+    onCommit: o.onCommit,
+    onEnd(end) {
+      if (end.aborted) o.onEnd?.({ status: 200, aborted: true });
+      else if (end.error !== undefined) {
+        o.onEnd?.({ status: 200, error: toGatewayError(end.error) });
+      } else o.onEnd?.({ status: 200, usage });
     },
-    cancel() {
-      // The client went away: stop the upstream and let the provider clean up.
-      closed = true;
-      clearTimeout(keepAlive);
-      o.abort.abort(new DOMException("client disconnected", "AbortError"));
-      end({ status: 200, aborted: true });
-      it.return?.().catch(() => {});
-    },
-  }, { highWaterMark: 0 });
-
-  o.onCommit?.();
-  return new Response(body, { status: 200, headers: SSE_HEADERS });
+  });
 }
