@@ -11,8 +11,8 @@
  *
  * @module
  */
-import type { Browser, BrowserCookie } from "./launch.ts";
-import { BrowserError } from "./launch.ts";
+import type { Browser } from "./launch.ts";
+import { type BrowserCookie, BrowserError } from "./page.ts";
 import { pause } from "../util/signal.ts";
 
 /** Cookies Cloudflare sets that belong to a clearance. */

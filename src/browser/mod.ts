@@ -12,10 +12,13 @@
 import type { Config } from "../config/schema.ts";
 import { GatewayError } from "../openai/errors.ts";
 import type { Logger } from "../util/log.ts";
-import { Browser, BROWSER_NAMES, BrowserError, findExecutable } from "./launch.ts";
+import { Browser, BROWSER_NAMES, findExecutable } from "./launch.ts";
+import { BrowserError } from "./page.ts";
 
-export { Browser, BrowserContext, BrowserError, findExecutable, Page } from "./launch.ts";
-export type { BrowserCookie, CookieToSet, LaunchOptions } from "./launch.ts";
+export { Browser, findExecutable } from "./launch.ts";
+export type { LaunchOptions } from "./launch.ts";
+export { BrowserContext, BrowserError, Page } from "./page.ts";
+export type { BrowserCookie, CookieToSet } from "./page.ts";
 export {
   type ChallengeOptions,
   ChallengeTimeout,

@@ -24,9 +24,16 @@ export interface Marker {
 }
 
 /** Tags that are markers only with a body. */
-const BODY_TAGS = new Set(["regex", "matcher", "histories"]);
+const BODY_TAGS: ReadonlySet<string> = new Set(["regex", "matcher", "histories"]);
 /** Tags that never take a body (`<pad>` alone counts as `<pad />`). */
-const EMPTY_TAGS = new Set(["debug", "pad", "notebook", "char_sequences", "tool", "echo"]);
+const EMPTY_TAGS: ReadonlySet<string> = new Set([
+  "debug",
+  "pad",
+  "notebook",
+  "char_sequences",
+  "tool",
+  "echo",
+]);
 
 function isMarkerName(name: string): boolean {
   return BODY_TAGS.has(name) || EMPTY_TAGS.has(name) || /^@-?\d+$/.test(name);

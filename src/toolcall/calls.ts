@@ -30,10 +30,10 @@ const NAME_KEYS = ["name", "tool", "tool_name", "function_name", "toolName", "to
 /** Keys models use for the arguments. */
 const ARG_KEYS = ["arguments", "parameters", "args", "input", "params", "tool_input"];
 /** Keys that are not arguments when a call has no arguments key. */
-const META_KEYS = new Set([...NAME_KEYS, "id", "type", "call_id", "index"]);
+const META_KEYS: ReadonlySet<string> = new Set([...NAME_KEYS, "id", "type", "call_id", "index"]);
 
 /** Keys whose presence as the first key of a JSON block makes it a likely call. */
-export const CALL_FIRST_KEYS = new Set([
+export const CALL_FIRST_KEYS: ReadonlySet<string> = new Set([
   ...NAME_KEYS,
   "function",
   "tool_calls",
@@ -41,7 +41,7 @@ export const CALL_FIRST_KEYS = new Set([
   "parameters",
 ]);
 /** First keys whose string value is a tool name (checked against the declared tools). */
-export const NAME_FIRST_KEYS = new Set(NAME_KEYS);
+export const NAME_FIRST_KEYS: ReadonlySet<string> = new Set(NAME_KEYS);
 
 function readArgs(v: unknown): { args: unknown; argsError?: string } {
   if (typeof v !== "string") return { args: v ?? {} };

@@ -13,7 +13,11 @@ import type { FinishReason } from "../types.ts";
 import { resultError } from "./conversation.ts";
 
 /** Message types that are Bing's own work, not the answer. */
-const INTERNAL = new Set(["InternalSearchQuery", "InternalSearchResult", "InternalLoaderMessage"]);
+const INTERNAL: ReadonlySet<string> = new Set([
+  "InternalSearchQuery",
+  "InternalSearchResult",
+  "InternalLoaderMessage",
+]);
 
 /** Texts of Bing's "let's change the topic" refusal. */
 const REFUSAL = /That’s on me|That's on me|different topic/;

@@ -11,7 +11,7 @@
 
 type Json = Record<string, unknown>;
 
-const KEEP = new Set([
+const KEEP: ReadonlySet<string> = new Set([
   "description",
   "title",
   "nullable",
