@@ -16,6 +16,7 @@ import { applyMatchers, cutOff } from "../flags/mod.ts";
 import { promptTokens } from "../openai/response.ts";
 import type { ChatRequest } from "../openai/schema.ts";
 import { Meter, meter } from "../providers/answer.ts";
+import { stopList } from "../providers/params.ts";
 import type { ChatContext } from "../providers/types.ts";
 import {
   emulateToolCalls,
@@ -83,12 +84,6 @@ function turnMarkers(ctx: ChatContext): { needles: string[]; leading: string[] }
   return { needles: [...new Set(needles)], leading };
 }
 
-function stopSequences(req: ChatRequest): string[] {
-  const s = req.stop;
-  if (s == null) return [];
-  return (Array.isArray(s) ? s : [s]).filter((x) => x !== "");
-}
-
 function oneChoice(
   req: ChatRequest,
   ctx: ChatContext,
@@ -112,7 +107,7 @@ function oneChoice(
   events = applyMatchers(events, ctx.flags.matchers);
   // Stop sequences apply to the text the client gets (an upstream may ignore `stop`, and the
   // emulator does not send it so that a call's JSON is never cut).
-  return cutOff(events, stopSequences(req), { stopEarly: true });
+  return cutOff(events, stopList(req), { stopEarly: true });
 }
 
 /** Passes `events` on, showing each to `m` (the emulator reads the usage from `m`). */

@@ -16,6 +16,7 @@ import { type PromptStyle, renderTurns, toTurns, withCharSequences } from "../co
 import { COHERE_NAMES, ToolNames } from "../gemini/names.ts";
 import { takesSafetyMode } from "./models.ts";
 import { toCohereTool } from "./tools.ts";
+import { maxTokens, sampling, type SamplingSpec, stopList, toolArguments } from "../params.ts";
 
 type Json = Record<string, unknown>;
 
@@ -49,29 +50,29 @@ export function toolOutputs(text: string): Json[] {
   return [{ result: v }];
 }
 
-function parseArgs(args: string): Json {
-  try {
-    const v = JSON.parse(args || "{}");
-    return v && typeof v === "object" && !Array.isArray(v) ? v : { value: v };
-  } catch {
-    return { arguments: args };
-  }
-}
+/** What Cohere takes of the sampling parameters. */
+const COHERE_SAMPLING: SamplingSpec = {
+  temperature: { min: 0, max: 5 },
+  // Cohere takes p in [0.01, 0.99]; top_p 1 ("no cut") is its 0.99.
+  top_p: { min: 0.01, max: 0.99 },
+  top_k: { min: 0, max: 500 },
+};
+
+/** Stop sequences Cohere takes at most. */
+const COHERE_STOPS = 5;
 
 function common(req: ChatRequest, body: Json): void {
-  if (req.temperature != null) body.temperature = req.temperature;
-  // Cohere takes p in [0.01, 0.99]; top_p 1 ("no cut") is its 0.99.
-  if (req.top_p != null) body.p = Math.min(0.99, Math.max(0.01, req.top_p));
-  if (req.top_k != null) body.k = req.top_k;
-  const max = req.max_completion_tokens ?? req.max_tokens;
-  if (max != null) body.max_tokens = max;
-  if (req.stop != null) {
-    const stops = (Array.isArray(req.stop) ? req.stop : [req.stop]).filter((s) => s !== "");
-    if (stops.length > 0) body.stop_sequences = stops;
-  }
-  if (req.seed != null) body.seed = req.seed;
-  if (req.frequency_penalty != null) body.frequency_penalty = req.frequency_penalty;
-  if (req.presence_penalty != null) body.presence_penalty = req.presence_penalty;
+  const s = sampling(req, COHERE_SAMPLING);
+  if (s.temperature !== undefined) body.temperature = s.temperature;
+  if (s.top_p !== undefined) body.p = s.top_p;
+  if (s.top_k !== undefined) body.k = s.top_k;
+  const max = maxTokens(req);
+  if (max !== undefined) body.max_tokens = max;
+  const stops = stopList(req, COHERE_STOPS);
+  if (stops.length > 0) body.stop_sequences = stops;
+  if (s.seed !== undefined) body.seed = s.seed;
+  if (s.frequency_penalty !== undefined) body.frequency_penalty = s.frequency_penalty;
+  if (s.presence_penalty !== undefined) body.presence_penalty = s.presence_penalty;
 }
 
 /** Builds the `/v1/chat` body of `req`. */
@@ -85,7 +86,10 @@ export function buildChat(req: ChatRequest, config: Config, model: string): Buil
       if (tc.id) {
         calls.set(tc.id, {
           name: names.upstream(tc.function.name),
-          parameters: parseArgs(tc.function.arguments),
+          parameters: toolArguments(
+            tc.function.arguments,
+            "messages[].tool_calls[].function.arguments",
+          ),
         });
       }
     }
@@ -146,7 +150,10 @@ export function buildChat(req: ChatRequest, config: Config, model: string): Buil
         const entry: Json = { role: "CHATBOT", message: contentText(m.content) };
         const tcs = (m.tool_calls ?? []).map((tc) => ({
           name: names.upstream(tc.function.name),
-          parameters: parseArgs(tc.function.arguments),
+          parameters: toolArguments(
+            tc.function.arguments,
+            "messages[].tool_calls[].function.arguments",
+          ),
         }));
         if (tcs.length > 0) entry.tool_calls = tcs;
         if (tcs.length > 0 || String(entry.message).trim()) history.push(entry);

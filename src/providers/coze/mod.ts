@@ -8,6 +8,7 @@
 import { invalidRequest, upstreamFailed } from "../../openai/errors.ts";
 import type { ChatRequest } from "../../openai/schema.ts";
 import { countTokens } from "../../util/tokens.ts";
+import { maxTokens } from "../params.ts";
 import { FLATTENED_TURNS } from "../combine.ts";
 import type {
   ChatContext,
@@ -43,7 +44,7 @@ export function draftSettings(req: ChatRequest): DraftSettings {
     top_p: req.top_p ?? 1,
     frequency_penalty: (req.frequency_penalty as number | null | undefined) ?? 0,
     presence_penalty: (req.presence_penalty as number | null | undefined) ?? 0,
-    max_tokens: req.max_completion_tokens ?? req.max_tokens ?? 4096,
+    max_tokens: maxTokens(req) ?? 4096,
   };
 }
 

@@ -17,6 +17,7 @@ import { isGemini3, isThinkingModel } from "./models.ts";
 import { GEMINI_NAMES, ToolNames } from "./names.ts";
 import { toGeminiParameters, toGeminiSchema } from "./schema.ts";
 import type { SignatureCache } from "./signatures.ts";
+import { maxTokens, sampling, type SamplingSpec, stopList, toolArguments } from "../params.ts";
 
 /** A part of a Gemini content. */
 export interface GeminiPart {
@@ -77,17 +78,6 @@ export function responseObject(text: string): Record<string, unknown> {
   } catch {
     return { result: text };
   }
-}
-
-function parseArgs(args: string, where: string): Record<string, unknown> {
-  if (args.trim() === "") return {};
-  try {
-    const v = JSON.parse(args);
-    if (v && typeof v === "object" && !Array.isArray(v)) return v;
-  } catch {
-    // Reported below.
-  }
-  throw invalidRequest(`The arguments of ${where} are not a JSON object`, "messages");
 }
 
 function push(contents: GeminiContent[], role: GeminiContent["role"], parts: GeminiPart[]) {
@@ -255,7 +245,10 @@ function assistantParts(
     const part: GeminiPart = {
       functionCall: {
         name: names.upstream(tc.function.name),
-        args: parseArgs(tc.function.arguments, `messages[${i}].tool_calls[${j}]`),
+        args: toolArguments(
+          tc.function.arguments,
+          `messages[${i}].tool_calls[${j}].function.arguments`,
+        ),
       },
     };
     const sig = clientSignature(tc as Record<string, unknown>) ??
@@ -267,7 +260,7 @@ function assistantParts(
     parts.push({
       functionCall: {
         name: names.upstream(m.function_call.name),
-        args: parseArgs(m.function_call.arguments, `messages[${i}].function_call`),
+        args: toolArguments(m.function_call.arguments, `messages[${i}].function_call.arguments`),
       },
     });
   }
@@ -282,21 +275,31 @@ const BUDGETS: Record<string, number> = {
   high: 24576,
 };
 
+/** What Gemini takes of the sampling parameters (the OpenAI ranges hold for all of them). */
+const GEMINI_SAMPLING: SamplingSpec = {
+  temperature: { min: 0, max: 2 },
+  top_p: { min: 0, max: 1 },
+  presence_penalty: { min: -2, max: 2 },
+  frequency_penalty: { min: -2, max: 2 },
+};
+
+/** Stop sequences Gemini takes at most. */
+const GEMINI_STOPS = 5;
+
 function generationConfig(req: ChatRequest, o: BuildOptions): Record<string, unknown> {
   const gc: Record<string, unknown> = {};
-  if (req.temperature != null) gc.temperature = req.temperature;
-  if (req.top_p != null) gc.topP = req.top_p;
-  if (req.top_k != null) gc.topK = req.top_k;
-  const max = req.max_completion_tokens ?? req.max_tokens;
-  if (max != null) gc.maxOutputTokens = max;
-  if (req.stop != null) {
-    const stops = (Array.isArray(req.stop) ? req.stop : [req.stop]).filter((s) => s !== "");
-    if (stops.length > 0) gc.stopSequences = stops;
-  }
-  if (req.seed != null) gc.seed = req.seed;
+  const s = sampling(req, GEMINI_SAMPLING);
+  if (s.temperature !== undefined) gc.temperature = s.temperature;
+  if (s.top_p !== undefined) gc.topP = s.top_p;
+  if (s.top_k !== undefined) gc.topK = s.top_k;
+  const max = maxTokens(req);
+  if (max !== undefined) gc.maxOutputTokens = max;
+  const stops = stopList(req, GEMINI_STOPS);
+  if (stops.length > 0) gc.stopSequences = stops;
+  if (s.seed !== undefined) gc.seed = s.seed;
   if (req.n != null && req.n > 1) gc.candidateCount = req.n;
-  if (req.presence_penalty != null) gc.presencePenalty = req.presence_penalty;
-  if (req.frequency_penalty != null) gc.frequencyPenalty = req.frequency_penalty;
+  if (s.presence_penalty !== undefined) gc.presencePenalty = s.presence_penalty;
+  if (s.frequency_penalty !== undefined) gc.frequencyPenalty = s.frequency_penalty;
   const rf = req.response_format;
   if (rf?.type === "json_object") gc.responseMimeType = "application/json";
   if (rf?.type === "json_schema") {

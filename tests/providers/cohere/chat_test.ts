@@ -322,3 +322,32 @@ Deno.test("cohere tools: cohere.tc switches to the prompt emulator", async () =>
     assertEquals(b.tool_results, undefined);
   }
 });
+
+Deno.test("cohere tools: arguments of an earlier call that are not JSON are a 400 naming the field", async () => {
+  await using t = await setup();
+  t.fake.respond = () => ({ text: "never" });
+  const before = t.fake.requests.length;
+  const err = await t.client.chat.completions.create({
+    model: "command-r",
+    messages: [
+      { role: "user", content: "weather?" },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{
+          id: "call_1",
+          type: "function",
+          function: { name: "get_weather", arguments: "{city: Paris" },
+        }],
+      },
+      { role: "tool", tool_call_id: "call_1", content: "sunny" },
+    ],
+    tools: [{
+      type: "function",
+      function: { name: "get_weather", parameters: { type: "object", properties: {} } },
+    }],
+  }).catch((e) => e as { status: number; message: string });
+  assertEquals(err.status, 400);
+  assertMatch(err.message, /function\.arguments is not valid JSON/);
+  assertEquals(t.fake.requests.length, before, "nothing was sent upstream");
+});
