@@ -2,8 +2,10 @@
  * Cohere chat through the running gateway with the `openai` client: models, the v1 request the
  * fake receives, streamed and whole answers, usage, finish reasons, safety mode, tools.
  */
-import type OpenAI from "openai";
-import { assert, assertEquals, assertMatch } from "../../assert.ts";
+import OpenAI from "openai";
+
+const OpenAIError = OpenAI.APIError;
+import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
 import { createCohereProvider } from "../../../src/providers/cohere/mod.ts";
 import { testDeps } from "../../context.ts";
 
@@ -327,26 +329,27 @@ Deno.test("cohere tools: arguments of an earlier call that are not JSON are a 40
   await using t = await setup();
   t.fake.respond = () => ({ text: "never" });
   const before = t.fake.requests.length;
-  const err = await t.client.chat.completions.create({
-    model: "command-r",
-    messages: [
-      { role: "user", content: "weather?" },
-      {
-        role: "assistant",
-        content: null,
-        tool_calls: [{
-          id: "call_1",
-          type: "function",
-          function: { name: "get_weather", arguments: "{city: Paris" },
-        }],
-      },
-      { role: "tool", tool_call_id: "call_1", content: "sunny" },
-    ],
-    tools: [{
-      type: "function",
-      function: { name: "get_weather", parameters: { type: "object", properties: {} } },
-    }],
-  }).catch((e) => e as { status: number; message: string });
+  const err = await assertRejects(() =>
+    t.client.chat.completions.create({
+      model: "command-r",
+      messages: [
+        { role: "user", content: "weather?" },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{
+            id: "call_1",
+            type: "function",
+            function: { name: "get_weather", arguments: "{city: Paris" },
+          }],
+        },
+        { role: "tool", tool_call_id: "call_1", content: "sunny" },
+      ],
+      tools: [{
+        type: "function",
+        function: { name: "get_weather", parameters: { type: "object", properties: {} } },
+      }],
+    }), OpenAIError);
   assertEquals(err.status, 400);
   assertMatch(err.message, /function\.arguments is not valid JSON/);
   assertEquals(t.fake.requests.length, before, "nothing was sent upstream");
