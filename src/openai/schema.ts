@@ -63,6 +63,11 @@ const assistantMessage = z.looseObject({
   function_call: z.looseObject({ name: z.string(), arguments: z.string() }).nullable()
     .optional(),
   reasoning_content: z.string().nullable().optional(),
+  /**
+   * The opaque signature of the reasoning (Anthropic's thinking signature, Gemini's thought
+   * signature): set by the Messages and Responses translations when a client hands it back.
+   */
+  reasoning_signature: z.string().optional(),
 });
 const toolMessage = z.looseObject({
   role: z.literal("tool"),
@@ -118,6 +123,20 @@ const responseFormat = z.discriminatedUnion("type", [
   }),
 ]);
 
+const effort = z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]);
+
+/**
+ * Reasoning settings: OpenRouter's shape, which several clients send to Chat Completions, and the
+ * one the Messages and Responses translations fill (`budget_tokens` from Anthropic's thinking).
+ */
+const reasoning = z.looseObject({
+  effort: effort.optional(),
+  max_tokens: z.number().int().positive().optional(),
+  budget_tokens: z.number().int().positive().optional(),
+  enabled: z.boolean().optional(),
+  exclude: z.boolean().optional(),
+});
+
 /** The body of `POST /v1/chat/completions`. */
 export const chatRequest = z.looseObject({
   model: z.string().min(1, "must not be empty"),
@@ -139,6 +158,8 @@ export const chatRequest = z.looseObject({
   user: z.string().optional(),
   presence_penalty: z.number().min(-2).max(2).nullable().optional(),
   frequency_penalty: z.number().min(-2).max(2).nullable().optional(),
+  reasoning_effort: effort.nullable().optional(),
+  reasoning: reasoning.nullable().optional(),
 });
 
 /** The body of `POST /v1/embeddings`. */

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { ReasoningRequest } from "../core/events.ts";
 import { invalidRequest } from "../openai/errors.ts";
 import type { ChatRequest } from "../openai/schema.ts";
 import { isObject } from "../util/json.ts";
@@ -109,4 +110,20 @@ export function toolArguments(args: string, field: string): Record<string, unkno
 
 function snippet(s: string): string {
   return s.length > 60 ? `${s.slice(0, 60)}…` : s;
+}
+
+/**
+ * The reasoning the request asks for, whatever API it came from: `reasoning_effort`, or the
+ * `reasoning` object (an effort, a token budget, on or off). Undefined when it asks nothing.
+ */
+export function reasoningOf(req: ChatRequest): ReasoningRequest | undefined {
+  const r = req.reasoning;
+  const out: ReasoningRequest = {};
+  const effort = r?.effort ?? req.reasoning_effort ?? undefined;
+  if (effort) out.effort = effort;
+  const budget = r?.budget_tokens ?? r?.max_tokens;
+  if (budget !== undefined) out.budget_tokens = budget;
+  if (r?.enabled !== undefined) out.enabled = r.enabled;
+  if (effort === "none") out.enabled = false;
+  return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -5,7 +5,14 @@
 import { assertEquals, assertMatch, assertThrows } from "../assert.ts";
 import { GatewayError } from "../../src/openai/errors.ts";
 import type { ChatRequest } from "../../src/openai/schema.ts";
-import { clamp, maxTokens, sampling, stopList, toolArguments } from "../../src/providers/params.ts";
+import {
+  clamp,
+  maxTokens,
+  reasoningOf,
+  sampling,
+  stopList,
+  toolArguments,
+} from "../../src/providers/params.ts";
 import { createLogger } from "../../src/util/log.ts";
 
 const req = (extra: Record<string, unknown>) =>
@@ -53,4 +60,15 @@ Deno.test("params: tool-call arguments that are not a JSON object are a 400 nami
   assertMatch(bad.message, /is not valid JSON: \{not json/);
   const arr = assertThrows(() => toolArguments("[1,2]", "f"), GatewayError);
   assertMatch(arr.message, /f must be a JSON object/);
+});
+
+Deno.test("params: reasoning from reasoning_effort or the reasoning object", () => {
+  assertEquals(reasoningOf(req({})), undefined);
+  assertEquals(reasoningOf(req({ reasoning_effort: "high" })), { effort: "high" });
+  assertEquals(reasoningOf(req({ reasoning_effort: "none" })), { effort: "none", enabled: false });
+  assertEquals(reasoningOf(req({ reasoning: { max_tokens: 2048 } })), { budget_tokens: 2048 });
+  assertEquals(
+    reasoningOf(req({ reasoning: { budget_tokens: 1024, enabled: true, effort: "low" } })),
+    { effort: "low", budget_tokens: 1024, enabled: true },
+  );
 });
