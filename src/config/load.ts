@@ -7,6 +7,7 @@
 import { isMap, isScalar, LineCounter, parseDocument } from "npm:yaml@^2.9.1";
 import type { z } from "npm:zod@^4.6.7";
 import { keyPath } from "../util/key_path.ts";
+import { closestKey, keysAt } from "./keys.ts";
 import { type Config, configSchema } from "./schema.ts";
 
 /** A configuration that cannot be used; `message` names file, line and key. */
@@ -56,7 +57,9 @@ export function parseConfig(text: string, file: string): LoadResult {
     for (const issue of unknown) {
       for (const key of (issue as z.core.$ZodIssueUnrecognizedKeys).keys) {
         const path = [...issue.path, key];
-        warnings.push(`${where(path)}: unknown key '${keyPath(path)}' ignored`);
+        const near = closestKey(key, keysAt(configSchema, issue.path));
+        const hint = near ? ` (did you mean '${keyPath([...issue.path, near])}'?)` : "";
+        warnings.push(`${where(path)}: unknown key '${keyPath(path)}' ignored${hint}`);
         deleteAt(input, path);
       }
     }

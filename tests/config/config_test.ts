@@ -35,7 +35,7 @@ Deno.test("unknown keys are warned with file, line and key, then ignored", () =>
   assertEquals(
     warnings.sort(),
     [
-      "conf.yaml:3:3: unknown key 'server.prot' ignored",
+      "conf.yaml:3:3: unknown key 'server.prot' ignored (did you mean 'server.port'?)",
       "conf.yaml:4:1: unknown key 'bogus' ignored",
       "conf.yaml:8:5: unknown key 'custom-llm[0].colour' ignored",
     ].sort(),
@@ -150,4 +150,18 @@ Deno.test("every credential read from config is masked in logs and errors", asyn
   );
   const out = redact("pg-session-0123456789 llm-token-9876543210 claude-cookie-55555555");
   for (const s of ["0123456789", "9876543210", "55555555"]) assert(!out.includes(s), out);
+});
+
+Deno.test("config: a misspelt key is a warning with the key it probably meant", () => {
+  const { warnings } = parseConfig(
+    "server:\n  pasword: [x]\n  keep_alive: 5\ngemini:\n  kyes: [k]\ncustom-llm:\n  - prefix: a\n    base-url: http://x/v1\n    apikey: k\nzzz: 1\n",
+    "c.yaml",
+  );
+  assertEquals(warnings, [
+    "c.yaml:2:3: unknown key 'server.pasword' ignored (did you mean 'server.password'?)",
+    "c.yaml:3:3: unknown key 'server.keep_alive' ignored (did you mean 'server.keep-alive'?)",
+    "c.yaml:9:5: unknown key 'custom-llm[0].apikey' ignored (did you mean 'custom-llm[0].api-key'?)",
+    "c.yaml:5:3: unknown key 'gemini.kyes' ignored (did you mean 'gemini.keys'?)",
+    "c.yaml:10:1: unknown key 'zzz' ignored",
+  ]);
 });
