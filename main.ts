@@ -10,7 +10,7 @@ import { proxyUrl } from "./src/config/schema.ts";
 import { Browsers } from "./src/browser/mod.ts";
 import { HttpClients, upstreamFactory } from "./src/net/http.ts";
 import { createRegistry } from "./src/providers/registry.ts";
-import { startServer } from "./src/server/mod.ts";
+import { AddressInUse, startServer } from "./src/server/mod.ts";
 import { createLogger, LEVELS, type LogLevel } from "./src/util/log.ts";
 import { NAME, VERSION } from "./src/version.ts";
 
@@ -143,7 +143,14 @@ async function main(): Promise<number> {
     }
     return 0;
   }
-  const server = await startServer({ store, log, watch: true });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({ store, log, watch: true });
+  } catch (err) {
+    if (!(err instanceof AddressInUse)) throw err;
+    console.error(`error: ${err.message}`);
+    return 1;
+  }
   log.info(
     `${NAME} ${VERSION} listening on http://${store.current.server.host}:${server.port} (config: ${store.file})`,
   );

@@ -286,7 +286,21 @@ const browser = z.strictObject({
 /** The whole configuration file. */
 export const configSchema = z.strictObject({
   server: server.prefault({}),
-  "custom-llm": z.array(customLlm).default([]),
+  "custom-llm": z.array(customLlm).default([]).superRefine((list, ctx) => {
+    // Two entries with one prefix: the second could never be reached.
+    const first = new Map<string, number>();
+    list.forEach((entry, i) => {
+      const j = first.get(entry.prefix);
+      if (j === undefined) first.set(entry.prefix, i);
+      else {
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "prefix"],
+          message: `repeats the prefix of custom-llm[${j}]; each entry needs its own`,
+        });
+      }
+    });
+  }),
   gemini: gemini.prefault({}),
   cohere: cohere.prefault({}),
   claude: claude.prefault({}),

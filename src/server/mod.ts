@@ -14,6 +14,11 @@ import type { Logger } from "../util/log.ts";
 import { createApp } from "./app.ts";
 import type { AppDeps } from "./types.ts";
 
+/** The port is taken by another process. */
+export class AddressInUse extends Error {
+  override name = "AddressInUse";
+}
+
 /** Options of `startServer`. */
 export interface ServerOptions {
   store: ConfigStore;
@@ -62,23 +67,42 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
   let listening = 0;
   let onListen!: () => void;
   const ready = new Promise<void>((r) => onListen = r);
-  const server = Deno.serve({
-    port,
-    hostname,
-    onListen: (addr) => {
-      listening = addr.port;
-      onListen();
-    },
-    onError: (err) => {
-      log.error(`unhandled error: ${(err as Error)?.stack ?? err}`);
-      return new Response(
-        JSON.stringify({
-          error: { message: "internal error", type: "server_error", param: null, code: null },
-        }),
-        { status: 500, headers: { "content-type": "application/json" } },
+  let server: Deno.HttpServer;
+  try {
+    server = serve();
+  } catch (err) {
+    // Nothing was started yet but these (a port in use): leave nothing open behind.
+    registry.close();
+    browsers.close();
+    clients.close();
+    store.close();
+    if (err instanceof Deno.errors.AddrInUse) {
+      throw new AddressInUse(
+        `${hostname}:${port} is already in use: stop the process that listens there, or start ` +
+          "with another --port (or server.port)",
       );
-    },
-  }, app.fetch);
+    }
+    throw err;
+  }
+  function serve(): Deno.HttpServer {
+    return Deno.serve({
+      port,
+      hostname,
+      onListen: (addr) => {
+        listening = addr.port;
+        onListen();
+      },
+      onError: (err) => {
+        log.error(`unhandled error: ${(err as Error)?.stack ?? err}`);
+        return new Response(
+          JSON.stringify({
+            error: { message: "internal error", type: "server_error", param: null, code: null },
+          }),
+          { status: 500, headers: { "content-type": "application/json" } },
+        );
+      },
+    }, app.fetch);
+  }
   return ready.then(() => ({
     port: listening,
     url: `http://127.0.0.1:${listening}/v1`,

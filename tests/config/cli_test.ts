@@ -124,3 +124,26 @@ Deno.test("the executable prints the version, the help, the models, and refuses 
   assertEquals(badFlag.code, 2);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a port in use is one clear line, no stack trace, exit code 1", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/c.yaml`, "server:\n  flags: true\n");
+    const r = await run([
+      "--port",
+      String(port),
+      "--host",
+      "127.0.0.1",
+      "--config",
+      `${dir}/c.yaml`,
+    ]);
+    assertEquals(r.code, 1);
+    assertMatch(r.stderr, new RegExp(`127\\.0\\.0\\.1:${port} is already in use.*--port`));
+    assert(!/\n\s+at /.test(r.stderr), r.stderr);
+  } finally {
+    taken.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -165,3 +165,18 @@ Deno.test("config: a misspelt key is a warning with the key it probably meant", 
     "c.yaml:10:1: unknown key 'zzz' ignored",
   ]);
 });
+
+Deno.test("config: two custom-llm entries with one prefix are refused, naming both", () => {
+  const err = assertThrows(
+    () =>
+      parseConfig(
+        "custom-llm:\n  - prefix: up\n    base-url: http://a/v1\n  - prefix: up\n    base-url: http://b/v1\n",
+        "c.yaml",
+      ),
+    ConfigError,
+  );
+  assertMatch(
+    err.message,
+    /c\.yaml:4:\d+: 'custom-llm\[1\]\.prefix' repeats the prefix of custom-llm\[0\]/,
+  );
+});
