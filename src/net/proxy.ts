@@ -1,6 +1,6 @@
 /**
  * Proxy selection: which proxy a request to a host goes through, and one `Deno.HttpClient` per
- * proxy URL (http, https, socks5, socks5h; with or without `user:pass@`).
+ * proxy URL (http, https, socks5, socks5h; with or without `user:pass@`) and extra CA bundle.
  *
  * Note: through an authenticated HTTP proxy, Deno also sends `Proxy-Authorization` to HTTPS
  * origins (a Deno bug); SOCKS5 does not leak it.
@@ -9,29 +9,41 @@
  */
 import type { Config } from "../config/schema.ts";
 
-const clients = new Map<string, Deno.HttpClient>();
+const clients = new Map<string, { client: Deno.HttpClient; stamp: number | undefined }>();
 
-/** The shared client for a proxy URL. */
-export function clientFor(proxy: string): Deno.HttpClient {
-  let client = clients.get(proxy);
-  if (!client) {
+/**
+ * The shared client for a proxy URL and/or an extra CA bundle (`server.ca-file`); undefined when
+ * neither is set (plain `fetch`). The bundle is read when the client is made and again when the
+ * file's modification time changes. Throws when the bundle cannot be read.
+ */
+export function clientFor(proxy: string | undefined, caFile?: string): Deno.HttpClient | undefined {
+  if (!proxy && !caFile) return undefined;
+  const key = `${proxy ?? ""}\n${caFile ?? ""}`;
+  const stamp = caFile ? Deno.statSync(caFile).mtime?.getTime() : undefined;
+  const kept = clients.get(key);
+  if (kept && kept.stamp === stamp) return kept.client;
+  kept?.client.close();
+  let proxyOption: Deno.Proxy | undefined;
+  if (proxy) {
     const url = new URL(proxy);
     const basicAuth = url.username
       ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
       : undefined;
     url.username = "";
     url.password = "";
-    client = Deno.createHttpClient({
-      proxy: { url: url.href.replace(/\/$/, ""), basicAuth },
-    } as Deno.CreateHttpClientOptions);
-    clients.set(proxy, client);
+    proxyOption = { url: url.href.replace(/\/$/, ""), basicAuth } as Deno.Proxy;
   }
+  const client = Deno.createHttpClient({
+    proxy: proxyOption,
+    caCerts: caFile ? [Deno.readTextFileSync(caFile)] : undefined,
+  } as Deno.CreateHttpClientOptions);
+  clients.set(key, { client, stamp });
   return client;
 }
 
 /** Closes every proxy client (at shutdown, and in tests). */
 export function closeProxyClients(): void {
-  for (const c of clients.values()) c.close();
+  for (const c of clients.values()) c.client.close();
   clients.clear();
 }
 
