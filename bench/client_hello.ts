@@ -4,7 +4,7 @@
  * `CHROMIUM=...`), the gateway's `chrome` transport, other impersonation libraries, and Deno's
  * own `fetch`.
  *
- * Run: `deno run -A bench/client_hello.ts [--json]`. Each client requests
+ * Run: `deno run -A bench/client_hello.ts [--json] [client name filters]`. Each client requests
  * `https://localhost:<port>/capture/<client>`; a TCP front door reads the ClientHello, a TLS
  * server behind it (the test CA from `tests/fakes/test_ca.ts`) decrypts and records the frames.
  *
@@ -15,6 +15,8 @@ import { type ClientHello } from "../tests/fakes/client_hello.ts";
 import { captureHttp, type HttpCapture } from "../tests/fakes/h2_capture.ts";
 import { startTlsFront } from "../tests/fakes/tls_front.ts";
 import { describeHello, describeHttp, type Row } from "./client_hello_table.ts";
+import { configSchema } from "../src/config/schema.ts";
+import { Upstream } from "../src/net/http.ts";
 
 /** One client's capture. */
 interface Captured {
@@ -95,6 +97,15 @@ async function runChromium(name: string): Promise<void> {
 /** The clients measured: name -> how to make its request. */
 const clients: [string, () => Promise<unknown>][] = [
   ["chromium", () => runChromium("chromium")],
+  ["gateway chrome transport", async () => {
+    const http = new Upstream({
+      provider: "claude",
+      config: configSchema.parse({ server: { "ca-file": ca.caFile } }),
+      signal: new AbortController().signal,
+    });
+    const res = await http.fetch(base + encodeURIComponent("gateway chrome transport"));
+    await res.body?.cancel();
+  }],
   ["deno fetch", async () => {
     const client = Deno.createHttpClient({ caCerts: [ca.caPem] });
     const res = await fetch(base + "deno%20fetch", { client });
@@ -103,29 +114,17 @@ const clients: [string, () => Promise<unknown>][] = [
   }],
 ];
 
-// Other libraries, loaded only here (not dependencies of the gateway).
-const IMPIT = "npm:impit@0.14.4";
-for (const profile of ["chrome", "chrome142", "chrome151"]) {
+// impit (pinned in deno.json for this comparison only) trusts the CA through rustls-native-certs,
+// which reads SSL_CERT_FILE once per process.
+for (const profile of ["chrome", "chrome142", "chrome151"] as const) {
   clients.push([`impit ${profile}`, async () => {
-    const { Impit } = await import(IMPIT);
+    Deno.env.set("SSL_CERT_FILE", ca.caFile);
+    const { Impit } = await import("impit");
     const impit = new Impit({ browser: profile });
     const res = await impit.fetch(base + encodeURIComponent(`impit ${profile}`));
     await res.text();
   }]);
 }
-const WREQ = "npm:wreq-js@2.3.1";
-for (const profile of ["chrome_145", "chrome_147"]) {
-  clients.push([`wreq-js ${profile}`, async () => {
-    const { fetch: wfetch } = await import(WREQ);
-    const res = await wfetch(base + encodeURIComponent(`wreq-js ${profile}`), {
-      browser: profile,
-      os: "windows",
-      insecure: true,
-    });
-    await res.text();
-  }]);
-}
-
 const only = Deno.args.filter((a) => !a.startsWith("--"));
 for (const [name, run] of clients) {
   if (only.length && !only.some((o) => name.includes(o))) continue;
