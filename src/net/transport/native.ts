@@ -10,7 +10,7 @@
 import { GatewayError } from "../../openai/errors.ts";
 
 /** The parts of `wreq-js` the transport uses. */
-export type Wreq = typeof import("wreq-js");
+export type Wreq = typeof import("npm:wreq-js@2.3.1");
 
 /** Why the chrome transport is not available (a 502 naming the fix). */
 export function transportUnavailable(detail: string, cause?: unknown): GatewayError {
@@ -41,7 +41,7 @@ export async function loadWreq(): Promise<Wreq> {
     );
   }
   try {
-    return await import("wreq-js");
+    return await import("npm:wreq-js@2.3.1");
   } catch (err) {
     const msg = (err as Error)?.message ?? String(err);
     throw transportUnavailable(
