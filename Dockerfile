@@ -23,4 +23,6 @@ ENV PORT=8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["deno", "eval", "const r = await fetch('http://127.0.0.1:' + (Deno.env.get('PORT') ?? '8080') + '/health'); Deno.exit(r.ok ? 0 : 1)"]
 
+# The start task carries the server's permissions, --allow-ffi included: the chrome transport loads
+# its native TLS library (npm wreq-js, cached above by deno install; glibc builds for x64 and arm64).
 CMD ["task", "start", "--config", "/app/config.yaml"]

@@ -37,6 +37,13 @@ export const proxyUrl: z.ZodType<string> = z.string().refine(
   { message: "must be an http://, https://, socks5:// or socks5h:// URL" },
 );
 
+/**
+ * Which HTTP stack carries a provider's requests (docs/transport.md): `chrome` impersonates Chrome
+ * at the TLS and HTTP/2 layer (sites behind Cloudflare), `fetch` is Deno's own. Spread into the
+ * sections of Cloudflare-fronted sites.
+ */
+const transportSetting = { transport: z.enum(["fetch", "chrome"]).default("chrome") };
+
 /** A URL root an upstream's endpoint paths are appended to. */
 const baseUrl = z
   .string()
@@ -67,6 +74,8 @@ const server = z.strictObject({
   /** Seconds between `: keep-alive` comments while an upstream is silent. */
   "keep-alive": z.number().positive().default(15),
   timeouts: timeouts.prefault({}),
+  /** A PEM bundle of extra CAs both transports trust (corporate proxies, test fakes). */
+  "ca-file": z.string().min(1).optional(),
 });
 
 /** One OpenAI-compatible upstream (`custom-llm` list entry). */
@@ -125,6 +134,7 @@ const claude = z.strictObject({
   /** Tokens of padding for `<pad />`. */
   pad: z.number().int().nonnegative().default(25000),
   ...poolSettings,
+  ...transportSetting,
 });
 
 const bing = z.strictObject({
@@ -134,6 +144,7 @@ const bing = z.strictObject({
   /** `bundleVersion` of conversation create (Bing's web client version). */
   "bundle-version": z.string().default("1.1742.1"),
   ...poolSettings,
+  ...transportSetting,
 });
 
 const cozeBot = z.strictObject({
@@ -176,6 +187,7 @@ const lmsys = z.strictObject({
   /** Answers containing one of these fail as "SECURITY POLICY INTERCEPTION"; [] turns it off. */
   refusals: z.array(z.string()).default(["I did not actually provide", "I apologize"]),
   ...poolSettings,
+  ...transportSetting,
 });
 
 const you = z.strictObject({
@@ -193,6 +205,7 @@ const you = z.strictObject({
   /** Extra you.com model names served as `you/<name>` beyond the built-in list. */
   models: z.array(z.string()).default([]),
   ...poolSettings,
+  ...transportSetting,
 });
 
 const interpreter = z.strictObject({

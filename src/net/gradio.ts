@@ -438,7 +438,7 @@ async function* socketMessages(
   const headers = requestHeaders(call, {});
   const ws = new WebSocket(url, {
     headers,
-    client: proxy ? options.clients.forProxy(proxy) : undefined,
+    client: options.clients.get(proxy, options.config.server["ca-file"]),
   } as WebSocketOptions);
   const queue: (GradioMessage | Error | null)[] = [];
   let wake: (() => void) | undefined;

@@ -7,6 +7,9 @@
  * - `first-byte`: until the first byte of the body;
  * - `idle`: the longest silence between two body chunks.
  *
+ * Requests leave through the provider's transport (`<provider>.transport`): Deno's fetch, or
+ * the Chrome-impersonating one for sites behind Cloudflare. Both trust `server.ca-file`.
+ *
  * @module
  */
 import type { Config, Timeouts } from "../config/schema.ts";
@@ -19,6 +22,7 @@ export { HttpClients } from "./proxy.ts";
 import { abortReason, linkedController } from "../util/signal.ts";
 import { guardBody } from "./guard.ts";
 import { readSse, type SseEvent } from "./sse.ts";
+import { chromeFetch, type TransportKind, transportOf } from "./transport/mod.ts";
 
 /** Options of one upstream call on top of `RequestInit`. */
 export interface UpstreamInit extends Omit<RequestInit, "signal" | "client"> {
@@ -37,8 +41,13 @@ export interface UpstreamOptions {
   signal: AbortSignal;
   /** The provider's own proxy (`false` = none); undefined uses the server's. */
   proxy?: string | false;
-  /** The server's HTTP clients (one per proxy). */
+  /** The server's HTTP clients (one per proxy and CA bundle). */
   clients: HttpClients;
+  /**
+   * `fetch` (Deno's) or `chrome` (Chrome's TLS and HTTP/2 fingerprint, see
+   * `transport/mod.ts`); undefined uses the provider's config section's `transport` key.
+   */
+  transport?: TransportKind;
 }
 
 /** The largest error body read to build an error message. */
@@ -70,7 +79,7 @@ export class Upstream {
   clientFor(target: URL): Deno.HttpClient | undefined {
     const http = new URL(target.href.replace(/^ws/i, "http"));
     const proxy = proxyFor(http, this.options.config, this.options.proxy);
-    return proxy ? this.options.clients.forProxy(proxy) : undefined;
+    return this.options.clients.get(proxy, this.options.config.server["ca-file"]);
   }
 
   /**
@@ -90,14 +99,29 @@ export class Upstream {
         t.connect * 1000,
       )
       : undefined;
+    const caFile = config.server["ca-file"];
+    const chrome = (this.options.transport ?? transportOf(config, provider)) === "chrome" &&
+      target.protocol === "https:";
+    let client: Deno.HttpClient | undefined;
+    try {
+      if (caFile) Deno.statSync(caFile);
+      if (!chrome) client = this.options.clients.get(proxy, caFile);
+    } catch (err) {
+      clearTimeout(timer);
+      throw new GatewayError(
+        500,
+        `server.ca-file '${caFile}' cannot be used: ${errText(err)}`,
+        "server_error",
+        "ca_file_unreadable",
+      );
+    }
     let res: Response;
     try {
-      res = await fetch(target, {
-        ...init,
-        signal,
-        client: proxy ? this.options.clients.forProxy(proxy) : undefined,
-      } as RequestInit);
+      res = chrome
+        ? await chromeFetch(target, init as RequestInit, { signal, proxy, caFile })
+        : await fetch(target, { ...init, signal, client } as RequestInit);
     } catch (err) {
+      if (err instanceof GatewayError) throw err;
       if (connect.signal.aborted) {
         throw upstreamTimeout(provider, `no response from ${target.host} within ${t.connect}s`);
       }

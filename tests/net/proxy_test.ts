@@ -7,59 +7,7 @@ import { startFakeOpenAi } from "../fakes/openai.ts";
 import { startGateway, waitFor } from "../helpers.ts";
 import { proxyFor } from "../../src/net/proxy.ts";
 import { defaultConfig } from "../../src/config/mod.ts";
-
-function which(cmd: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (Deno.statSync(`${dir}/${cmd}`).isFile) return `${dir}/${cmd}`;
-    } catch { /* not here */ }
-  }
-  return undefined;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/** Starts microsocks; collects what it prints about each connection. */
-async function startMicrosocks() {
-  const bin = which("microsocks");
-  if (!bin) return undefined;
-  const port = freePort();
-  const child = new Deno.Command(bin, {
-    args: ["-i", "127.0.0.1", "-p", String(port)],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const lines: string[] = [];
-  const collect = async (s: ReadableStream<Uint8Array>) => {
-    for await (const chunk of s.pipeThrough(new TextDecoderStream())) {
-      lines.push(...chunk.split("\n").filter(Boolean));
-    }
-  };
-  const done = Promise.all([collect(child.stdout), collect(child.stderr)]);
-  // Ready when it accepts connections.
-  for (let i = 0; i < 100; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  return {
-    url: `socks5://127.0.0.1:${port}`,
-    lines,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-      await done;
-    },
-  };
-}
+import { freePort, startMicrosocks } from "../fakes/microsocks.ts";
 
 Deno.test("custom requests go through a SOCKS5 proxy; no-proxy and use-proxies: false bypass it", async (t) => {
   const proxy = await startMicrosocks();

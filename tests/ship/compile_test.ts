@@ -38,6 +38,8 @@ Deno.test("the compile task builds every target with the server's permissions", 
         "--allow-env",
         "--allow-run",
         "--allow-sys",
+        // The chrome transport's native TLS library.
+        "--allow-ffi",
       ]
     ) {
       assert(args.includes(p), `${target} lacks ${p}`);

@@ -117,7 +117,7 @@ async function* attempt(
       "accept-language": "en-US,en;q=0.9",
       origin: ORIGIN,
     },
-    client: proxy ? ctx.upstream("bing").clients.forProxy(proxy) : undefined,
+    client: ctx.upstream("bing").clients.get(proxy, ctx.config.server["ca-file"]),
     signal: ctx.signal,
     timeouts: { connect: t.connect, firstByte: t["first-byte"], idle: t.idle },
     background,
