@@ -6,11 +6,14 @@ FROM denoland/deno:2.9.6
 
 WORKDIR /app
 
-# Dependencies first, so that code changes do not re-download them.
+# Dependencies first, so that code changes do not re-download them: every npm package the sources
+# import is in deno.json's import map, so this layer depends on deno.json and deno.lock alone.
 COPY deno.json deno.lock ./
+RUN deno install --frozen
+
 COPY main.ts ./
 COPY src/ ./src/
-RUN deno install --frozen && deno cache --frozen main.ts
+RUN deno cache --frozen main.ts
 
 COPY config.yaml ./
 RUN mkdir -p /app/data && chown -R deno:deno /app/data

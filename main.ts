@@ -10,7 +10,9 @@ import { proxyUrl } from "./src/config/schema.ts";
 import { Browsers } from "./src/browser/mod.ts";
 import { HttpClients, upstreamFactory } from "./src/net/http.ts";
 import { createRegistry } from "./src/providers/registry.ts";
+import { exposureWarning, readinessLines } from "./src/server/info.ts";
 import { AddressInUse, startServer } from "./src/server/mod.ts";
+import { loadWreq } from "./src/net/transport/mod.ts";
 import { createLogger, LEVELS, type LogLevel } from "./src/util/log.ts";
 import { NAME, VERSION } from "./src/version.ts";
 
@@ -28,6 +30,8 @@ Flags:
                     config.yaml beside a compiled executable; a missing file means defaults)
   --log <level>     trace, debug, info, warn, error or silent (env LOG; default: info)
   --models          print the model ids of every configured provider and exit
+  --check           check the config, say which providers are ready and what each lacks, load
+                    the native part of the chrome transport; exit 1 if it cannot load
   -h, --help        print this help and exit
   -v, --version     print the version and exit
 `;
@@ -40,6 +44,7 @@ export interface Cli {
   config: string;
   log: LogLevel;
   models: boolean;
+  check: boolean;
   help: boolean;
   version: boolean;
 }
@@ -55,6 +60,7 @@ export function parseCli(args: string[], env: (name: string) => string | undefin
       config: { type: "string" },
       log: { type: "string" },
       models: { type: "boolean", default: false },
+      check: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
       version: { type: "boolean", short: "v", default: false },
     },
@@ -84,6 +90,7 @@ export function parseCli(args: string[], env: (name: string) => string | undefin
     config: values.config ?? env("CONFIG") ?? defaultConfigPath(),
     log: log as LogLevel,
     models: values.models,
+    check: values.check,
     help: values.help,
     version: values.version,
   };
@@ -124,6 +131,7 @@ async function main(): Promise<number> {
     console.error(`error: ${err instanceof ConfigError ? err.message : err}`);
     return 1;
   }
+  if (cli.check) return await check(store);
   if (cli.models) {
     const config = store.current;
     const signal = AbortSignal.timeout(10_000);
@@ -154,6 +162,9 @@ async function main(): Promise<number> {
   log.info(
     `${NAME} ${VERSION} listening on http://${store.current.server.host}:${server.port} (config: ${store.file})`,
   );
+  for (const line of readinessLines(server.registry, store.current)) log.info(line);
+  const exposed = exposureWarning(server.registry, store.current);
+  if (exposed) log.warn(exposed);
   const stop = () => {
     log.info("shutting down");
     server.close().finally(() => Deno.exit(0));
@@ -162,6 +173,27 @@ async function main(): Promise<number> {
   if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
   await server.finished;
   return 0;
+}
+
+/** `--check`: the config, each provider's readiness, and the chrome transport's native part. */
+async function check(store: ConfigStore): Promise<number> {
+  const log = createLogger("silent");
+  const http = new HttpClients();
+  const browsers = new Browsers(log);
+  const registry = createRegistry({ log, browsers, http });
+  console.log(`config: ${store.file}`);
+  for (const line of readinessLines(registry, store.current)) console.log(line);
+  let code = 0;
+  try {
+    await loadWreq();
+    console.log(`chrome transport: native library loaded (${Deno.build.os}-${Deno.build.arch})`);
+  } catch (err) {
+    console.log(`chrome transport: ${(err as Error).message}`);
+    code = 1;
+  }
+  await registry.close();
+  http.close();
+  return code;
 }
 
 if (import.meta.main) {

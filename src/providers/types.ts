@@ -112,8 +112,10 @@ export interface ProviderRoute {
 /** Whether a provider can serve requests with the configuration, and what it lacks if not. */
 export interface Readiness {
   ready: boolean;
-  /** What to configure (or what a client must send) when it is not ready. */
+  /** What to configure (or what a client must send) when it is not ready; details when it is. */
   note?: string;
+  /** True when it serves requests with credentials from config (accounts, keys). */
+  pooled?: boolean;
 }
 
 /** What the server gives each provider factory. */

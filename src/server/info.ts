@@ -6,7 +6,34 @@
 import { upstreamFactory } from "../net/http.ts";
 import { imageModelIds } from "../images/backends.ts";
 import { NAME, VERSION } from "../version.ts";
+import type { Config } from "../config/schema.ts";
+import type { Registry } from "../providers/registry.ts";
 import type { Ctx } from "./types.ts";
+
+/** One line per provider: ready, or what it lacks (the start-up log, `--check`). */
+export function readinessLines(registry: Registry, config: Config): string[] {
+  return registry.readiness(config).map(({ id, readiness }) =>
+    `provider ${id}: ${readiness.ready ? "ready" : "not ready"}${
+      readiness.note ? ` (${readiness.note})` : ""
+    }`
+  );
+}
+
+/**
+ * A warning when accounts in config would serve anyone who reaches the port: listening on every
+ * interface with pools configured and no `server.password`.
+ */
+export function exposureWarning(registry: Registry, config: Config): string | undefined {
+  const host = config.server.host;
+  const local = host === "127.0.0.1" || host === "localhost" || host === "::1";
+  if (local || config.server.password.length > 0) return undefined;
+  const pooled = registry.readiness(config).filter((r) => r.readiness.pooled).map((r) => r.id);
+  if (pooled.length === 0) return undefined;
+  return `listening on ${host} without server.password while ${
+    pooled.join(", ")
+  } serve requests with the accounts in config: anyone who can reach this port can use them ` +
+    "(set server.password, or --host 127.0.0.1)";
+}
 
 /** A fixed `created` for listed models (the models' own dates are not known). */
 const CREATED = 1_700_000_000;
@@ -47,7 +74,11 @@ export function handlePool(c: Ctx): Response {
 export function handleWelcome(c: Ctx): Response {
   const { store, registry } = c.get("deps");
   const config = store.current;
-  const rows = registry.providers.map((p) => `<li><code>${escapeHtml(p.id)}</code></li>`).join("");
+  const rows = registry.readiness(config).map(({ id, readiness }) =>
+    `<li><code>${escapeHtml(id)}</code>: ${readiness.ready ? "ready" : "not ready"}${
+      readiness.note ? ` — ${escapeHtml(readiness.note)}` : ""
+    }</li>`
+  ).join("");
   const custom = config["custom-llm"]
     .map((e) => `<li><code>${escapeHtml(e.prefix)}/…</code> → ${escapeHtml(e["base-url"])}</li>`)
     .join("");

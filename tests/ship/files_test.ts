@@ -95,3 +95,46 @@ Deno.test("the Chinese README has the same sections, commands and examples as th
   }
   for (const link of en.matchAll(/\]\((docs\/[^)]+)\)/g)) assert(zh.includes(link[1]), link[1]);
 });
+
+Deno.test("Dockerfile: dependencies are installed before the sources are copied", async () => {
+  const docker = await read("Dockerfile");
+  const install = docker.indexOf("RUN deno install");
+  const sources = docker.indexOf("COPY src/");
+  assert(install > 0 && sources > install, "deno install must come before COPY src/");
+  assertMatch(docker.slice(0, install), /^COPY deno\.json deno\.lock \.\/$/m);
+  // That layer holds every npm package only if the sources import nothing outside the map.
+  const imports = Object.values(JSON.parse(await read("deno.json")).imports as string[]);
+  const walk = async (dir: string, out: string[]) => {
+    for await (const e of Deno.readDir(root + dir)) {
+      const p = `${dir}/${e.name}`;
+      if (e.isDirectory) await walk(p, out);
+      else if (p.endsWith(".ts")) out.push(await read(p));
+    }
+    return out;
+  };
+  const texts = [await read("main.ts"), ...await walk("src", [])];
+  for (const text of texts) {
+    for (const m of text.matchAll(/"npm:((?:@[^/"]+\/)?[^@/"]+)@([^/"]+)/g)) {
+      assert(
+        imports.some((i) => i.startsWith(`npm:${m[1]}@${m[2]}`)),
+        `npm:${m[1]}@${m[2]} is not in deno.json's imports`,
+      );
+    }
+  }
+});
+
+Deno.test("the release workflow runs CI, compiles, smoke-tests each binary on its system", async () => {
+  const wf = await read(".github/workflows/release.yml");
+  assertMatch(wf, /run: sudo -E bash \.ci\/run/);
+  const outputs = [...(JSON.parse(await read("deno.json")).tasks.compile as string).matchAll(
+    /--output (\S+)/g,
+  )].map((m) => m[1]);
+  for (const o of outputs) {
+    assertMatch(
+      wf,
+      new RegExp(`binary: ${o.replaceAll(".", "\\.")}\\n`),
+      `${o} is not smoke-tested`,
+    );
+  }
+  assertMatch(wf, /deno run -A tests\/ship\/smoke\.ts \$\{\{ matrix\.binary \}\}/);
+});

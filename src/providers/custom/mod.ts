@@ -106,6 +106,16 @@ export function createCustomProvider(deps: ProviderDeps): Provider {
 
     pools: () => pools.state(),
 
+    readiness(config) {
+      const entries = config["custom-llm"];
+      if (entries.length === 0) return { ready: false, note: "no custom-llm entries" };
+      return {
+        ready: true,
+        note: entries.map((e) => `${e.prefix}/… → ${e["base-url"]}`).join(", "),
+        pooled: entries.some((e) => e["api-key"].length > 0),
+      };
+    },
+
     async models(config, ctx = {}) {
       const lists = await Promise.all(config["custom-llm"].map(async (entry) => {
         if (entry.models.length > 0) {
