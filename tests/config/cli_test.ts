@@ -147,3 +147,47 @@ Deno.test("a port in use is one clear line, no stack trace, exit code 1", async 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Starts main.ts, collects its output until `until` matches, then stops it. */
+async function firstLines(args: string[], until: RegExp): Promise<string> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${Deno.cwd()}/main.ts`, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const decoder = new TextDecoder();
+  const read = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) {
+      text += decoder.decode(chunk, { stream: true });
+      if (until.test(text)) break;
+    }
+  };
+  const timer = setTimeout(() => child.kill(), 20_000);
+  await Promise.race([read(child.stdout), read(child.stderr)]);
+  clearTimeout(timer);
+  child.kill();
+  await child.status;
+  await child.stdout.cancel().catch(() => {});
+  await child.stderr.cancel().catch(() => {});
+  return text;
+}
+
+Deno.test("start-up: each provider's readiness, and a warning when pooled accounts are exposed", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/c.yaml`,
+      "server:\n  host: 0.0.0.0\n  port: 0\ncustom-llm:\n  - prefix: up\n    base-url: http://127.0.0.1:9/v1\n    api-key: sk-configured-key-1234\n",
+    );
+    const out = await firstLines(
+      ["--config", `${dir}/c.yaml`],
+      /provider custom[^\n]*\n[\s\S]*WARN/,
+    );
+    assertMatch(out, /provider custom: ready \(up\/… → http:\/\/127\.0\.0\.1:9\/v1\)/);
+    assertMatch(out, /WARN .*listening on 0\.0\.0\.0 without server\.password while custom serve/);
+    assert(!out.includes("sk-configured-key-1234"), out);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
