@@ -7,6 +7,8 @@ import { serveFake } from "../fakes/serve.ts";
 import { parseSseBody, startGateway } from "../helpers.ts";
 import { OpenAiStreamMapper } from "../../src/providers/custom/stream.ts";
 import type { ChatEvent } from "../../src/providers/types.ts";
+import { toCustomRequest } from "../../src/providers/custom/request.ts";
+import type { ChatRequest } from "../../src/openai/schema.ts";
 
 type Chunk = {
   choices: { delta: Record<string, unknown>; finish_reason: string | null }[];
@@ -187,4 +189,73 @@ Deno.test("stream mapper: tool calls without index, by id, continuing the last; 
       reasoning_tokens: 1,
     },
   ]);
+});
+
+Deno.test("custom: the internal reasoning fields become reasoning_effort; signatures stay home", () => {
+  const base = {
+    model: "up/m",
+    messages: [
+      { role: "user", content: "q" },
+      { role: "assistant", content: "a", reasoning_content: "r", reasoning_signature: "sig" },
+      { role: "user", content: "q2" },
+    ],
+    vendor_extension: { keep: true },
+  } as unknown as ChatRequest;
+  const o = { upstreamModel: "m", stream: true, streamUsage: true };
+  const withBudget = toCustomRequest({ ...base, reasoning: { budget_tokens: 10_000 } }, o);
+  assertEquals(withBudget.reasoning_effort, "medium");
+  assertEquals("reasoning" in withBudget, false);
+  assertEquals(withBudget.model, "m");
+  assertEquals(withBudget.stream_options, { include_usage: true });
+  assertEquals(withBudget.vendor_extension, { keep: true });
+  const msgs = withBudget.messages as Record<string, unknown>[];
+  assertEquals("reasoning_signature" in msgs[1], false);
+  assertEquals(msgs[1].reasoning_content, "r");
+  assertEquals(toCustomRequest({ ...base, reasoning_effort: "high" }, o).reasoning_effort, "high");
+  const off = toCustomRequest({ ...base, reasoning: { enabled: false, budget_tokens: 100 } }, o);
+  assertEquals("reasoning_effort" in off, false);
+  const plain = toCustomRequest(base, { ...o, stream: false });
+  assertEquals("stream_options" in plain, false);
+  assertEquals(plain.stream, false);
+});
+
+Deno.test("custom: a stream cut off before any finish reason or [DONE] is an error, never a stop", async () => {
+  const sse = (o: unknown) => `data: ${JSON.stringify(o)}\n\n`;
+  const chunk = (content: string) => ({
+    id: "c",
+    object: "chat.completion.chunk",
+    choices: [{ index: 0, delta: { content }, finish_reason: null }],
+  });
+  const fake = await serveFake(() =>
+    new Response(sse(chunk("partial ")) + sse(chunk("answer")), {
+      headers: { "content-type": "text/event-stream" },
+    })
+  );
+  const gw = await startGateway({
+    "custom-llm": [{ prefix: "cut", "base-url": `${fake.origin}/v1`, models: ["m"] }],
+  });
+  try {
+    const streamed = await post(gw.origin, {
+      model: "cut/m",
+      messages: [{ role: "user", content: "x" }],
+      stream: true,
+    });
+    const { events, done } = parseSseBody<Chunk & { error?: { message: string } }>(
+      await streamed.text(),
+    );
+    assertEquals(done, true);
+    const last = events.at(-1)!;
+    assert(last.error, `the stream ends with an error, not a finish: ${JSON.stringify(last)}`);
+    assert(/ended before the answer did/.test(last.error.message), last.error.message);
+    assert(!events.some((e) => e.choices?.[0]?.finish_reason), "no finish_reason was sent");
+    const whole = await post(gw.origin, {
+      model: "cut/m",
+      messages: [{ role: "user", content: "x" }],
+    });
+    assertEquals(whole.status, 502);
+    assert(/ended before the answer did/.test((await whole.json()).error.message));
+  } finally {
+    await gw.close();
+    await fake.close();
+  }
 });

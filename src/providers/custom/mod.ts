@@ -20,7 +20,8 @@ import type {
   Provider,
   ProviderDeps,
 } from "../types.ts";
-import { eventsFromCompletion, OpenAiStreamMapper } from "./stream.ts";
+import { toCustomRequest } from "./request.ts";
+import { fromCustomCompletion, fromCustomStream } from "./stream.ts";
 
 /** The `custom-llm` entry whose prefix starts `model`, and the upstream model name. */
 export function resolveCustom(
@@ -153,9 +154,11 @@ export function createCustomProvider(deps: ProviderDeps): Provider {
       const stream = req.stream === true;
       const timeouts = stream ? undefined : { connect: ctx.config.server.timeouts["first-byte"] };
       return withKey(pools, entry, ctx, async function* (key) {
-        const body: Record<string, unknown> = { ...req, model: upstreamModel, stream };
-        if (stream && entry["stream-usage"]) body.stream_options = { include_usage: true };
-        else delete body.stream_options;
+        const body = toCustomRequest(req, {
+          upstreamModel,
+          stream,
+          streamUsage: entry["stream-usage"],
+        });
         const send = () =>
           http.fetch(url, {
             method: "POST",
@@ -174,16 +177,11 @@ export function createCustomProvider(deps: ProviderDeps): Provider {
         if (res.status < 200 || res.status >= 300) throw await httpError(http.provider, res);
         if ((res.headers.get("content-type") ?? "").toLowerCase().includes("application/json")) {
           // A non-streamed answer (asked for, or the upstream ignored `stream: true`).
-          yield* eventsFromCompletion(await readJson(http.provider, res));
+          yield* fromCustomCompletion(await readJson(http.provider, res));
           return;
         }
         await expectType(http.provider, res, ["text/event-stream"]);
-        const mapper = new OpenAiStreamMapper("custom");
-        for await (const ev of readSse(res.body!)) {
-          if (ev.data === "[DONE]") break;
-          yield* mapper.map(ev.data);
-        }
-        yield* mapper.end();
+        yield* fromCustomStream(readSse(res.body!));
       });
     },
 

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { SseEvent } from "../../net/sse.ts";
 import { GatewayError, upstreamFailed } from "../../openai/errors.ts";
 import type { ChatEvent, FinishReason } from "../types.ts";
 
@@ -138,8 +139,38 @@ function streamError(provider: string, error: unknown): GatewayError {
   return new GatewayError(status, `${provider} upstream error in stream: ${message}`);
 }
 
+/**
+ * The events of an OpenAI-compatible SSE stream, up to `[DONE]`. A stream that ends with neither
+ * `[DONE]` nor a finish reason was cut off: an error, never a finished answer.
+ */
+export async function* fromCustomStream(
+  events: AsyncIterable<SseEvent>,
+  provider = "custom",
+): AsyncGenerator<ChatEvent> {
+  const mapper = new OpenAiStreamMapper(provider);
+  let done = false;
+  let finished = false;
+  for await (const ev of events) {
+    if (ev.data === "[DONE]") {
+      done = true;
+      break;
+    }
+    for (const out of mapper.map(ev.data)) {
+      if (out.type === "finish") finished = true;
+      yield out;
+    }
+  }
+  if (!done && !finished) {
+    throw upstreamFailed(
+      provider,
+      "the stream ended before the answer did (no finish reason, no [DONE])",
+    );
+  }
+  yield* mapper.end();
+}
+
 /** The events of a whole `chat.completion` object (an upstream that did not stream). */
-export function* eventsFromCompletion(body: unknown): Generator<ChatEvent> {
+export function* fromCustomCompletion(body: unknown): Generator<ChatEvent> {
   const b = body as {
     choices?: {
       index?: number;
