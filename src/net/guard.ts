@@ -19,6 +19,11 @@ export interface BodyGuard {
   failure(): Error | undefined;
   /** Stops the clock and cancels the upstream body. */
   cancel(reason?: unknown): Promise<void>;
+  /**
+   * The error to report for a failed read: the abort's reason when the request was aborted, else
+   * the upstream's failure (a dropped connection is the upstream's fault, never ours).
+   */
+  readError(err: unknown): Error;
 }
 
 /** Where `guardBody` keeps a body's guard on the stream it returns. */
@@ -45,8 +50,10 @@ export function guardBody(
   idle: number,
   onTimeout: () => Error,
   signal?: AbortSignal,
+  onReadError: (err: unknown) => Error = (err) => err as Error,
 ): ReadableStream<Uint8Array> {
-  if (firstByte <= 0 && idle <= 0 && !signal) return body;
+  const readError = (err: unknown): Error =>
+    signal?.aborted ? abortReason(signal) : failed ?? onReadError(err);
   const reader = body.getReader();
   let deadline = firstByte > 0 ? performance.now() + firstByte * 1000 : Infinity;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -107,7 +114,7 @@ export function guardBody(
       } catch (err) {
         if (finished) return;
         stop();
-        controller.error(err);
+        controller.error(readError(err));
       }
     },
     cancel(reason) {
@@ -123,6 +130,7 @@ export function guardBody(
       stop();
       return reader.cancel(reason);
     },
+    readError,
   };
   return wrapper;
 }

@@ -138,6 +138,12 @@ export class Upstream {
       t.idle,
       () => upstreamTimeout(provider, `${target.host} went silent`),
       signal,
+      (err) =>
+        err instanceof GatewayError ? err : upstreamFailed(
+          provider,
+          `${target.host} broke off the answer: ${errText(err)}`,
+          err,
+        ),
     );
     return new Response(body, {
       status: res.status,

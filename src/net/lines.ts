@@ -60,7 +60,13 @@ export async function* readText(body: ReadableStream<Uint8Array>): AsyncGenerato
   const reader = guard ? guard.reader : body.getReader();
   try {
     while (true) {
-      const { done, value } = await reader.read();
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await reader.read();
+      } catch (err) {
+        throw guard ? guard.readError(err) : err;
+      }
+      const { done, value } = r;
       if (guard) {
         const failure = guard.failure();
         if (failure) throw failure;

@@ -259,3 +259,63 @@ Deno.test("custom: a stream cut off before any finish reason or [DONE] is an err
     await fake.close();
   }
 });
+
+/** An upstream that starts a chunked SSE answer, then drops the TCP connection mid-body. */
+function droppingUpstream() {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const enc = new TextEncoder();
+  const chunk = (s: string) => `${s.length.toString(16)}\r\n${s}\r\n`;
+  const data = (content: string) =>
+    `data: ${
+      JSON.stringify({ choices: [{ index: 0, delta: { content }, finish_reason: null }] })
+    }\n\n`;
+  (async () => {
+    for await (const conn of listener) {
+      (async () => {
+        const buf = new Uint8Array(65536);
+        await conn.read(buf);
+        await conn.write(enc.encode(
+          "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n" +
+            chunk(data("partial ")) + chunk(data("answer")),
+        ));
+        await new Promise((r) => setTimeout(r, 50));
+        conn.close();
+      })().catch(() => {});
+    }
+  })().catch(() => {});
+  return {
+    origin: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    close: () => listener.close(),
+  };
+}
+
+Deno.test("custom: an upstream dropping the connection mid-body is the upstream's 502, never ours", async () => {
+  const up = droppingUpstream();
+  const gw = await startGateway({
+    "custom-llm": [{ prefix: "drop", "base-url": `${up.origin}/v1`, models: ["m"] }],
+  });
+  try {
+    const streamed = await post(gw.origin, {
+      model: "drop/m",
+      messages: [{ role: "user", content: "x" }],
+      stream: true,
+    });
+    const { events } = parseSseBody<Chunk & { error?: { message: string; type: string } }>(
+      await streamed.text(),
+    );
+    const err = events.at(-1)!.error!;
+    assertEquals(err.type, "upstream_error");
+    assert(/broke off the answer/.test(err.message), err.message);
+    const whole = await post(gw.origin, {
+      model: "drop/m",
+      messages: [{ role: "user", content: "x" }],
+    });
+    assertEquals(whole.status, 502);
+    const body = await whole.json();
+    assertEquals(body.error.type, "upstream_error");
+    assert(!gw.logs.some((l) => /internal error|server_error/.test(l)), gw.logs.join("\n"));
+  } finally {
+    await gw.close();
+    up.close();
+  }
+});
