@@ -19,7 +19,8 @@ const MAX_GAP = 200;
 
 /** Reads the opening of a code fence. */
 export class FenceHeadReader implements Reader {
-  #raw: string[] = [];
+  /** What was read of the fence (short: bounded by the limits below). */
+  #raw = "";
   /** Past the info line. */
   #inGap = false;
   /** Characters of the info line or of the gap so far. */
@@ -30,7 +31,7 @@ export class FenceHeadReader implements Reader {
 
   /** The fence's backticks were read. */
   start(): void {
-    this.#raw = [FENCE];
+    this.#raw = FENCE;
     this.#inGap = false;
     this.#count = 0;
   }
@@ -46,8 +47,8 @@ export class FenceHeadReader implements Reader {
   }
 
   #takeRaw(): string {
-    const raw = this.#raw.join("");
-    this.#raw = [];
+    const raw = this.#raw;
+    this.#raw = "";
     return raw;
   }
 
@@ -57,20 +58,20 @@ export class FenceHeadReader implements Reader {
     while (i < n) {
       const c = s.charCodeAt(i);
       if (c === NL) {
-        this.#raw.push(s.slice(start, i + 1));
+        this.#raw += s.slice(start, i + 1);
         this.#inGap = true;
         this.#count = 0;
-        return i + 1;
+        return this.#gap(s, i + 1);
       }
       if (c === BACKTICK || ++this.#count > MAX_INFO) {
         // Inline code (the ``` opened a code span) or a long first line: not a block.
-        this.#raw.push(s.slice(start, i));
+        this.#raw += s.slice(start, i);
         this.host.release(this.#takeRaw(), c === BACKTICK ? "span" : "text");
         return i;
       }
       i++;
     }
-    this.#raw.push(s.slice(start, n));
+    this.#raw += s.slice(start, n);
     return n;
   }
 
@@ -83,7 +84,7 @@ export class FenceHeadReader implements Reader {
         i++;
         continue;
       }
-      this.#raw.push(s.slice(start, i));
+      this.#raw += s.slice(start, i);
       if (opensValue(c)) {
         this.host.startJson(this.#takeRaw(), true);
         return i;
@@ -103,7 +104,7 @@ export class FenceHeadReader implements Reader {
       this.host.release(this.#takeRaw(), "code");
       return i;
     }
-    this.#raw.push(s.slice(start, n));
+    this.#raw += s.slice(start, n);
     return n;
   }
 }

@@ -80,38 +80,34 @@ export class FirstKey {
    * is inside a string; `closedString`: it is the quote that closed one.
    */
   feed(c: number, inString: boolean, closedString: boolean): Decision {
-    const d = this.#step(c, inString, closedString);
-    return d === "more" && ++this.#undecided > MAX_UNDECIDED ? "no" : d;
-  }
-
-  #step(c: number, inString: boolean, closedString: boolean): Decision {
     switch (this.#state) {
       case "start":
         this.#state = c === LBRACKET ? "list" : "key";
-        return "more";
+        return this.#more();
       case "list":
         if (c === LBRACE) {
           this.#state = "key";
-          return "more";
+          return this.#more();
         }
-        return isWs(c) ? "more" : "no";
+        return isWs(c) ? this.#more() : "no";
       case "key":
         return this.#keyStart(c);
       case "quotedKey":
         if (closedString) {
           this.#state = "colon";
-          return "more";
+          return this.#more();
         }
         return this.#addToKey(c);
       case "bareKey":
         if (isIdentPart(c)) return this.#addToKey(c);
+        // The key ended: the same character comes after it.
         this.#state = "colon";
-        return this.#step(c, inString, closedString);
+        return this.feed(c, inString, closedString);
       case "colon":
-        if (isWs(c)) return "more";
+        if (isWs(c)) return this.#more();
         if (c !== COLON || !CALL_FIRST_KEYS.has(this.#key)) return "no";
         this.#state = "value";
-        return "more";
+        return this.#more();
       case "value":
         return this.#valueStart(c);
       case "name":
@@ -121,32 +117,37 @@ export class FirstKey {
     }
   }
 
+  /** Still open, unless that has lasted too long. */
+  #more(): Decision {
+    return ++this.#undecided > MAX_UNDECIDED ? "no" : "more";
+  }
+
   #keyStart(c: number): Decision {
-    if (isWs(c)) return "more";
+    if (isWs(c)) return this.#more();
     if (c === DQ || c === SQ) {
       this.#state = "quotedKey";
-      return "more";
+      return this.#more();
     }
     if (!isIdentPart(c)) return "no";
     this.#state = "bareKey";
     this.#key = String.fromCharCode(c);
-    return "more";
+    return this.#more();
   }
 
   #addToKey(c: number): Decision {
     this.#key += String.fromCharCode(c);
-    return this.#key.length > MAX_KEY ? "no" : "more";
+    return this.#key.length > MAX_KEY ? "no" : this.#more();
   }
 
   /** A name key needs a string (a tool name); any other call key an object or list. */
   #valueStart(c: number): Decision {
-    if (isWs(c)) return "more";
+    if (isWs(c)) return this.#more();
     const nameKey = NAME_FIRST_KEYS.has(this.#key);
     if (c === DQ || c === SQ) {
       // `{"function": "get_time", ...}` names the tool too.
       if (!nameKey && this.#key !== "function") return "no";
       this.#state = "name";
-      return "more";
+      return this.#more();
     }
     if (!opensValue(c) || nameKey) return "no";
     this.#state = "byKey";
@@ -160,6 +161,6 @@ export class FirstKey {
       return "yes";
     }
     if (inString) this.#name += String.fromCharCode(c);
-    return this.#name.length > MAX_NAME ? "no" : "more";
+    return this.#name.length > MAX_NAME ? "no" : this.#more();
   }
 }

@@ -43,25 +43,28 @@ export class JsonBlockReader implements Reader {
     const start = i;
     const scan = this.#scan;
     const key = this.#key;
-    while (i < n) {
-      const c = s.charCodeAt(i);
-      const wasQuote = scan.quote;
-      const closed = scan.feed(c);
-      if (!key.decided) {
+    // Undecided: every character also goes to the first-key decision.
+    if (!key.decided) {
+      while (i < n) {
+        const c = s.charCodeAt(i);
+        const wasQuote = scan.quote;
+        const closed = scan.feed(c);
         const inString = wasQuote !== 0 && scan.quote !== 0;
         const closedString = wasQuote !== 0 && scan.quote === 0;
-        if (key.feed(c, inString, closedString) === "no") {
+        const d = key.feed(c, inString, closedString);
+        if (d === "no") {
           this.#raw.push(s.slice(start, i));
           this.host.release(this.#takeRaw(), this.#fenced ? "code" : "text");
           return i;
         }
+        i++;
+        if (closed) return this.#close(s, start, i);
+        if (d === "yes") break;
       }
-      i++;
-      if (closed) {
-        this.#raw.push(s.slice(start, i));
-        this.#finish();
-        return i;
-      }
+    }
+    // A call: only its end matters now.
+    while (i < n) {
+      if (scan.feed(s.charCodeAt(i++))) return this.#close(s, start, i);
     }
     this.#raw.push(s.slice(start, n));
     return n;
@@ -71,6 +74,13 @@ export class JsonBlockReader implements Reader {
   end(held: string): void {
     if (!this.#key.decided) this.host.text(this.#takeRaw() + held);
     else this.#broken("truncated", "the answer ended inside the tool call's JSON");
+  }
+
+  /** The value ended before `end`: a complete value is read as a whole, decided or not. */
+  #close(s: string, start: number, end: number): number {
+    this.#raw.push(s.slice(start, end));
+    this.#finish();
+    return end;
   }
 
   #takeRaw(): string {
