@@ -1,5 +1,5 @@
 /**
- * Benchmark of the tool-call parser (src/toolcall/parser.ts): throughput in MB/s, and linearity
+ * Benchmark of the tool-call parser (src/toolcall/parser/): throughput in MB/s, and linearity
  * (the time per byte must not grow with the answer's length) for 1 KB, 100 KB and 1 MB answers
  * fed in 1-byte and 64-byte chunks. Two kinds of answers: ordinary prose with markdown, code and
  * a call at the end, and a markup-heavy one (tags, fences, JSON at line starts that are not calls)
@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { ToolCallParser } from "../src/toolcall/parser.ts";
+import { ToolCallParser } from "../src/toolcall/parser/mod.ts";
 
 const PROSE = `Sure! Here is a short overview of the options, with a small example.
 

@@ -1,7 +1,7 @@
 /**
  * Prompt-emulated tool calling for upstreams without native tools: a stream transform around any
  * provider's `chat`. The request is rewritten once (tools and rules in the prompt, tool traffic as
- * text, see `prompt.ts`), the answer streams through the parser (`parser.ts`): text goes to the
+ * text, see `prompt.ts`), the answer streams through the parser (`parser/`): text goes to the
  * client as it comes, `<tool_call>` blocks become checked tool calls with stable indexes and
  * unique `call_` ids. A call that cannot be used (unknown tool, arguments that do not fit the
  * schema, cut off) gets one corrective request that continues the answer; if that fails too, the
@@ -16,7 +16,7 @@ import type { ChatRequest, Message } from "../openai/schema.ts";
 import { toolCallId } from "../util/id.ts";
 import type { Logger } from "../util/log.ts";
 import { type CheckedCall, type RawCall, Toolset } from "./calls.ts";
-import { type ParseEvent, ToolCallParser } from "./parser.ts";
+import { type ParseEvent, ToolCallParser } from "./parser/mod.ts";
 import { callBlock, type Choice, type EmulationPlan, renderRequest } from "./prompt.ts";
 import { directArguments, readPlan, type TaskPlans } from "./tasks.ts";
 

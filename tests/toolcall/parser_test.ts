@@ -3,7 +3,7 @@
  * and plain text is never held back beyond what could start the markup.
  */
 import { assert, assertEquals } from "../assert.ts";
-import { type ParseEvent, readTagBody, ToolCallParser } from "../../src/toolcall/parser.ts";
+import { type ParseEvent, readTagBody, ToolCallParser } from "../../src/toolcall/parser/mod.ts";
 
 const TOOLS = new Set(["get_weather", "get_time", "search_web"]);
 
