@@ -8,6 +8,10 @@ import { stringify } from "yaml";
 import { ConfigStore, loadConfig } from "../src/config/mod.ts";
 import { type RunningServer, startServer } from "../src/server/mod.ts";
 import { createLogger, type LogLevel } from "../src/util/log.ts";
+import { loadTokenizer } from "../src/util/tokens.ts";
+
+// Counting tokens needs the tokenizer loaded (the server loads it on its first request).
+await loadTokenizer();
 
 /** A gateway running for a test. */
 export interface TestGateway extends RunningServer {

@@ -10,6 +10,7 @@ import { cors } from "npm:hono@^4.13.19/cors";
 import { requestId } from "npm:hono@^4.13.19/request-id";
 import { GatewayError, toGatewayError } from "../openai/errors.ts";
 import { requestId as newRequestId } from "../util/id.ts";
+import { loadTokenizer } from "../util/tokens.ts";
 import { credentialOf, passwordMatches } from "./auth.ts";
 import { handleChat } from "./chat.ts";
 import { handleEmbeddings } from "./embeddings.ts";
@@ -108,6 +109,12 @@ export function createApp(deps: AppDeps): Hono<{ Variables: Vars }> {
           ),
         ),
     })(c, next);
+  });
+
+  // Requests that may count tokens load the tokenizer first (once; an idle server never does).
+  app.use(async (c, next) => {
+    if (c.req.method === "POST") await loadTokenizer();
+    await next();
   });
 
   app.get("/health", (c) => c.json({ status: "ok" }));

@@ -1,15 +1,37 @@
 /**
  * Token counts for `usage` when an upstream gives none, with a real BPE tokenizer (o200k_base,
- * the encoding of OpenAI's current models). The tokenizer's tables load on first use.
+ * the encoding of OpenAI's current models).
+ *
+ * The tokenizer's tables take about 60 MB of memory, so they are loaded when the first request
+ * needs them (`loadTokenizer`, awaited by the request handlers), not at start: an idle server stays
+ * small. Counting before that is a programming error and throws.
  *
  * @module
  */
-import { countTokens as count } from "npm:gpt-tokenizer@^3.4.0/encoding/o200k_base";
 
-/** The number of tokens of `text`. */
+type Count = (text: string) => number;
+
+/**
+ * The loaded tokenizer: process-wide read-only tables, filled once by `loadTokenizer` (the one
+ * piece of module state here, allowed by the structure test for that reason).
+ */
+const TOKENIZER: { count?: Count; loading?: Promise<void> } = {};
+
+/** Loads the tokenizer's tables once; resolves at once when they are loaded. */
+export function loadTokenizer(): Promise<void> {
+  TOKENIZER.loading ??= import("npm:gpt-tokenizer@^3.4.0/encoding/o200k_base").then((m) => {
+    TOKENIZER.count = m.countTokens;
+  });
+  return TOKENIZER.loading;
+}
+
+/** The number of tokens of `text` (after `loadTokenizer`). */
 export function countTokens(text: string): number {
   if (text === "") return 0;
-  return count(text);
+  if (!TOKENIZER.count) {
+    throw new Error("the tokenizer is not loaded: await loadTokenizer() before counting");
+  }
+  return TOKENIZER.count(text);
 }
 
 /** Tokens a chat message costs beyond its text (OpenAI's accounting: 3 per message, 3 per reply). */

@@ -17,6 +17,7 @@ Deno.test("defaults without flags or environment", () => {
     config: "config.yaml",
     log: "info",
     models: false,
+    check: false,
     help: false,
     version: false,
   });

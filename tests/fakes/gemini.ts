@@ -21,6 +21,10 @@
  * @module
  */
 import { json, type Recorded, serveFake, sleep } from "./serve.ts";
+import { loadTokenizer } from "../../src/util/tokens.ts";
+
+// Counting tokens needs the tokenizer loaded (the server loads it on its first request).
+await loadTokenizer();
 
 /** A part of a scripted answer. */
 export type FakePart =

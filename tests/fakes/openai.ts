@@ -8,6 +8,10 @@
  * @module
  */
 import { json, type Recorded, serveFake, sleep, streamParts } from "./serve.ts";
+import { loadTokenizer } from "../../src/util/tokens.ts";
+
+// Counting tokens needs the tokenizer loaded (the server loads it on its first request).
+await loadTokenizer();
 
 /** What the fake model answers to one request. */
 export interface Script {

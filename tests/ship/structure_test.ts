@@ -139,6 +139,7 @@ async function sources(): Promise<{ path: string; text: string }[]> {
  */
 const PROCESS_WIDE: Readonly<Record<string, string>> = {
   "util/mask.ts": "the secrets to mask must reach every log line and error text of the process",
+  "util/tokens.ts": "the tokenizer's tables: read-only data, loaded once when first needed",
 };
 
 /**

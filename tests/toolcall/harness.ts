@@ -11,6 +11,10 @@ import type { ChatRequest, Tool } from "../../src/openai/schema.ts";
 import { Meter } from "../../src/providers/answer.ts";
 import { type EmulationContext, TaskPlans, type UpstreamCall } from "../../src/toolcall/mod.ts";
 import { createLogger } from "../../src/util/log.ts";
+import { loadTokenizer } from "../../src/util/tokens.ts";
+
+// Counting tokens needs the tokenizer loaded (the server loads it on its first request).
+await loadTokenizer();
 
 /** A context for calling the emulator directly (a fresh plan store unless one is given). */
 export function testContext(

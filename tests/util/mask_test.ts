@@ -4,6 +4,10 @@
 import { assert, assertEquals } from "../assert.ts";
 import { maskSecret, redact, registerSecrets } from "../../src/util/mask.ts";
 import { countTokens, TokenCounter } from "../../src/util/tokens.ts";
+import { loadTokenizer } from "../../src/util/tokens.ts";
+
+// Counting tokens needs the tokenizer loaded (the server loads it on its first request).
+await loadTokenizer();
 
 Deno.test("masking keeps only the ends of a secret", () => {
   assertEquals(maskSecret("short"), "***");

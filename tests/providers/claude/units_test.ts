@@ -13,6 +13,10 @@ import { emptyFlags } from "../../../src/flags/types.ts";
 import { GatewayError } from "../../../src/openai/errors.ts";
 import { countTokens } from "../../../src/util/tokens.ts";
 import { bodyOf as body } from "../../chunks.ts";
+import { loadTokenizer } from "../../../src/util/tokens.ts";
+
+// Counting tokens needs the tokenizer loaded (the server loads it on its first request).
+await loadTokenizer();
 
 const enc = new TextEncoder();
 

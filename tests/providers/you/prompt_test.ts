@@ -15,6 +15,9 @@ import {
 import { configSchema } from "../../../src/config/schema.ts";
 import { GatewayError } from "../../../src/openai/errors.ts";
 import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { loadTokenizer } from "../../../src/util/tokens.ts";
+
+await loadTokenizer();
 
 const OPTS = { fileTokens: 12000, notice: "Please review the attached prompt" };
 
