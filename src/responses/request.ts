@@ -2,7 +2,8 @@
  * A Responses request as the internal request (an OpenAI chat request): the conversation's items
  * become chat messages, the rest becomes the chat fields every provider reads.
  *
- * - `instructions` is the first system message; `developer` and `system` messages stay in place.
+ * - `instructions` is the first system message; `developer` and `system` messages stay in place,
+ *   as `system` (the role every upstream takes).
  * - Consecutive `reasoning`, assistant `message` and `function_call` items are one assistant
  *   message: reasoning summary as `reasoning_content` with `encrypted_content` as its
  *   `reasoning_signature`, text as content, calls as `tool_calls` (ids are the `call_id`s).
@@ -197,7 +198,10 @@ class MessageBuilder {
             ? parts.map((p) => (p as { text: string }).text).join("\n")
             : parts;
           this.messages.push({ role: "user", content });
-        } else this.messages.push({ role: item.role, content: contentText(item.content) });
+        } else {
+          // `developer` is OpenAI's newer name for `system`; every upstream takes `system`.
+          this.messages.push({ role: "system", content: contentText(item.content) });
+        }
         return;
       }
       case "reasoning": {
