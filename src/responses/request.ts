@@ -39,13 +39,9 @@ type Assistant = Extract<Message, { role: "assistant" }>;
 
 const TEXT_TYPES = /^(text\/|application\/(json|xml|yaml|x-yaml|javascript|typescript|x-sh|csv))/i;
 
-/** The items of `input` (a string is one user message). */
+/** The items of `input` (the schema made a string one user message). */
 export function inputItems(input: ResponsesRequest["input"]): InputItem[] {
-  if (input === undefined) return [];
-  if (typeof input === "string") {
-    return [{ type: "message", role: "user", content: [{ type: "input_text", text: input }] }];
-  }
-  return input;
+  return input ?? [];
 }
 
 const ID_PREFIX: Readonly<Record<string, string>> = {
@@ -291,6 +287,7 @@ export function toChatRequest(
   if (body.top_p != null) chat.top_p = body.top_p;
   const format = responseFormat(body);
   if (format) chat.response_format = format;
-  if (body.reasoning?.effort) chat.reasoning = { effort: body.reasoning.effort };
+  // The chat field OpenAI-compatible upstreams take; `reasoningOf` reads it for the others.
+  if (body.reasoning?.effort) chat.reasoning_effort = body.reasoning.effort;
   return { chat, tools: tools.map, dropped: tools.dropped };
 }

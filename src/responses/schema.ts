@@ -168,7 +168,14 @@ const effort = z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]);
 /** The body of `POST /v1/responses`. */
 export const responsesRequest = z.looseObject({
   model: z.string().min(1, "must not be empty"),
-  input: z.union([z.string(), z.array(inputItem)]).optional(),
+  // A string is one user message; as a list, a bad item's error names its own path.
+  input: z.preprocess(
+    (v) =>
+      typeof v === "string"
+        ? [{ type: "message", role: "user", content: [{ type: "input_text", text: v }] }]
+        : v,
+    z.array(inputItem),
+  ).optional(),
   instructions: z.string().nullable().optional(),
   tools: z.array(tool).nullable().optional(),
   tool_choice: toolChoice.nullable().optional(),
