@@ -19,7 +19,7 @@
 import type { ChatEvent, CitationEvent, FinishEvent, UsageEvent } from "../core/events.ts";
 import { footnotes } from "../openai/writer.ts";
 import { responseItemId, toolCallId } from "../util/id.ts";
-import type { Item } from "./object.ts";
+import { type Item, publicItem } from "./object.ts";
 import type { ToolMap } from "./tools.ts";
 
 type Status = "completed" | "incomplete";
@@ -62,7 +62,12 @@ export class ResponseAssembler {
   /** The last reasoning item, for a signature that arrives after it closed. */
   #lastReasoning?: OpenText;
 
-  constructor(readonly streaming: boolean, readonly tools: ToolMap) {}
+  constructor(
+    readonly streaming: boolean,
+    readonly tools: ToolMap,
+    /** Show reasoning's `encrypted_content` in the events (the items always keep it). */
+    readonly encrypted = false,
+  ) {}
 
   /** Takes the event text made since the last call. */
   take(): string {
@@ -214,11 +219,11 @@ export class ResponseAssembler {
       this.#open = call;
       this.#added(call.index, this.#callItem(call, "in_progress", ""));
     }
-    if (!args) return;
+    // A fragment for a call closed already (an upstream interleaving calls and text) cannot be
+    // told to the client any more: the call stays as its `.done` events said.
+    if (!args || call.done) return;
     call.args.push(args);
-    // A fragment for a call closed already (an upstream interleaving calls and text) still
-    // counts in the final item; its events went out with the call.
-    if (call.done || call.custom || !this.streaming) return;
+    if (call.custom || !this.streaming) return;
     this.emit(
       "response.function_call_arguments.delta",
       `"item_id":"${call.id}","output_index":${call.index},"delta":${JSON.stringify(args)}`,
@@ -255,7 +260,8 @@ export class ResponseAssembler {
 
   #done(index: number, item: Item): void {
     this.items[index] = item;
-    this.#emitJson("response.output_item.done", { output_index: index, item });
+    const shown = publicItem(item, this.encrypted);
+    this.#emitJson("response.output_item.done", { output_index: index, item: shown });
   }
 
   /** Closes the open item with `status`. */
@@ -348,12 +354,6 @@ export class ResponseAssembler {
       const t = this.#text("message");
       t.parts.push(notes);
       this.#delta(t, notes);
-    }
-    // Late fragments of closed calls are in the final items.
-    for (const call of this.#calls.values()) {
-      if (call.done && !call.custom) {
-        (this.items[call.index] as Record<string, unknown>).arguments = call.args.join("");
-      }
     }
     this.closeOpen(status);
   }

@@ -128,7 +128,7 @@ function writeStream(
   events: AsyncIterable<ChatEvent>,
   o: ResponsesWriterOptions,
 ): Promise<Response> {
-  const asm = new ResponseAssembler(true, o.tools);
+  const asm = new ResponseAssembler(true, o.tools, o.encrypted);
   let final: ResponseObject | undefined;
   const lifecycle = (type: string, response: ResponseObject) =>
     asm.emit(type, `"response":${JSON.stringify(publicResponse(response, o.encrypted))}`);

@@ -316,3 +316,13 @@ Deno.test("a client leaving a Responses stream aborts the upstream request", asy
   const ok = await t.client.responses.create({ model: "up/gpt-4o-mini", input: "again" });
   assertEquals(ok.output_text, "x".repeat(4000));
 });
+
+Deno.test("custom-llm: a client key never replaces the configured api-key (chat too)", async () => {
+  await using t = await setup();
+  const chat = await t.client.chat.completions.create({
+    model: "up/gpt-4o-mini",
+    messages: [{ role: "user", content: "hi" }],
+  });
+  assertEquals(chat.choices[0].message.content, "Hello! You said: hi");
+  assertEquals(t.upstream.requests.at(-1)!.headers.get("authorization"), `Bearer ${KEY}`);
+});
