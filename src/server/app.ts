@@ -128,7 +128,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: Vars }> {
   app.all("/v1/responses", methodNotAllowed("POST"));
   app.get("/v1/responses/:id", handleGetResponse);
   app.delete("/v1/responses/:id", handleDeleteResponse);
-  app.all("/v1/responses/:id", methodNotAllowed("GET, DELETE"));
+  // Other methods on /v1/responses/{x} (`POST /v1/responses/compact`, ...) are unknown routes.
   app.get("/v1/responses/:id/input_items", handleInputItems);
   app.get("/v1/pool", handlePool);
   app.get("/file/*", handleFile);

@@ -203,8 +203,8 @@ Deno.test("previous_response_id: unknown is a 404, store: false a 400, never a f
 
 Deno.test("bad requests are 400s naming the field; an unknown model a 404", async () => {
   await using t = await setup();
-  const post = (body: unknown) =>
-    fetch(`${t.gw.url}/responses`, {
+  const post = (body: unknown, path = "/responses") =>
+    fetch(`${t.gw.url}${path}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
@@ -244,6 +244,10 @@ Deno.test("bad requests are 400s naming the field; an unknown model a 404", asyn
   const wrongMethod = await fetch(`${t.gw.url}/responses`);
   assertEquals(wrongMethod.status, 405);
   await wrongMethod.body?.cancel();
+  // OpenAI's compaction endpoint is not served: an unknown route, not a 405.
+  const compact = await post({ model: "up/gpt-4o-mini", input: "x" }, "/responses/compact");
+  assertEquals(compact.status, 404);
+  assertEquals((await compact.json()).error.code, "unknown_url");
 });
 
 Deno.test("text.format json_schema and reasoning.effort reach the upstream", async () => {
