@@ -9,7 +9,8 @@
  *   parses the stream must);
  * - p50 added latency under 1 ms at 1 connection (median of interleaved rounds);
  * - no first-chunk delay (TTFB through the gateway close to direct);
- * - the upstream aborted within 100 ms of a client's disconnect.
+ * - the upstream aborted within 100 ms of a client's disconnect;
+ * - gateway CPU per stream through `/v1/responses` within 1.2x of `/v1/chat/completions`.
  *
  * Environment: `BENCH_SECONDS` (default 5) per measurement, `BENCH_CONNECTIONS` (default 50).
  *
@@ -116,6 +117,8 @@ interface WrkResult {
   p50: number;
   p99: number;
   errors: number;
+  /** Requests completed in the run. */
+  requests: number;
 }
 
 function parseMs(v: string): number {
@@ -157,12 +160,13 @@ async function wrk(
   }).output();
   const text = new TextDecoder().decode(out.stdout);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN);
   const p50 = parseMs(/\s50%\s+(\S+)/.exec(text)?.[1] ?? "");
   const p99 = parseMs(/\s99%\s+(\S+)/.exec(text)?.[1] ?? "");
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(text)?.[1] ?? 0);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
   const errors = non2xx + (sock ? sock.slice(1).map(Number).reduce((a, b) => a + b, 0) : 0);
-  return { rps, p50, p99, errors };
+  return { rps, p50, p99, errors, requests };
 }
 
 /** The median of each figure over several runs of one path. */
@@ -176,6 +180,7 @@ function medianResult(runs: WrkResult[]): WrkResult {
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
     errors: runs.reduce((n, r) => n + r.errors, 0),
+    requests: runs.reduce((n, r) => n + r.requests, 0),
   };
 }
 
@@ -231,6 +236,28 @@ async function abortLatency(
   }
   times.sort((a, b) => a - b);
   return { p50: times[Math.floor(n / 2)], max: times[n - 1] };
+}
+
+/** CPU milliseconds (user + system) a process has used so far, from /proc. */
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  // Fields after the command name (which may hold spaces) end at its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+/** The gateway's CPU milliseconds per request over one wrk run of `body` on `url`. */
+async function cpuPerRequest(
+  pid: number,
+  url: string,
+  body: string,
+  dir: string,
+): Promise<{ ms: number; rps: number; errors: number }> {
+  const before = await cpuMs(pid);
+  const r = await wrk(url, body, CONNECTIONS, dir);
+  const used = (await cpuMs(pid)) - before;
+  return { ms: used / r.requests, rps: r.rps, errors: r.errors };
 }
 
 function fmt(n: number, digits = 0): string {
@@ -351,6 +378,45 @@ async function main(): Promise<void> {
       } ms (20 streams)`,
     );
 
+    // CPU per stream, the chat path against the Responses path (same upstream stream),
+    // interleaved rounds so that noise lands on every path alike.
+    const viaResponses = `http://127.0.0.1:${gateway.port}/v1/responses`;
+    const respBody = (store: boolean) =>
+      JSON.stringify({ model: "bench/gpt-4o-mini", input: "benchmark", stream: true, store });
+    await wrk(viaResponses, respBody(true), 10, dir);
+    const cpu: { chat: number[]; stored: number[]; unstored: number[] } = {
+      chat: [],
+      stored: [],
+      unstored: [],
+    };
+    let cpuErrors = 0;
+    for (let i = 0; i < 3; i++) {
+      for (
+        const [key, url, body] of [
+          ["chat", viaGw, gwBody(true)],
+          ["stored", viaResponses, respBody(true)],
+          ["unstored", viaResponses, respBody(false)],
+        ] as const
+      ) {
+        const r = await cpuPerRequest(gateway.child.pid, url, body, dir);
+        cpu[key].push(r.ms);
+        cpuErrors += r.errors;
+      }
+    }
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const [cChat, cStored, cUnstored] = [med(cpu.chat), med(cpu.stored), med(cpu.unstored)];
+    console.log(
+      `\n| gateway CPU per 50-chunk stream (median of 3 rounds) | ms | vs chat |\n|---|---|---|`,
+    );
+    console.log(`| /v1/chat/completions | ${fmt(cChat, 3)} | 1.00x |`);
+    console.log(
+      `| /v1/responses (store: true) | ${fmt(cStored, 3)} | ${fmt(cStored / cChat, 2)}x |`,
+    );
+    console.log(
+      `| /v1/responses (store: false) | ${fmt(cUnstored, 3)} | ${fmt(cUnstored / cChat, 2)}x |`,
+    );
+    if (cpuErrors > 0) console.log(`(${cpuErrors} errors in the CPU runs)`);
+
     const streamRatio = rows[1][4].rps / rows[1][2].rps;
     const streamRatioJs = rows[1][4].rps / rows[1][3].rps;
     console.log("\nTargets:");
@@ -371,6 +437,12 @@ async function main(): Promise<void> {
     );
     console.log(
       `- no first-chunk delay: +${fmt(tGw - tDirect, 3)} ms ${tGw - tDirect < 2 ? "PASS" : "FAIL"}`,
+    );
+    const respRatio = cStored / cChat;
+    console.log(
+      `- Responses stream CPU within 1.2x of chat: ${fmt(respRatio, 2)}x ${
+        respRatio <= 1.2 ? "PASS" : "FAIL"
+      }`,
     );
   } finally {
     for (const p of procs) {

@@ -296,6 +296,16 @@ const browser = z.strictObject({
   lang: z.string().default("en-US,en;q=0.9"),
 });
 
+/** Stored responses of the Responses API (`previous_response_id`), kept in the process. */
+const responses = z.strictObject({
+  /** Most responses kept (the least recently used go first). */
+  "max-entries": z.number().int().positive().default(10000),
+  /** Most bytes of stored responses kept (their JSON). */
+  "max-bytes": z.number().int().positive().default(128 * 1024 * 1024),
+  /** Seconds a stored response is kept. */
+  ttl: z.number().positive().default(86400),
+});
+
 /** The whole configuration file. */
 export const configSchema = z.strictObject({
   server: server.prefault({}),
@@ -324,6 +334,7 @@ export const configSchema = z.strictObject({
   interpreter: interpreter.prefault({}),
   images: images.prefault({}),
   toolcall: toolcall.prefault({}),
+  responses: responses.prefault({}),
   browser: browser.prefault({}),
 });
 

@@ -16,6 +16,12 @@ import { handleChat } from "./chat.ts";
 import { handleEmbeddings } from "./embeddings.ts";
 import { handleFile, handleImages } from "./images.ts";
 import { handleModels, handlePool, handleWelcome } from "./info.ts";
+import {
+  handleCreateResponse,
+  handleDeleteResponse,
+  handleGetResponse,
+  handleInputItems,
+} from "./responses.ts";
 import { accessLog } from "./access_log.ts";
 import type { AppDeps, Ctx, Vars } from "./types.ts";
 import { errorResponse } from "../openai/writer.ts";
@@ -65,7 +71,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: Vars }> {
   });
   app.use(cors({
     origin: "*",
-    allowMethods: ["GET", "POST", "OPTIONS"],
+    allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
     exposeHeaders: ["X-Request-Id"],
     maxAge: 86400,
   }));
@@ -125,6 +131,12 @@ export function createApp(deps: AppDeps): Hono<{ Variables: Vars }> {
   for (const p of IMAGES) app.post(p, handleImages);
   for (const p of [...CHAT, ...EMBEDDINGS, ...IMAGES]) app.all(p, methodNotAllowed("POST"));
   for (const p of MODELS) app.all(p, methodNotAllowed("GET"));
+  app.post("/v1/responses", handleCreateResponse);
+  app.all("/v1/responses", methodNotAllowed("POST"));
+  app.get("/v1/responses/:id", handleGetResponse);
+  app.delete("/v1/responses/:id", handleDeleteResponse);
+  // Other methods on /v1/responses/{x} (`POST /v1/responses/compact`, ...) are unknown routes.
+  app.get("/v1/responses/:id/input_items", handleInputItems);
   app.get("/v1/pool", handlePool);
   app.get("/file/*", handleFile);
   // Routes providers serve besides the API (e.g. a socket an upstream connects to).

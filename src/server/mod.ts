@@ -9,6 +9,7 @@ import { ImageStores } from "../images/mod.ts";
 import { HttpClients } from "../net/http.ts";
 import { PoolSet } from "../pool/mod.ts";
 import { createRegistry, type Registry } from "../providers/registry.ts";
+import { MemoryResponseStore } from "../responses/store.ts";
 import { TaskPlans } from "../toolcall/mod.ts";
 import type { Logger } from "../util/log.ts";
 import { createApp } from "./app.ts";
@@ -58,6 +59,10 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     registry,
     clients,
     plans: new TaskPlans(),
+    responses: new MemoryResponseStore(() => {
+      const r = store.current.responses;
+      return { maxEntries: r["max-entries"], maxBytes: r["max-bytes"], ttl: r.ttl };
+    }),
     images: { stores: new ImageStores(), resting: new Map(), pools: new PoolSet(log) },
   };
   const app = createApp(deps);

@@ -10,6 +10,7 @@ import type { ImageStores } from "../images/mod.ts";
 import type { HttpClients } from "../net/http.ts";
 import type { PoolSet } from "../pool/mod.ts";
 import type { Registry } from "../providers/registry.ts";
+import type { ResponseStore } from "../responses/store.ts";
 import type { TaskPlans } from "../toolcall/mod.ts";
 import type { Logger } from "../util/log.ts";
 
@@ -23,6 +24,8 @@ export interface AppDeps {
   clients: HttpClients;
   /** Tasks-mode plans of the tool-call emulator. */
   plans: TaskPlans;
+  /** Stored responses of the Responses API. */
+  responses: ResponseStore;
   /** Stored images, when each up-scaling key may be used again, and backend credentials. */
   images: { stores: ImageStores; resting: Map<string, number>; pools: PoolSet };
 }

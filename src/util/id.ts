@@ -30,6 +30,21 @@ export function toolCallId(): string {
   return `call_${randomAlnum(24)}`;
 }
 
+const HEX = "0123456789abcdef";
+
+/** `n` random lowercase hex digits. */
+function randomHex(n: number): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(n));
+  let out = "";
+  for (const b of bytes) out += HEX[b & 15];
+  return out;
+}
+
+/** A Responses API id like OpenAI's: `prefix_` and 48 hex digits (`resp`, `msg`, `fc`, `rs`). */
+export function responseItemId(prefix: string): string {
+  return `${prefix}_${randomHex(48)}`;
+}
+
 /** A short request id for logs and the `X-Request-Id` header. */
 export function requestId(): string {
   return randomAlnum(12);

@@ -147,7 +147,8 @@ export async function chromeFetch(
       await res.body?.cancel().catch(() => {});
       release();
     }
-    return new Response(hasBody ? ownedBody(res.body!, release, signal) : null, {
+    const stream = res.body as unknown as ReadableStream<Uint8Array> | null;
+    return new Response(hasBody ? ownedBody(stream!, release, signal) : null, {
       status: res.status,
       statusText: res.statusText,
       headers,

@@ -55,6 +55,14 @@ function headersFor(entry: CustomLlmConfig, key: string | undefined, stream: boo
   return h;
 }
 
+/**
+ * The client's key, used only when the entry has no `api-key`: with keys configured, whatever
+ * the client sends (Codex and Claude Code always send one) is not the upstream's key.
+ */
+function clientKey(entry: CustomLlmConfig, ctx: ChatContext): string | undefined {
+  return entry["api-key"].length > 0 ? undefined : ctx.token;
+}
+
 /** The key pool of an entry, or undefined when neither the client nor config has a key. */
 function keyPool(pools: PoolSet, entry: CustomLlmConfig, ctx: ChatContext) {
   if (!ctx.token && entry["api-key"].length === 0) return undefined;
@@ -70,7 +78,7 @@ function withKey(
 ): AsyncIterable<ChatEvent> {
   const pool = keyPool(pools, entry, ctx);
   if (!pool) return fn(undefined);
-  return withAccount(pool, { token: ctx.token, signal: ctx.signal }, fn);
+  return withAccount(pool, { token: clientKey(entry, ctx), signal: ctx.signal }, fn);
 }
 
 /** Model lists of upstreams' `/models`, kept five minutes. */
@@ -202,7 +210,7 @@ export function createCustomProvider(deps: ProviderDeps): Provider {
       };
       const pool = keyPool(pools, entry, ctx);
       if (!pool) return await run(undefined);
-      return await useAccount(pool, { token: ctx.token, signal: ctx.signal }, run);
+      return await useAccount(pool, { token: clientKey(entry, ctx), signal: ctx.signal }, run);
     },
   };
 }
