@@ -17,7 +17,8 @@ import { handleFile, handleImages } from "./images.ts";
 import { handleModels, handlePool, handleWelcome } from "./info.ts";
 import { accessLog } from "./access_log.ts";
 import type { AppDeps, Ctx, Vars } from "./types.ts";
-import { errorResponse } from "../openai/writer.ts";
+import { errorFor } from "./errors.ts";
+import { handleCountTokens, handleMessages } from "./messages.ts";
 
 export type { AppDeps, Ctx, Vars } from "./types.ts";
 
@@ -31,20 +32,21 @@ const IMAGES = [
 ];
 const EMBEDDINGS = ["/v1/embeddings", "/proxies/v1/embeddings"];
 const MODELS = ["/v1/models", "/proxies/v1/models"];
+const MESSAGES = ["/v1/messages", "/anthropic/v1/messages"];
+const COUNT_TOKENS = ["/v1/messages/count_tokens", "/anthropic/v1/messages/count_tokens"];
 
 function methodNotAllowed(allowed: string) {
-  return (c: Ctx) => {
-    const res = errorResponse(
+  return (c: Ctx) =>
+    errorFor(
+      c,
       new GatewayError(
         405,
         `Method ${c.req.method} is not allowed on ${c.req.path}; use ${allowed}`,
         "invalid_request_error",
         "method_not_allowed",
       ),
+      { allow: allowed },
     );
-    res.headers.set("allow", allowed);
-    return res;
-  };
 }
 
 /** Builds the application. */
@@ -78,7 +80,8 @@ export function createApp(deps: AppDeps): Hono<{ Variables: Vars }> {
       return await next();
     }
     if (!passwordMatches(credential, passwords)) {
-      return errorResponse(
+      return errorFor(
+        c,
         new GatewayError(
           401,
           credential === undefined
@@ -98,8 +101,9 @@ export function createApp(deps: AppDeps): Hono<{ Variables: Vars }> {
     const mib = deps.store.current.server["body-limit"];
     return await bodyLimit({
       maxSize: Math.floor(mib * 1024 * 1024),
-      onError: () =>
-        errorResponse(
+      onError: (c) =>
+        errorFor(
+          c,
           new GatewayError(
             413,
             `Request body too large: the limit is ${mib} MiB (server.body-limit)`,
@@ -116,7 +120,11 @@ export function createApp(deps: AppDeps): Hono<{ Variables: Vars }> {
   for (const p of CHAT) app.post(p, handleChat);
   for (const p of EMBEDDINGS) app.post(p, handleEmbeddings);
   for (const p of IMAGES) app.post(p, handleImages);
-  for (const p of [...CHAT, ...EMBEDDINGS, ...IMAGES]) app.all(p, methodNotAllowed("POST"));
+  for (const p of MESSAGES) app.post(p, handleMessages);
+  for (const p of COUNT_TOKENS) app.post(p, handleCountTokens);
+  for (const p of [...CHAT, ...EMBEDDINGS, ...IMAGES, ...MESSAGES, ...COUNT_TOKENS]) {
+    app.all(p, methodNotAllowed("POST"));
+  }
   for (const p of MODELS) app.all(p, methodNotAllowed("GET"));
   app.get("/v1/pool", handlePool);
   app.get("/file/*", handleFile);
@@ -126,7 +134,8 @@ export function createApp(deps: AppDeps): Hono<{ Variables: Vars }> {
   }
 
   app.notFound((c) =>
-    errorResponse(
+    errorFor(
+      c,
       new GatewayError(
         404,
         `Unknown route: ${c.req.method} ${c.req.path}`,
@@ -138,7 +147,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: Vars }> {
   app.onError((err, c) => {
     const e = toGatewayError(err);
     if (e.status >= 500) deps.log.error(`[${c.get("requestId")}] ${e.message}`);
-    return errorResponse(e);
+    return errorFor(c, e);
   });
   return app;
 }
