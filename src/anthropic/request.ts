@@ -13,7 +13,7 @@
  *   schema: they are left out and named in `notes`; only a `tool_choice` forcing one is a 400.
  * - `tool_choice`: `auto`, `any` (→ `required`), `tool` (→ a named function), `none`;
  *   `disable_parallel_tool_use` → `parallel_tool_calls: false`.
- * - `thinking` (`enabled` with `budget_tokens`, `adaptive`, `disabled`) and
+ * - `thinking` (`enabled` with `budget_tokens`, `adaptive`, `between_tools`, `disabled`) and
  *   `output_config.effort` → `reasoning`; `output_config.format` (JSON schema) →
  *   `response_format`.
  * - `stop_sequences` → `stop`; `max_tokens`, `temperature`, `top_p`, `top_k` as they are.
@@ -144,7 +144,7 @@ function reasoningOf(body: MessagesInput): ReasoningRequest | undefined {
   if (t?.type === "enabled") {
     out.enabled = true;
     out.budget_tokens = t.budget_tokens;
-  } else if (t?.type === "adaptive") out.enabled = true;
+  } else if (t?.type === "adaptive" || t?.type === "between_tools") out.enabled = true;
   else if (t?.type === "disabled") out.enabled = false;
   const effort = EFFORTS[body.output_config?.effort ?? ""];
   if (effort) out.effort = effort;
