@@ -5,14 +5,33 @@
  *
  * @module
  */
-import { type GatewayError, toGatewayError } from "../openai/errors.ts";
+import { GatewayError, toGatewayError } from "../openai/errors.ts";
 import { redact } from "../util/mask.ts";
 
 /** The JSON body of an Anthropic error. */
 export interface AnthropicErrorBody {
   type: "error";
-  error: { type: string; message: string };
+  error: { type: string; message: string; details?: { error_code: string } };
   request_id?: string;
+}
+
+/** Error codes of Anthropic's own that clients act on; given as `error.details.error_code`. */
+const DETAIL_CODES: ReadonlySet<string> = new Set(["thread_not_found"]);
+
+/**
+ * 404 `thread_not_found`: this gateway keeps no message threads, so a `thread` to continue is
+ * never found. Anthropic's SDK then sends the whole conversation again with a new thread.
+ */
+export function threadNotFound(id: string | undefined): GatewayError {
+  return new GatewayError(
+    404,
+    `Thread ${
+      id ?? "(no previous_message_id)"
+    } not found: this gateway keeps no message threads; send the whole conversation`,
+    "not_found_error",
+    "thread_not_found",
+    "thread",
+  );
 }
 
 /** True when the upstream said it is overloaded (Anthropic's 529, or a 503 that says so). */
@@ -43,6 +62,7 @@ export function anthropicErrorBody(err: unknown, requestId?: string): AnthropicE
     type: "error",
     error: { type: anthropicStatus(e).type, message: redact(e.message) },
   };
+  if (e.code && DETAIL_CODES.has(e.code)) body.error.details = { error_code: e.code };
   if (requestId) body.request_id = requestId;
   return body;
 }

@@ -17,6 +17,9 @@
  *   `output_config.effort` → `reasoning`; `output_config.format` (JSON schema) →
  *   `response_format`.
  * - `stop_sequences` → `stop`; `max_tokens`, `temperature`, `top_p`, `top_k` as they are.
+ * - `thread` (Anthropic's server-side message threads): no thread is kept here. `create` is
+ *   answered as any request; `continue` (which sends only the new messages) is Anthropic's 404
+ *   `thread_not_found`, on which the SDK sends the whole conversation again.
  *
  * @module
  */
@@ -24,6 +27,7 @@ import type { ReasoningRequest } from "../core/events.ts";
 import { invalidRequest } from "../openai/errors.ts";
 import type { ChatRequest, Message, Tool, ToolChoice } from "../openai/schema.ts";
 import { type ContentNotes, plainText, toMessages } from "./content.ts";
+import { threadNotFound } from "./errors.ts";
 import type { AnthropicTool, CountTokensRequest, MessagesRequest } from "./schema.ts";
 
 /** A Messages request or a `count_tokens` one (which has no `max_tokens`). */
@@ -159,6 +163,7 @@ function responseFormatOf(body: MessagesInput): ChatRequest["response_format"] {
 
 /** Translates a validated Messages (or `count_tokens`) request into the internal request. */
 export function toChatRequest(body: MessagesInput): Translated {
+  if (body.thread?.type === "continue") throw threadNotFound(body.thread.previous_message_id);
   const content: ContentNotes = { skipped: new Set(), referenced: new Set(), called: new Set() };
   const messages = toMessages(body.messages, content);
   const system = systemMessage(body.system);

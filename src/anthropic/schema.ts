@@ -101,6 +101,11 @@ export const countTokensRequest = z.looseObject(shared);
 /** The body of `POST /v1/messages`. */
 export const messagesRequest = z.looseObject({
   ...shared,
+  /** Anthropic's server-side message threads (the SDK's tool runner uses them). */
+  thread: z.looseObject({
+    type: z.string(),
+    previous_message_id: z.string().optional(),
+  }).nullable().optional(),
   max_tokens: z.number().int().positive(),
   stream: z.boolean().nullable().optional(),
   stop_sequences: z.array(z.string()).optional(),

@@ -4,6 +4,7 @@
  * (`tc: true`, tools emulated in the prompt).
  */
 import Anthropic from "@anthropic-ai/sdk";
+import { betaTool } from "@anthropic-ai/sdk/helpers/beta/json-schema";
 import { assert, assertEquals, assertInstanceOf, assertMatch, assertRejects } from "../assert.ts";
 import { type ChatBody, startFakeOpenAi } from "../fakes/openai.ts";
 import { startFakeToolLlm } from "../fakes/tool_llm.ts";
@@ -191,6 +192,39 @@ Deno.test("a tool loop on native tools: tool_use with toolu_ ids, tool_result ba
     tool_call_id: "call_fake1x0",
     content: "18°C, light rain",
   });
+});
+
+Deno.test("the SDK's tool runner (message threads, streamed) finishes: a thread to continue is not found, the SDK replays", async () => {
+  await using t = await setup();
+  t.upstream.respond = weatherModel;
+  const ran: string[] = [];
+  const runner = t.client.beta.messages.toolRunner({
+    model: "up/gpt-4o-mini",
+    max_tokens: 200,
+    stream: true,
+    betas: ["fine-grained-tool-streaming-2025-05-14"],
+    messages: [{ role: "user", content: "Weather in Paris?" }],
+    tools: [betaTool({
+      name: "get_weather",
+      description: "The current weather of a city.",
+      inputSchema: {
+        type: "object",
+        properties: { city: { type: "string" } },
+        required: ["city"],
+      },
+      run: ({ city }) => {
+        ran.push(city);
+        return "18°C, light rain";
+      },
+    })],
+  });
+  const final = await runner.runUntilDone();
+  assertEquals(ran, ["Paris"]);
+  assertEquals(final.content, [{ type: "text", text: "The weather: 18°C, light rain." }]);
+  // Two upstream calls: the continued thread was refused before any upstream call.
+  const bodies = t.upstream.chatBodies() as unknown as ChatBody[];
+  assertEquals(bodies.length, 2);
+  assertEquals(bodies[1].messages.map((m) => m.role), ["user", "assistant", "tool"]);
 });
 
 Deno.test("a streamed tool call: input_json_delta pieces build the input", async () => {

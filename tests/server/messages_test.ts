@@ -275,6 +275,22 @@ Deno.test("bad input: a 400 naming the field, an unknown model a 404; the server
   assertEquals((await res.json()).content, [{ type: "text", text: "Hello! You said: hi" }]);
 });
 
+Deno.test("a message thread to continue is Anthropic's 404 thread_not_found; a new one is answered", async () => {
+  await using t = await setup();
+  const res = await t.post({
+    ...HI,
+    thread: { type: "continue", previous_message_id: "msg_01abc" },
+  });
+  assertEquals(res.status, 404);
+  const body = await res.json();
+  assertEquals(body.error.type, "not_found_error");
+  assertEquals(body.error.details, { error_code: "thread_not_found" });
+  assertEquals(t.upstream.requests.length, 0);
+  const created = await t.post({ ...HI, thread: { type: "create" } });
+  assertEquals(created.status, 200);
+  assertEquals((await created.json()).content[0].text, "Hello! You said: hi");
+});
+
 Deno.test("what cannot be honoured is ignored: server tools, unknown blocks, betas, cache_control", async () => {
   await using t = await setup();
   const res = await t.post(
