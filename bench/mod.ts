@@ -9,7 +9,9 @@
  *   parses the stream must);
  * - p50 added latency under 1 ms at 1 connection (median of interleaved rounds);
  * - no first-chunk delay (TTFB through the gateway close to direct);
- * - the upstream aborted within 100 ms of a client's disconnect.
+ * - the upstream aborted within 100 ms of a client's disconnect;
+ * - the gateway's CPU per stream of the Messages API within 1.2x of Chat Completions'
+ *   (`api_streams.ts`).
  *
  * Environment: `BENCH_SECONDS` (default 5) per measurement, `BENCH_CONNECTIONS` (default 50).
  *
@@ -17,6 +19,7 @@
  */
 
 import { type FakeOpenAi, startFakeOpenAi } from "../tests/fakes/openai.ts";
+import { formatApiStreams, measureApiStreams } from "./api_streams.ts";
 import { formatParserBench, runToolcallParserBench } from "./toolcall_parser.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 5);
@@ -372,6 +375,16 @@ async function main(): Promise<void> {
     console.log(
       `- no first-chunk delay: +${fmt(tGw - tDirect, 3)} ms ${tGw - tDirect < 2 ? "PASS" : "FAIL"}`,
     );
+
+    // The same stream through each client API: the gateway's CPU per stream.
+    const apis = await measureApiStreams(
+      `http://127.0.0.1:${gateway.port}`,
+      gateway.child.pid,
+      "bench/gpt-4o-mini",
+      dir,
+      { seconds: SECONDS, connections: CONNECTIONS },
+    );
+    console.log(`\n${formatApiStreams(apis)}`);
   } finally {
     for (const p of procs) {
       try {
