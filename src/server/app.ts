@@ -85,7 +85,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: Vars }> {
         new GatewayError(
           401,
           credential === undefined
-            ? "This server requires a password: send it as 'Authorization: Bearer <password>'"
+            ? "This server requires a password: send it as 'Authorization: Bearer <password>' or 'x-api-key: <password>'"
             : "Incorrect password",
           "authentication_error",
           "invalid_api_key",
