@@ -185,6 +185,10 @@ Deno.test("an upstream failure after the start is an error event; before it an e
 
   t.upstream.respond = () => ({ error: { status: 500, message: "boom" } });
   await expectError(await t.post({ ...HI, stream: true }), 502, "api_error", /boom/);
+  t.upstream.respond = () => ({ error: { status: 403, message: "Not allowed" } });
+  await expectError(await t.post(HI), 403, "permission_error");
+  t.upstream.respond = () => ({ error: { status: 401, message: "Bad key" } });
+  await expectError(await t.post(HI), 401, "authentication_error");
   t.upstream.respond = () => ({ error: { status: 529, message: "Overloaded" } });
   await expectError(await t.post(HI), 529, "overloaded_error");
   t.upstream.respond = () => ({ error: { status: 429, message: "slow down" } });
