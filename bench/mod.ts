@@ -11,6 +11,8 @@
  * - no first-chunk delay (TTFB through the gateway close to direct);
  * - the upstream aborted within 100 ms of a client's disconnect;
  * - gateway CPU per stream through `/v1/responses` within 1.2x of `/v1/chat/completions`.
+ * - the gateway's CPU per stream of the Messages API within 1.2x of Chat Completions'
+ *   (`api_streams.ts`).
  *
  * Environment: `BENCH_SECONDS` (default 5) per measurement, `BENCH_CONNECTIONS` (default 50).
  *
@@ -18,6 +20,7 @@
  */
 
 import { type FakeOpenAi, startFakeOpenAi } from "../tests/fakes/openai.ts";
+import { formatApiStreams, measureApiStreams } from "./api_streams.ts";
 import { formatParserBench, runToolcallParserBench } from "./toolcall_parser.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 5);
@@ -444,6 +447,16 @@ async function main(): Promise<void> {
         respRatio <= 1.2 ? "PASS" : "FAIL"
       }`,
     );
+
+    // The same stream through each client API: the gateway's CPU per stream.
+    const apis = await measureApiStreams(
+      `http://127.0.0.1:${gateway.port}`,
+      gateway.child.pid,
+      "bench/gpt-4o-mini",
+      dir,
+      { seconds: SECONDS, connections: CONNECTIONS },
+    );
+    console.log(`\n${formatApiStreams(apis)}`);
   } finally {
     for (const p of procs) {
       try {

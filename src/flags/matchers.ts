@@ -21,6 +21,8 @@ export const MAX_MATCHER_HOLD = 256 * 1024;
 class CutState {
   held = "";
   cut = false;
+  /** The needle that cut the text. */
+  matched?: string;
   started = false;
   afterLeading = false;
   constructor(readonly needles: readonly string[], readonly leading: readonly string[]) {}
@@ -55,7 +57,10 @@ class CutState {
     let at = -1;
     for (const n of this.needles) {
       const i = s.indexOf(n);
-      if (i >= 0 && (at < 0 || i < at)) at = i;
+      if (i >= 0 && (at < 0 || i < at)) {
+        at = i;
+        this.matched = n;
+      }
     }
     if (at >= 0) {
       this.cut = true;
@@ -80,18 +85,19 @@ class CutState {
 /**
  * Ends the answer (per choice) where one of `needles` appears. `leading` strings are dropped once
  * when the answer starts with them (a model repeating the assistant marker). When every choice
- * seen is cut and `stopEarly` is set, the upstream is left (its iterator returned). With nothing
- * to look for, `events` itself is returned (no extra step per event).
+ * seen is cut and `stopEarly` is set, the upstream is left (its iterator returned). With
+ * `report` set (stop sequences), the finish event of a cut choice names the needle as its
+ * `stop_sequence`. With nothing to look for, `events` itself is returned (no extra step per event).
  */
 export function cutOff(
   events: AsyncIterable<ChatEvent>,
   needles: readonly string[],
-  options: { leading?: readonly string[]; stopEarly?: boolean } = {},
+  options: { leading?: readonly string[]; stopEarly?: boolean; report?: boolean } = {},
 ): AsyncIterable<ChatEvent> {
   const list = needles.filter((n) => n !== "");
   const leading = (options.leading ?? []).filter((n) => n !== "");
   if (list.length === 0 && leading.length === 0) return events;
-  return cutOffEach(events, list, leading, options.stopEarly === true);
+  return cutOffEach(events, list, leading, options.stopEarly === true, options.report === true);
 }
 
 async function* cutOffEach(
@@ -99,6 +105,7 @@ async function* cutOffEach(
   list: readonly string[],
   leading: readonly string[],
   stopEarly: boolean,
+  report: boolean,
 ): AsyncGenerator<ChatEvent> {
   const states = new Map<number, CutState>();
   const finished = new Set<number>();
@@ -111,6 +118,10 @@ async function* cutOffEach(
     const t = st.flush();
     if (t !== "") yield { type: "text", text: t, ...(c ? { choice: c } : {}) };
   };
+  const cutFinish = (st: CutState): { reason: "stop"; stop_sequence?: string } =>
+    report && st.matched !== undefined
+      ? { reason: "stop", stop_sequence: st.matched }
+      : { reason: "stop" };
   for await (const ev of events) {
     if (ev.type === "usage") {
       yield ev;
@@ -127,7 +138,7 @@ async function* cutOffEach(
     if (ev.type === "finish") {
       yield* flush(c, st);
       finished.add(c);
-      yield st.cut ? { ...ev, reason: "stop" } : ev;
+      yield st.cut ? { ...ev, ...cutFinish(st) } : ev;
       continue;
     }
     if (st.cut) continue;
@@ -138,7 +149,7 @@ async function* cutOffEach(
   for (const [c, st] of states) {
     if (finished.has(c)) continue;
     yield* flush(c, st);
-    if (st.cut) yield { type: "finish", reason: "stop", ...(c ? { choice: c } : {}) };
+    if (st.cut) yield { type: "finish", ...cutFinish(st), ...(c ? { choice: c } : {}) };
   }
 }
 

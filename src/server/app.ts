@@ -24,7 +24,8 @@ import {
 } from "./responses.ts";
 import { accessLog } from "./access_log.ts";
 import type { AppDeps, Ctx, Vars } from "./types.ts";
-import { errorResponse } from "../openai/writer.ts";
+import { errorFor } from "./errors.ts";
+import { handleCountTokens, handleMessages } from "./messages.ts";
 
 export type { AppDeps, Ctx, Vars } from "./types.ts";
 
@@ -38,20 +39,21 @@ const IMAGES = [
 ];
 const EMBEDDINGS = ["/v1/embeddings", "/proxies/v1/embeddings"];
 const MODELS = ["/v1/models", "/proxies/v1/models"];
+const MESSAGES = ["/v1/messages", "/anthropic/v1/messages"];
+const COUNT_TOKENS = ["/v1/messages/count_tokens", "/anthropic/v1/messages/count_tokens"];
 
 function methodNotAllowed(allowed: string) {
-  return (c: Ctx) => {
-    const res = errorResponse(
+  return (c: Ctx) =>
+    errorFor(
+      c,
       new GatewayError(
         405,
         `Method ${c.req.method} is not allowed on ${c.req.path}; use ${allowed}`,
         "invalid_request_error",
         "method_not_allowed",
       ),
+      { allow: allowed },
     );
-    res.headers.set("allow", allowed);
-    return res;
-  };
 }
 
 /** Builds the application. */
@@ -85,11 +87,12 @@ export function createApp(deps: AppDeps): Hono<{ Variables: Vars }> {
       return await next();
     }
     if (!passwordMatches(credential, passwords)) {
-      return errorResponse(
+      return errorFor(
+        c,
         new GatewayError(
           401,
           credential === undefined
-            ? "This server requires a password: send it as 'Authorization: Bearer <password>'"
+            ? "This server requires a password: send it as 'Authorization: Bearer <password>' or 'x-api-key: <password>'"
             : "Incorrect password",
           "authentication_error",
           "invalid_api_key",
@@ -105,8 +108,9 @@ export function createApp(deps: AppDeps): Hono<{ Variables: Vars }> {
     const mib = deps.store.current.server["body-limit"];
     return await bodyLimit({
       maxSize: Math.floor(mib * 1024 * 1024),
-      onError: () =>
-        errorResponse(
+      onError: (c) =>
+        errorFor(
+          c,
           new GatewayError(
             413,
             `Request body too large: the limit is ${mib} MiB (server.body-limit)`,
@@ -129,7 +133,11 @@ export function createApp(deps: AppDeps): Hono<{ Variables: Vars }> {
   for (const p of CHAT) app.post(p, handleChat);
   for (const p of EMBEDDINGS) app.post(p, handleEmbeddings);
   for (const p of IMAGES) app.post(p, handleImages);
-  for (const p of [...CHAT, ...EMBEDDINGS, ...IMAGES]) app.all(p, methodNotAllowed("POST"));
+  for (const p of MESSAGES) app.post(p, handleMessages);
+  for (const p of COUNT_TOKENS) app.post(p, handleCountTokens);
+  for (const p of [...CHAT, ...EMBEDDINGS, ...IMAGES, ...MESSAGES, ...COUNT_TOKENS]) {
+    app.all(p, methodNotAllowed("POST"));
+  }
   for (const p of MODELS) app.all(p, methodNotAllowed("GET"));
   app.post("/v1/responses", handleCreateResponse);
   app.all("/v1/responses", methodNotAllowed("POST"));
@@ -145,7 +153,8 @@ export function createApp(deps: AppDeps): Hono<{ Variables: Vars }> {
   }
 
   app.notFound((c) =>
-    errorResponse(
+    errorFor(
+      c,
       new GatewayError(
         404,
         `Unknown route: ${c.req.method} ${c.req.path}`,
@@ -157,7 +166,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: Vars }> {
   app.onError((err, c) => {
     const e = toGatewayError(err);
     if (e.status >= 500) deps.log.error(`[${c.get("requestId")}] ${e.message}`);
-    return errorResponse(e);
+    return errorFor(c, e);
   });
   return app;
 }

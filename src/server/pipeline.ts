@@ -107,7 +107,7 @@ function oneChoice(
   events = applyMatchers(events, ctx.flags.matchers);
   // Stop sequences apply to the text the client gets (an upstream may ignore `stop`, and the
   // emulator does not send it so that a call's JSON is never cut).
-  return cutOff(events, stopList(req), { stopEarly: true });
+  return cutOff(events, stopList(req), { stopEarly: true, report: true });
 }
 
 /** Passes `events` on, showing each to `m` (the emulator reads the usage from `m`). */

@@ -1,6 +1,7 @@
 /**
- * The emulation's prompt: the request an upstream without native tools receives. The tools (full
- * JSON Schemas) and the rules go into the system message; earlier assistant tool calls are
+ * The emulation's prompt: the request an upstream without native tools receives. The tools
+ * (compacted: names kept, descriptions and schemas shortened, `compact.ts`) and the rules go into
+ * the system message; earlier assistant tool calls are
  * written back as the same `<tool_call>` blocks the model is asked to write; tool results become
  * `<tool_result name="...">` blocks in a user message, matched to their calls by `tool_call_id`;
  * a short reminder ends the last user message. English only: nothing depends on the user's
@@ -10,6 +11,7 @@
  */
 import type { ChatRequest, Message, Tool } from "../openai/schema.ts";
 import { callNames, contentText } from "../openai/response.ts";
+import { compactTool } from "./compact.ts";
 import { LooseJsonError, parseLooseJson } from "./json.ts";
 
 /** What the model is asked for in this turn. */
@@ -56,11 +58,7 @@ export function resultBlock(name: string, content: string): string {
 }
 
 function toolLine(t: Tool): string {
-  const f = t.function;
-  const line: Record<string, unknown> = { name: f.name };
-  if (f.description) line.description = f.description;
-  line.parameters = f.parameters ?? { type: "object", properties: {} };
-  return JSON.stringify(line);
+  return JSON.stringify(compactTool(t));
 }
 
 function choiceRule(plan: EmulationPlan): string {
@@ -223,9 +221,12 @@ export function renderMessages(messages: readonly Message[], plan: EmulationPlan
   } else {
     out.unshift({ role: "system", content: system });
   }
+  // The reminder ends the last user message, also when system messages follow it (Claude Code
+  // sends its environment as a system message after the user's).
   const reminder = reminderText(plan);
-  const last = out[out.length - 1];
-  if (reminder && last.role === "user") out[out.length - 1] = withText(last, reminder, "end");
+  let i = out.length - 1;
+  while (i > 0 && (out[i].role === "system" || out[i].role === "developer")) i--;
+  if (reminder && out[i].role === "user") out[i] = withText(out[i], reminder, "end");
   return out;
 }
 

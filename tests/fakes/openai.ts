@@ -352,6 +352,8 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
             role: "assistant",
             content: script.text ?? null,
             refusal: null,
+            // As reasoning models behind OpenAI-compatible servers (DeepSeek, vLLM) give it.
+            ...(script.reasoning ? { reasoning_content: script.reasoning } : {}),
             ...(calls.length ? { tool_calls: calls } : {}),
           },
           logprobs: null,

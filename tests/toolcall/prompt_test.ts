@@ -24,7 +24,7 @@ function text(m: Message): string {
   return (m.content as { type: string; text?: string }[]).map((p) => p.text ?? "").join("|");
 }
 
-Deno.test("prompt: tools with their full schemas go into the system message", () => {
+Deno.test("prompt: tools with their schemas go into the system message (short ones unchanged)", () => {
   const up = upstreamOf(request("weather in Paris?", [weather, time]));
   assertEquals(up.messages[0].role, "system");
   const sys = text(up.messages[0]);
@@ -126,6 +126,19 @@ Deno.test("prompt: trailing tool results become a user message that ends with th
     text(last),
     '<tool_result name="get_weather">\nsunny\n</tool_result>\n\n(To use a tool, reply with <tool_call>{"name": ..., "arguments": {...}}</tool_call> and stop there; otherwise answer directly.)',
   );
+});
+
+Deno.test("prompt: system messages after the last user message do not lose the reminder", () => {
+  const req = request("", [weather]);
+  // Claude Code sends its environment as a system message after the user's.
+  req.messages = [
+    { role: "user", content: "weather?" },
+    { role: "system", content: "Working directory: /tmp" },
+  ] as Message[];
+  const up = upstreamOf(req);
+  assertEquals(up.messages.map((m) => m.role), ["system", "user", "system"]);
+  assert(text(up.messages[1]).startsWith("weather?\n\n(To use a tool,"), text(up.messages[1]));
+  assertEquals(text(up.messages[2]), "Working directory: /tmp");
 });
 
 Deno.test("prompt: tool_choice shapes the rules and the reminder", () => {
