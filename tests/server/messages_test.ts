@@ -346,7 +346,8 @@ Deno.test("Claude Code's real request is accepted and reaches the upstream trans
   const sent = t.upstream.chatBodies()[0] as {
     messages: { role: string; content: string }[];
     tools: { function: { name: string } }[];
-    reasoning: unknown;
+    reasoning?: unknown;
+    reasoning_effort?: string;
   };
   const offered = (body.tools as { name: string; defer_loading?: boolean }[])
     .filter((x) => !x.defer_loading).map((x) => x.name);
