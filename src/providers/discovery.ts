@@ -67,6 +67,11 @@ export class Discovery<T> {
     return await p;
   }
 
+  /** Records a value learnt some other way (a list that carries each entry's details). */
+  put(key: string, value: T): void {
+    this.#set(key, { at: Date.now(), value });
+  }
+
   #set(key: string, entry: Entry<T>): void {
     this.#entries.delete(key);
     this.#entries.set(key, entry);
