@@ -46,7 +46,7 @@ const COHERE: readonly LegacyRule[] = [
         return {
           value: "OFF",
           note:
-            "NONE is Cohere v1's name; v2 calls it OFF (command-r7b-12-2024 and newer models get CONTEXTUAL instead, the strictest they allow off)",
+            "is Cohere v1's name: v2 calls it OFF (models from command-r7b-12-2024 on get CONTEXTUAL, the least they take)",
         };
       }
       return up !== value ? { value: up, note: `is written ${up}` } : undefined;
