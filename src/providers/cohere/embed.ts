@@ -16,7 +16,12 @@ import { cohereHttpError } from "./errors.ts";
 /** Texts per `/v2/embed` call (the API's limit). */
 export const EMBED_BATCH = 96;
 
-const INPUT_TYPES = new Set(["search_document", "search_query", "classification", "clustering"]);
+const INPUT_TYPES: ReadonlySet<string> = new Set([
+  "search_document",
+  "search_query",
+  "classification",
+  "clustering",
+]);
 const V4_DIMENSIONS = [256, 512, 1024, 1536];
 
 /** The `/v2/embed` bodies of a request (one per batch of texts). */
