@@ -5,7 +5,7 @@
  */
 import OpenAI from "openai";
 import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
-import { parseSseBody } from "../../helpers.ts";
+import { abortedWithin, parseSseBody, readThenAbort } from "../../helpers.ts";
 import { KEY, lastBody, setup } from "./_setup.ts";
 
 const msg = [{ role: "user" as const, content: "hi" }];
@@ -327,4 +327,18 @@ Deno.test("cohere: images go to the vision models; other models answer 400 namin
   assertMatch(err.message, /command-r-08-2024 does not read images/);
   assertEquals(err.param, "messages[0].content");
   assertEquals(t.fake.requests.length, before);
+});
+
+Deno.test("cohere: a client that leaves mid-stream aborts the upstream request", async () => {
+  await using t = await setup();
+  t.fake.respond = () => ({ text: "x".repeat(2000), pieceSize: 10, delayMs: 10 });
+  const controller = new AbortController();
+  const stream = await t.client.chat.completions.create(
+    { model: "command-a-03-2025", messages: msg, stream: true },
+    { signal: controller.signal },
+  );
+  await readThenAbort(stream, controller);
+  const rec = t.fake.requests.at(-1)!;
+  await abortedWithin(rec);
+  assert(rec.wasAborted);
 });
