@@ -59,7 +59,7 @@ export function providerContext(
       provider,
       model,
       turnMarkers: provider.turnMarkers,
-      nativeChoices: provider.nativeChoices === true,
+      nativeChoices: match.nativeChoices ?? provider.nativeChoices === true,
     },
     flags: o.flags ?? emptyFlags(),
   };

@@ -107,24 +107,34 @@ const poolSettings = {
 
 const safety = z.strictObject({ category: z.string(), threshold: z.string() });
 
+/** Gemini (the original's `google` section is read as this one, see `legacy.ts`). */
 const gemini = z.strictObject({
   "base-url": baseUrl.default("https://generativelanguage.googleapis.com"),
   keys: secretList.default([]),
   safes: z.array(safety).default([]),
   tc: z.boolean().default(false),
+  /** Model ids listed on top of the discovered (or built-in) ones. */
   models: z.array(z.string()).default([]),
   /** Ask thinking models (2.5 and later) for thought summaries, sent as `reasoning_content`. */
   thoughts: z.boolean().default(true),
+  /** Models that take `presencePenalty`/`frequencyPenalty`; others never get them. */
+  "penalty-models": z.array(z.string()).default(["gemini-2.0-flash", "gemini-2.0-flash-001"]),
   ...poolSettings,
 });
 
+/** Cohere's v2 API (`cohere.safety: NONE` of v1 is read as `OFF`, see `legacy.ts`). */
 const cohere = z.strictObject({
-  "base-url": baseUrl.default("https://api.cohere.ai"),
+  "base-url": baseUrl.default("https://api.cohere.com"),
   keys: secretList.default([]),
-  safety: z.enum(["NONE", "CONTEXTUAL", "STRICT"]).optional(),
+  /** `safety_mode`: OFF is clamped to CONTEXTUAL for models that refuse it (r7b and newer). */
+  safety: z.enum(["CONTEXTUAL", "STRICT", "OFF"]).optional(),
   tc: z.boolean().default(false),
-  /** Model ids served and listed on top of the built-in ones. */
+  /** Model ids served and listed on top of the discovered (or built-in) ones. */
   models: z.array(z.string()).default([]),
+  /** `input_type` of embeddings when the request names none. */
+  "embed-input-type": z
+    .enum(["search_document", "search_query", "classification", "clustering"])
+    .default("search_document"),
   ...poolSettings,
 });
 

@@ -34,7 +34,7 @@ export interface RequestFlags {
   debug: boolean;
   /** `<echo />`: answer with the processed upstream prompt instead of calling the upstream. */
   echo: boolean;
-  /** `<notebook />`: providers' long-document mode (bing template, cohere generate). */
+  /** `<notebook />`: providers' long-document mode (bing template, cohere one-message prompt). */
   notebook: boolean;
   /** `<pad />`: padding (claude) or canned greeting turns (bing). */
   pad: boolean;

@@ -53,7 +53,7 @@ export class Registry {
         provider,
         model,
         turnMarkers: provider.turnMarkers,
-        nativeChoices: provider.nativeChoices === true,
+        nativeChoices: match.nativeChoices ?? provider.nativeChoices === true,
       };
     }
     return undefined;

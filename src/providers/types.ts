@@ -49,6 +49,8 @@ export interface ModelMatch<T = unknown> {
   toolMode: ToolMode;
   /** Provider data resolved with the model (a `custom-llm` entry, a bot), for its `chat`. */
   data?: T;
+  /** Overrides the provider's `nativeChoices` for this model (some models take one candidate). */
+  nativeChoices?: boolean;
 }
 
 /** A request's resolved model: decided once, read by the pipeline and the provider. */

@@ -1,203 +1,55 @@
 /**
- * A fake of Cohere's v1 API (`POST /v1/chat`, `POST /v1/generate`) that answers like the real
- * one:
+ * A fake of Cohere's v2 API, written from the reference (upstreams-2026.md section 6) and
+ * Cohere's OpenAPI file and streaming examples:
  *
- * - `Authorization: Bearer <key>`; none or a wrong one is 401 `{"message":"..."}`.
- * - Streams are newline-delimited JSON with `content-type: application/stream+json`: chat events
- *   `stream-start`, `text-generation`, `tool-calls-chunk`, `tool-calls-generation`, `stream-end`
- *   (with `finish_reason` and the whole `response` including `meta.billed_units`); generate events
- *   `text-generation`, `stream-end`, `stream-error`. Without `stream` one JSON answer.
- * - The body is checked as the API checks it: known fields only, `message` or `tool_results`,
- *   `chat_history` items with an upper-case `role` (USER/CHATBOT/SYSTEM/TOOL) and `message`, tool
- *   names, `parameter_definitions` types, `tool_results` outputs as lists of objects,
- *   `safety_mode` only for models that take it. Errors are `{"message": ...}` with the API's
- *   statuses (400, 401, 404, 429, 498, 500).
+ * - `Authorization: Bearer <key>`; none or a wrong one is 401 `{"message", "id"}`.
+ * - `POST /v2/chat`: the body checked as the API checks it (`cohere_rules.ts`); with `stream`
+ *   an SSE stream of typed events (`event: <type>` and `data: {"type": ...}`: `message-start`,
+ *   `content-start/delta/end` for thinking and text, `citation-start/end`, `tool-plan-delta`,
+ *   `tool-call-start/delta/end`, `message-end` with finish reason and usage), then
+ *   `data: [DONE]`; without, one `ChatResponseV2`.
+ * - `POST /v2/embed` (`texts`, `input_type`, `embedding_types` float/base64, `output_dimension`),
+ *   `GET /v1/models?endpoint=chat`.
+ * - `/v1/generate` and every other path: 404. Errors are `{"message", "id"}`.
  *
  * @module
  */
+import { CHAT_MODELS, EMBED_MODELS, Refused, validateChat, validateEmbed } from "./cohere_rules.ts";
 import { json, type Recorded, serveFake, sleep } from "./serve.ts";
 
 /** What the fake model answers to one request. */
 export interface CohereScript {
   text?: string;
-  /** Tool calls; `plan` is the text the model writes before them. */
-  toolCalls?: { name: string; parameters: Record<string, unknown> }[];
+  /** Thinking text (a `thinking` content block before the text). */
+  thinking?: string;
+  /** The tool plan, then the calls. */
   plan?: string;
+  toolCalls?: { name: string; arguments: Record<string, unknown>; id?: string }[];
+  /** Sources cited for the whole text. */
+  citations?: { url?: string; title?: string }[];
   finishReason?: string;
+  /** `delta.error` of `message-end`. */
+  endError?: string;
   /** Answer with this status and message instead. */
   error?: { status: number; message: string };
-  /** Characters per streamed text piece (default 5). */
+  /** End the stream without `message-end` (and without `[DONE]`). */
+  noEnd?: boolean;
+  /** Characters per streamed piece (default 5). */
   pieceSize?: number;
   delayMs?: number;
   /** Never answer (until the client leaves). */
   hang?: boolean;
+  cachedTokens?: number;
 }
 
 /** A running fake Cohere API. */
 export interface FakeCohere {
   origin: string;
   requests: Recorded[];
-  /** Parsed bodies of `/v1/chat` and `/v1/generate` requests. */
+  /** Parsed bodies of `/v2/chat` requests. */
   bodies(): Record<string, unknown>[];
   respond: (body: Record<string, unknown>, rec: Recorded) => CohereScript;
   close(): Promise<void>;
-}
-
-const MODELS = [
-  "command",
-  "command-r",
-  "command-light",
-  "command-light-nightly",
-  "command-nightly",
-  "command-r-plus",
-  "command-r-08-2024",
-  "command-r-plus-08-2024",
-  "command-r7b-12-2024",
-  "command-a-03-2025",
-];
-const SAFETY_MODELS = /08-2024|r7b|command-a/;
-
-const CHAT_FIELDS = new Set([
-  "message",
-  "model",
-  "stream",
-  "preamble",
-  "chat_history",
-  "conversation_id",
-  "prompt_truncation",
-  "connectors",
-  "search_queries_only",
-  "documents",
-  "citation_quality",
-  "temperature",
-  "max_tokens",
-  "max_input_tokens",
-  "k",
-  "p",
-  "seed",
-  "stop_sequences",
-  "frequency_penalty",
-  "presence_penalty",
-  "raw_prompting",
-  "tools",
-  "tool_results",
-  "force_single_step",
-  "response_format",
-  "safety_mode",
-]);
-const GENERATE_FIELDS = new Set([
-  "prompt",
-  "model",
-  "num_generations",
-  "stream",
-  "max_tokens",
-  "truncate",
-  "temperature",
-  "seed",
-  "preset",
-  "end_sequences",
-  "stop_sequences",
-  "k",
-  "p",
-  "frequency_penalty",
-  "presence_penalty",
-  "return_likelihoods",
-  "raw_prompting",
-]);
-const PY_TYPE = /^(str|int|float|bool|Dict|List|object|(List|Dict)\[.+\])$/;
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-class Invalid extends Error {}
-
-function check(cond: unknown, message: string): void {
-  if (!cond) throw new Invalid(`invalid request: ${message}`);
-}
-
-function validateChat(b: Record<string, unknown>): void {
-  for (const k of Object.keys(b)) {
-    check(CHAT_FIELDS.has(k), `unknown field: parameter ${k} is not a valid field`);
-  }
-  const results = b.tool_results as unknown[] | undefined;
-  check(
-    (typeof b.message === "string" && b.message.trim() !== "") ||
-      (Array.isArray(results) && results.length > 0),
-    "message must be at least 1 token long or tool results must be specified.",
-  );
-  const history = (b.chat_history ?? []) as Record<string, unknown>[];
-  check(Array.isArray(history), "chat_history must be a list");
-  history.forEach((h, i) => {
-    check(typeof h.role === "string", `chat_history[${i}].role is required`);
-    check(
-      ["USER", "CHATBOT", "SYSTEM", "TOOL"].includes(String(h.role)),
-      `chat_history[${i}].role must be one of USER, CHATBOT, SYSTEM, TOOL`,
-    );
-    if (h.role === "TOOL") checkResults(h.tool_results, `chat_history[${i}].tool_results`);
-    else check(typeof h.message === "string", `chat_history[${i}].message is required`);
-    for (const tc of (h.tool_calls ?? []) as Record<string, unknown>[]) {
-      check(
-        typeof tc.name === "string" && typeof tc.parameters === "object",
-        `chat_history[${i}].tool_calls must have name and parameters`,
-      );
-    }
-  });
-  for (const [i, t] of ((b.tools ?? []) as Record<string, unknown>[]).entries()) {
-    check(
-      NAME.test(String(t.name)),
-      `tools[${i}].name must contain only a-z, A-Z, 0-9, _ and must not begin with a digit`,
-    );
-    check(typeof t.description === "string", `tools[${i}].description is required`);
-    for (
-      const [p, d] of Object.entries(
-        (t.parameter_definitions ?? {}) as Record<string, Record<string, unknown>>,
-      )
-    ) {
-      check(
-        PY_TYPE.test(String(d.type)),
-        `tools[${i}].parameter_definitions.${p}.type '${d.type}' is not a valid type`,
-      );
-      check(
-        d.required === undefined || typeof d.required === "boolean",
-        `tools[${i}].parameter_definitions.${p}.required must be a boolean`,
-      );
-    }
-  }
-  if (results) checkResults(results, "tool_results");
-  if (b.p !== undefined) {
-    check(typeof b.p === "number" && b.p >= 0.01 && b.p <= 0.99, "p must be between 0.01 and 0.99");
-  }
-  if (b.k !== undefined) {
-    check(
-      Number.isInteger(b.k) && Number(b.k) >= 0 && Number(b.k) <= 500,
-      "k must be between 0 and 500",
-    );
-  }
-  if (b.safety_mode !== undefined) {
-    check(
-      ["CONTEXTUAL", "STRICT", "NONE"].includes(String(b.safety_mode)),
-      "safety_mode must be one of CONTEXTUAL, STRICT, NONE",
-    );
-    check(SAFETY_MODELS.test(String(b.model)), `safety_mode is not supported for model ${b.model}`);
-  }
-}
-
-function checkResults(results: unknown, at: string): void {
-  check(Array.isArray(results), `${at} must be a list`);
-  for (const [i, r] of (results as Record<string, unknown>[]).entries()) {
-    const call = r.call as Record<string, unknown> | undefined;
-    check(
-      call && typeof call.name === "string" && typeof call.parameters === "object",
-      `${at}[${i}].call must have name and parameters`,
-    );
-    check(
-      Array.isArray(r.outputs) &&
-        r.outputs.every((o) => o && typeof o === "object" && !Array.isArray(o)),
-      `${at}[${i}].outputs must be a list of objects`,
-    );
-  }
-}
-
-function lastText(b: Record<string, unknown>): string {
-  return String(b.message ?? b.prompt ?? "");
 }
 
 function pieces(text: string, size: number): string[] {
@@ -210,53 +62,207 @@ function tokensOf(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
 }
 
+function lastUserText(b: Record<string, unknown>): string {
+  const messages = (b.messages ?? []) as { role: string; content?: unknown }[];
+  const user = messages.filter((m) => m.role === "user").at(-1);
+  if (!user) return "";
+  if (typeof user.content === "string") return user.content;
+  return (user.content as { type: string; text?: string }[])
+    .filter((p) => p.type === "text").map((p) => p.text).join(" ");
+}
+
+function error(status: number, message: string): Response {
+  return json({ id: crypto.randomUUID(), message }, status);
+}
+
+type Ev = Record<string, unknown>;
+
+/** The typed events of an answer. */
+function events(b: Record<string, unknown>, s: CohereScript, id: string): Ev[] {
+  const size = s.pieceSize ?? 5;
+  const out: Ev[] = [{ type: "message-start", id, delta: { message: { role: "assistant" } } }];
+  let index = 0;
+  const block = (kind: "thinking" | "text", text: string) => {
+    out.push({ type: "content-start", index, delta: { message: { content: { type: kind } } } });
+    for (const p of pieces(text, size)) {
+      out.push({ type: "content-delta", index, delta: { message: { content: { [kind]: p } } } });
+    }
+    out.push({ type: "content-end", index });
+    index++;
+  };
+  if (s.thinking) block("thinking", s.thinking);
+  const calls = s.toolCalls ?? [];
+  if (calls.length > 0) {
+    for (const p of pieces(s.plan ?? "", size)) {
+      out.push({ type: "tool-plan-delta", delta: { message: { tool_plan: p } } });
+    }
+    calls.forEach((c, i) => {
+      const callId = c.id ?? `${c.name}_${crypto.randomUUID().slice(0, 12)}`;
+      out.push({
+        type: "tool-call-start",
+        index: i,
+        delta: {
+          message: {
+            tool_calls: { id: callId, type: "function", function: { name: c.name, arguments: "" } },
+          },
+        },
+      });
+      for (const p of pieces(JSON.stringify(c.arguments), 4)) {
+        out.push({
+          type: "tool-call-delta",
+          index: i,
+          delta: { message: { tool_calls: { function: { arguments: p } } } },
+        });
+      }
+      out.push({ type: "tool-call-end", index: i });
+    });
+  } else if (s.text !== undefined) {
+    block("text", s.text);
+    (s.citations ?? []).forEach((c, i) => {
+      const document: Ev = { id: `doc_${i}`, snippet: "..." };
+      if (c.url) document.url = c.url;
+      if (c.title) document.title = c.title;
+      out.push({
+        type: "citation-start",
+        index: i,
+        delta: {
+          message: {
+            citations: {
+              start: 0,
+              end: s.text!.length,
+              text: s.text,
+              sources: [{ type: "document", id: `doc_${i}`, document }],
+              type: "TEXT_CONTENT",
+            },
+          },
+        },
+      });
+      out.push({ type: "citation-end", index: i });
+    });
+  }
+  out.push({ type: "debug", prompt: "(the fake's prompt)" });
+  const finish = s.finishReason ?? (calls.length > 0 ? "TOOL_CALL" : "COMPLETE");
+  const produced = (s.thinking ?? "") + (s.text ?? "") + (s.plan ?? "") + JSON.stringify(calls);
+  const usage: Ev = {
+    billed_units: {
+      input_tokens: tokensOf(JSON.stringify(b.messages)),
+      output_tokens: tokensOf(produced),
+    },
+    tokens: {
+      input_tokens: tokensOf(JSON.stringify(b)) + 60,
+      output_tokens: tokensOf(produced) + 2,
+    },
+  };
+  if (s.cachedTokens !== undefined) usage.cached_tokens = s.cachedTokens;
+  const delta: Ev = { finish_reason: finish, usage };
+  if (s.endError) delta.error = s.endError;
+  if (!s.noEnd) out.push({ type: "message-end", id, delta });
+  return out;
+}
+
+/** One `ChatResponseV2` from the events. */
+function whole(evs: Ev[], id: string): Ev {
+  const content: Ev[] = [];
+  const toolCalls: Ev[] = [];
+  let plan = "";
+  let end: Ev = {};
+  for (const e of evs) {
+    const d = e.delta as { message?: Ev } & Ev | undefined;
+    const m = d?.message as Record<string, Ev> | undefined;
+    if (e.type === "content-start") {
+      content.push({ type: m!.content.type, [String(m!.content.type)]: "" });
+    }
+    if (e.type === "content-delta") {
+      const last = content.at(-1)!;
+      const k = String(last.type);
+      last[k] = String(last[k]) + String(m!.content[k]);
+    }
+    if (e.type === "tool-plan-delta") plan += String((m as unknown as Ev).tool_plan);
+    if (e.type === "tool-call-start") toolCalls.push(structuredClone(m!.tool_calls));
+    if (e.type === "tool-call-delta") {
+      const fn = toolCalls.at(-1)!.function as Ev;
+      fn.arguments = String(fn.arguments) + String((m!.tool_calls.function as Ev).arguments);
+    }
+    if (e.type === "message-end") end = d as Ev;
+  }
+  const message: Ev = { role: "assistant", content };
+  if (toolCalls.length) Object.assign(message, { tool_calls: toolCalls, tool_plan: plan });
+  return { id, finish_reason: end.finish_reason, message, usage: end.usage };
+}
+
+function embed(b: Record<string, unknown>): Response {
+  const texts = b.texts as string[];
+  const dims = Number(b.output_dimension ?? (String(b.model).startsWith("embed-v4") ? 1536 : 1024));
+  const vectors = texts.map((text) =>
+    Array.from({ length: dims }, (_, d) => {
+      let h = 2166136261 ^ d;
+      for (let j = 0; j < text.length; j++) h = Math.imul(h ^ text.charCodeAt(j), 16777619);
+      return ((h >>> 0) % 2000) / 1000 - 1;
+    })
+  );
+  const embeddings: Record<string, unknown> = {};
+  for (const t of (b.embedding_types ?? ["float"]) as string[]) {
+    if (t === "float") embeddings.float = vectors;
+    if (t === "base64") {
+      embeddings.base64 = vectors.map((v) => {
+        const bytes = new Uint8Array(new Float32Array(v).buffer);
+        return btoa(String.fromCharCode(...bytes));
+      });
+    }
+  }
+  return json({
+    id: crypto.randomUUID(),
+    texts,
+    embeddings,
+    meta: {
+      api_version: { version: "2" },
+      billed_units: { input_tokens: tokensOf(texts.join(" ")) },
+    },
+    response_type: "embeddings_by_type",
+  });
+}
+
 /** Starts the fake on 127.0.0.1 with a random port. */
 export async function startFakeCohere(options: { keys?: string[] } = {}): Promise<FakeCohere> {
   const keys = options.keys ?? ["co-fake-key-000000000001"];
   let seq = 0;
   const state: { respond: FakeCohere["respond"] } = {
-    respond: (b) => ({ text: `Hello! You said: ${lastText(b)}` }),
+    respond: (b) => ({ text: `Hello! You said: ${lastUserText(b)}` }),
   };
   const fake = await serveFake(async (req, rec) => {
     const auth = req.headers.get("authorization") ?? "";
-    if (!auth) return json({ message: "no api key supplied" }, 401);
-    if (!keys.includes(auth.replace(/^Bearer\s+/i, ""))) {
-      return json({ message: "invalid api token" }, 401);
+    if (!auth) return error(401, "no api key supplied");
+    if (!keys.includes(auth.replace(/^Bearer\s+/i, ""))) return error(401, "invalid api token");
+    if (req.method === "GET" && rec.path === "/v1/models") {
+      const endpoint = rec.query.get("endpoint");
+      const names = endpoint === "embed" ? EMBED_MODELS : Object.keys(CHAT_MODELS);
+      return json({
+        models: names.map((name) => ({
+          name,
+          endpoints: [endpoint ?? "chat"],
+          is_deprecated: false,
+          finetuned: false,
+          context_length: 128000,
+        })),
+      });
     }
-    const kind = rec.path === "/v1/chat"
-      ? "chat"
-      : rec.path === "/v1/generate"
-      ? "generate"
-      : undefined;
-    if (req.method !== "POST" || !kind) return json({ message: "Not Found" }, 404);
-    if (
-      (req.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase() !==
-        "application/json"
-    ) {
-      return json({ message: "invalid request: content-type must be application/json" }, 400);
+    const kind = rec.path === "/v2/chat" ? "chat" : rec.path === "/v2/embed" ? "embed" : undefined;
+    if (req.method !== "POST" || !kind) return error(404, `${rec.path} not found`);
+    if ((req.headers.get("content-type") ?? "").split(";")[0].trim() !== "application/json") {
+      return error(400, "invalid request: content-type must be application/json");
     }
     const b = rec.json as Record<string, unknown> | undefined;
-    if (!b || typeof b !== "object") return json({ message: "invalid request: invalid json" }, 400);
-    const model = String(b.model ?? "command-r");
-    if (!MODELS.includes(model)) {
-      return json({
-        message:
-          `model '${model}' not found, make sure the correct model ID was used and that you have access to the model.`,
-      }, 404);
+    if (!b || typeof b !== "object" || Array.isArray(b)) {
+      return error(400, "invalid request: invalid json");
     }
     try {
-      if (kind === "chat") validateChat(b);
-      else {
-        for (const k of Object.keys(b)) {
-          check(GENERATE_FIELDS.has(k), `unknown field: parameter ${k} is not a valid field`);
-        }
-        check(
-          typeof b.prompt === "string" && b.prompt.trim() !== "",
-          "prompt must be at least 1 token long",
-        );
+      if (kind === "embed") {
+        validateEmbed(b);
+        return embed(b);
       }
+      validateChat(b);
     } catch (err) {
-      if (err instanceof Invalid) return json({ message: err.message }, 400);
+      if (err instanceof Refused) return error(err.status, err.message);
       throw err;
     }
     const s = state.respond(b, rec);
@@ -264,128 +270,34 @@ export async function startFakeCohere(options: { keys?: string[] } = {}): Promis
       await rec.aborted;
       return new Response(null, { status: 499 });
     }
-    if (s.error) return json({ message: s.error.message }, s.error.status);
-    const id = `fake-gen-${++seq}`;
-    const text = s.text ?? "";
-    const calls = s.toolCalls ?? [];
-    const finish = s.finishReason ?? "COMPLETE";
-    const meta = {
-      api_version: { version: "1" },
-      billed_units: {
-        input_tokens: tokensOf(JSON.stringify(b)),
-        output_tokens: tokensOf(text + (s.plan ?? "") + JSON.stringify(calls)),
-      },
-      tokens: { input_tokens: tokensOf(JSON.stringify(b)) + 60, output_tokens: tokensOf(text) + 2 },
-    };
-    const size = s.pieceSize ?? 5;
-    const lines: unknown[] = [];
-    let whole: unknown;
-    if (kind === "generate") {
-      for (const p of pieces(text, size)) {
-        lines.push({ text: p, is_finished: false, event_type: "text-generation" });
-      }
-      if (finish === "ERROR") {
-        lines.push({
-          is_finished: true,
-          event_type: "stream-error",
-          finish_reason: "ERROR",
-          err: "internal generation error",
-        });
-      } else {
-        const response = {
-          id,
-          prompt: b.prompt,
-          generations: [{ id: `${id}-0`, index: 0, text, finish_reason: finish }],
-          meta,
-        };
-        lines.push({
-          is_finished: true,
-          event_type: "stream-end",
-          finish_reason: finish,
-          response,
-        });
-        whole = response;
-      }
-    } else {
-      const response: Record<string, unknown> = {
-        response_id: `resp-${seq}`,
-        text: calls.length ? (s.plan ?? "") : text,
-        generation_id: id,
-        chat_history: [...((b.chat_history ?? []) as unknown[]), {
-          role: "USER",
-          message: b.message,
-        }, { role: "CHATBOT", message: text }],
-        finish_reason: finish,
-        meta,
-      };
-      if (calls.length) response.tool_calls = calls;
-      lines.push({ is_finished: false, event_type: "stream-start", generation_id: id });
-      if (calls.length) {
-        for (const p of pieces(s.plan ?? "", size)) {
-          lines.push({
-            is_finished: false,
-            event_type: "tool-calls-chunk",
-            tool_call_delta: { text: p },
-          });
-        }
-        calls.forEach((c, index) => {
-          lines.push({
-            is_finished: false,
-            event_type: "tool-calls-chunk",
-            tool_call_delta: { index, name: c.name },
-          });
-          for (const p of pieces(JSON.stringify(c.parameters), 7)) {
-            lines.push({
-              is_finished: false,
-              event_type: "tool-calls-chunk",
-              tool_call_delta: { index, parameters: p },
-            });
-          }
-        });
-        lines.push({
-          is_finished: false,
-          event_type: "tool-calls-generation",
-          text: s.plan ?? "",
-          tool_calls: calls,
-        });
-      } else {
-        for (const p of pieces(text, size)) {
-          lines.push({ is_finished: false, event_type: "text-generation", text: p });
-        }
-      }
-      lines.push({ is_finished: true, event_type: "stream-end", finish_reason: finish, response });
-      whole = response;
-    }
-    if (!b.stream) {
-      if (finish === "ERROR") {
-        return json(
-          { message: "internal server error, this has been reported to our developers" },
-          500,
-        );
-      }
-      return json(whole);
-    }
+    if (s.error) return error(s.error.status, s.error.message);
+    const id = `fake-${++seq}`;
+    const evs = events(b, s, id);
+    if (!b.stream) return json(whole(evs, id));
     const encoder = new TextEncoder();
     const body = new ReadableStream<Uint8Array>({
       async start(controller) {
         try {
-          for (const l of lines) {
+          for (const e of evs) {
             if (s.delayMs) await sleep(s.delayMs);
-            controller.enqueue(encoder.encode(JSON.stringify(l) + "\n"));
+            controller.enqueue(encoder.encode(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`));
           }
+          if (!s.noEnd) controller.enqueue(encoder.encode("data: [DONE]\n\n"));
           controller.close();
         } catch {
           // The client went away.
         }
       },
     });
-    return new Response(body, { headers: { "content-type": "application/stream+json" } });
+    return new Response(body, {
+      headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
+    });
   });
   return {
     origin: fake.origin,
     requests: fake.requests,
     bodies: () =>
-      fake.requests.filter((r) => r.method === "POST").map((r) =>
+      fake.requests.filter((r) => r.path === "/v2/chat").map((r) =>
         r.json as Record<string, unknown>
       ),
     get respond() {

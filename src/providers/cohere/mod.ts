@@ -1,81 +1,139 @@
 /**
- * The `cohere` provider: Cohere's v1 API with an API key (the client's, or one of the
- * `cohere.keys` pool, sent as `Authorization: Bearer`). Chats go to `/v1/chat` as an NDJSON
- * stream with native tools (unless `cohere.tc` asks for the prompt emulator); `<notebook />` uses
- * `/v1/generate` with a flattened prompt, as the original did.
+ * The `cohere` provider: Cohere's v2 API with an API key (the client's, or one of the
+ * `cohere.keys` pool, sent as `Authorization: Bearer`). Chats go to `/v2/chat` as an event stream
+ * with native tools (unless `cohere.tc` asks for the prompt emulator); `<notebook />` sends the
+ * flattened conversation as one user message to the same endpoint (`/v1/generate` is retired);
+ * embeddings go to `/v2/embed`. Retired model ids resolve to their successors, with a warning the
+ * first time each is asked for.
  *
  * @module
  */
-import type { ChatRequest } from "../../openai/schema.ts";
-import { keyPoolOptions, type Pool, PoolSet, withAccount } from "../../pool/mod.ts";
-import { COHERE_NAMES, ToolNames } from "../gemini/names.ts";
-import type { ChatContext, ChatEvent, Provider, ProviderDeps } from "../types.ts";
-import { cohereModels, isCohereModel } from "./models.ts";
-import { buildChat, buildGenerate, notebookPrompt } from "./request.ts";
-import { type CohereEvent, CohereMapper } from "./stream.ts";
+import { expectType } from "../../net/http.ts";
+import { readSse } from "../../net/sse.ts";
+import type { ChatRequest, EmbeddingRequest } from "../../openai/schema.ts";
+import { keyPoolOptions, type Pool, PoolSet, useAccount, withAccount } from "../../pool/mod.ts";
+import { countTokens } from "../../util/tokens.ts";
+import type {
+  ChatContext,
+  ChatEvent,
+  EmbeddingResult,
+  ModelInfo,
+  Provider,
+  ProviderDeps,
+} from "../types.ts";
+import { CohereCatalog } from "./catalog.ts";
+import { cohereEmbed, toCohereEmbed } from "./embed.ts";
+import { cohereHttpError } from "./errors.ts";
+import {
+  COHERE_CHAT_MODELS,
+  COHERE_EMBED_MODELS,
+  isCohereChatModel,
+  isCohereEmbedModel,
+  RETIRED,
+} from "./models.ts";
+import { type CohereRequest, notebookPrompt, toCohereRequest } from "./request.ts";
+import { fromCohereStream } from "./stream.ts";
 
 function keyPool(pools: PoolSet, ctx: ChatContext): Pool {
   const c = ctx.config.cohere;
   return pools.get("cohere", c.keys, keyPoolOptions(c));
 }
 
-async function* attempt(
-  path: "/v1/chat" | "/v1/generate",
-  body: Record<string, unknown>,
-  names: ToolNames,
-  key: string,
-  ctx: ChatContext,
-): AsyncGenerator<ChatEvent> {
+async function* attempt(built: CohereRequest, key: string, ctx: ChatContext) {
   const c = ctx.config.cohere;
   const http = ctx.upstream("cohere", c.proxies);
-  // `ndjson` takes Cohere's `application/stream+json` (the original's issue #44 refused it).
-  const events = await http.ndjson(`${c["base-url"]}${path}`, {
+  const res = await http.fetch(`${c["base-url"]}/v2/chat`, {
     method: "POST",
     headers: {
       "content-type": "application/json",
-      accept: "application/stream+json",
+      accept: "text/event-stream",
       authorization: `Bearer ${key}`,
     },
-    body: JSON.stringify(body),
+    body: JSON.stringify(built.body),
   });
-  const mapper = new CohereMapper(names);
-  for await (const ev of events) yield* mapper.map(ev as CohereEvent);
+  if (!res.ok) throw await cohereHttpError(res);
+  await expectType("cohere", res, ["text/event-stream"]);
+  yield* fromCohereStream(readSse(res.body!), built.names);
 }
 
 /** Creates the `cohere` provider. */
 export function createCohereProvider(deps: ProviderDeps): Provider {
   const pools = new PoolSet(deps.log);
+  const catalog = new CohereCatalog();
+  /** Retired ids already warned about (once each per instance). */
+  const warned = new Set<string>();
+
+  function successor(model: string): string {
+    const next = RETIRED[model];
+    if (!next) return model;
+    if (!warned.has(model)) {
+      warned.add(model);
+      deps.log.warn(`cohere: '${model}' is retired at Cohere; requests for it go to '${next}'`);
+    }
+    return next;
+  }
+
+  function build(req: ChatRequest, ctx: ChatContext): CohereRequest {
+    return toCohereRequest(req, {
+      config: ctx.config,
+      model: ctx.route.upstreamModel,
+      flags: ctx.flags,
+      log: ctx.log,
+    });
+  }
+
   return {
     id: "cohere",
 
     pools: () => pools.state(),
 
-    models(config) {
-      return cohereModels(config);
+    async models(config, ctx = {}) {
+      const chat = await catalog.chatModels(config, ctx) ?? COHERE_CHAT_MODELS;
+      const ids = [...chat, ...COHERE_EMBED_MODELS, ...config.cohere.models];
+      return [...new Set(ids)].map((id): ModelInfo => ({ id, owned_by: "cohere" }));
     },
 
     resolve(model, config) {
-      if (!isCohereModel(model, config)) return undefined;
-      return { upstreamModel: model, toolMode: config.cohere.tc ? "emulated" : "native" };
+      const toolMode = config.cohere.tc ? "emulated" : "native";
+      if (isCohereEmbedModel(model)) return { upstreamModel: successor(model), toolMode };
+      if (isCohereChatModel(model, config) || catalog.known(config)?.includes(model)) {
+        return { upstreamModel: successor(model), toolMode };
+      }
+      return undefined;
     },
 
     chat(req: ChatRequest, ctx: ChatContext): AsyncIterable<ChatEvent> {
-      const notebook = ctx.flags.notebook;
-      const model = ctx.route.upstreamModel;
-      const built = notebook
-        ? { body: buildGenerate(req, ctx.flags, model), names: new ToolNames(COHERE_NAMES) }
-        : buildChat(req, ctx.config, model);
-      const path = notebook ? "/v1/generate" : "/v1/chat";
+      const built = build(req, ctx);
       return withAccount(
         keyPool(pools, ctx),
         { token: ctx.token, signal: ctx.signal },
-        (key) => attempt(path, built.body, built.names, key, ctx),
+        (key) => attempt(built, key, ctx),
       );
     },
 
     renderPrompt(req: ChatRequest, ctx: ChatContext): string {
       if (ctx.flags.notebook) return notebookPrompt(req, ctx.flags);
-      return JSON.stringify(buildChat(req, ctx.config, ctx.route.upstreamModel).body, null, 2);
+      return JSON.stringify(build(req, ctx).body, null, 2);
+    },
+
+    async embed(req: EmbeddingRequest, ctx: ChatContext): Promise<EmbeddingResult> {
+      const c = ctx.config.cohere;
+      const bodies = toCohereEmbed(req, ctx.route.upstreamModel, c["embed-input-type"]);
+      const http = ctx.upstream("cohere", c.proxies);
+      const result = await useAccount(
+        keyPool(pools, ctx),
+        { token: ctx.token, signal: ctx.signal },
+        (key) => cohereEmbed(bodies, `${c["base-url"]}/v2/embed`, key, http),
+      );
+      if (result.usage.prompt_tokens === 0) {
+        // Cohere did not say: count the texts as OpenAI would.
+        const n = bodies.flatMap((b) => b.texts as string[]).reduce(
+          (s, t) => s + countTokens(t),
+          0,
+        );
+        result.usage = { prompt_tokens: n, total_tokens: n };
+      }
+      return result;
     },
   };
 }

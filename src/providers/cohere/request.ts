@@ -1,200 +1,133 @@
 /**
- * OpenAI chat requests as Cohere v1 bodies. Chat mode (`/v1/chat`): leading system text is the
- * `preamble`, earlier turns `chat_history` (`role` USER/CHATBOT/SYSTEM/TOOL with `message`,
- * `tool_calls`, `tool_results`), the last user text `message`; tool results that answer the last
- * assistant turn go in `tool_results` with an empty message, as Cohere's multi-step tool use
- * wants. Notebook mode (`/v1/generate`): the conversation flattened into one prompt.
+ * An OpenAI chat request as a Cohere `/v2/chat` body (`toCohereRequest`). Parameters follow the
+ * one policy of `params.ts` with v2's ranges (`temperature` 0–1, `p` 0.01–0.99, `k` 0–500,
+ * penalties 0–1, at most 5 stop sequences, `seed` ≥ 0): clamped, or dropped where the model
+ * cannot take them (`thinking` outside the reasoning models, `tool_choice` before R7B,
+ * `safety_mode` before 08-2024 and whenever tools are sent, `response_format` with tools).
+ * Notebook mode sends the flattened conversation as one user message.
  *
  * @module
  */
 import type { Config } from "../../config/schema.ts";
 import type { RequestFlags } from "../../flags/types.ts";
-import { invalidRequest } from "../../openai/errors.ts";
-import { contentText } from "../../openai/response.ts";
-import type { ChatRequest, Message } from "../../openai/schema.ts";
+import type { ChatRequest } from "../../openai/schema.ts";
+import type { Logger } from "../../util/log.ts";
 import { type PromptStyle, renderTurns, toTurns, withCharSequences } from "../combine.ts";
 import { COHERE_NAMES, ToolNames } from "../gemini/names.ts";
-import { takesSafetyMode } from "./models.ts";
+import { maxTokens, reasoningOf, sampling, type SamplingSpec, stopList } from "../params.ts";
+import { toCohereMessages } from "./messages.ts";
+import { safetyModeFor, takesSafetyMode, takesThinking, takesToolChoice } from "./models.ts";
 import { toCohereTool } from "./tools.ts";
-import { maxTokens, sampling, type SamplingSpec, stopList, toolArguments } from "../params.ts";
 
 type Json = Record<string, unknown>;
 
-/** A v1 tool result. */
-interface ToolResult {
-  call: { name: string; parameters: Json };
-  outputs: Json[];
-}
-
-/** The chat body and the tool names of one request. */
-export interface BuiltChat {
+/** The body of one `/v2/chat` call and the tool names to map the answer back with. */
+export interface CohereRequest {
   body: Json;
   names: ToolNames;
 }
 
-/** A tool's output as the list of objects v1 wants. */
-export function toolOutputs(text: string): Json[] {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return [{ result: text }];
-  }
-  if (
-    Array.isArray(v) && v.length > 0 &&
-    v.every((o) => o && typeof o === "object" && !Array.isArray(o))
-  ) {
-    return v as Json[];
-  }
-  if (v && typeof v === "object" && !Array.isArray(v)) return [v as Json];
-  return [{ result: v }];
+/** What `toCohereRequest` needs beyond the request. */
+export interface CohereRequestOptions {
+  config: Config;
+  /** The model id Cohere receives. */
+  model: string;
+  flags?: RequestFlags;
+  log?: Logger;
 }
 
-/** What Cohere takes of the sampling parameters. */
-const COHERE_SAMPLING: SamplingSpec = {
-  temperature: { min: 0, max: 5 },
-  // Cohere takes p in [0.01, 0.99]; top_p 1 ("no cut") is its 0.99.
+/** v2's parameter ranges (Cohere's OpenAPI for `/v2/chat`). */
+export const COHERE_SAMPLING: SamplingSpec = {
+  temperature: { min: 0, max: 1 },
   top_p: { min: 0.01, max: 0.99 },
   top_k: { min: 0, max: 500 },
+  presence_penalty: { min: 0, max: 1 },
+  frequency_penalty: { min: 0, max: 1 },
+  seed: { min: 0, max: Number.MAX_SAFE_INTEGER },
 };
 
-/** Stop sequences Cohere takes at most. */
-const COHERE_STOPS = 5;
+/** Stop sequences v2 takes at most. */
+export const COHERE_STOPS = 5;
 
-function common(req: ChatRequest, body: Json): void {
-  const s = sampling(req, COHERE_SAMPLING);
+/** Thinking budgets of the effort levels; `high` thinks without a budget (Cohere's advice). */
+const BUDGETS: Record<string, number | undefined> = {
+  minimal: 512,
+  low: 2048,
+  medium: 8192,
+  high: undefined,
+  xhigh: undefined,
+};
+
+function parameters(req: ChatRequest, body: Json, log?: Logger, extraStops: string[] = []): void {
+  const s = sampling(req, COHERE_SAMPLING, log);
   if (s.temperature !== undefined) body.temperature = s.temperature;
   if (s.top_p !== undefined) body.p = s.top_p;
   if (s.top_k !== undefined) body.k = s.top_k;
-  const max = maxTokens(req);
-  if (max !== undefined) body.max_tokens = max;
-  const stops = stopList(req, COHERE_STOPS);
-  if (stops.length > 0) body.stop_sequences = stops;
-  if (s.seed !== undefined) body.seed = s.seed;
   if (s.frequency_penalty !== undefined) body.frequency_penalty = s.frequency_penalty;
   if (s.presence_penalty !== undefined) body.presence_penalty = s.presence_penalty;
+  if (s.seed !== undefined) body.seed = s.seed;
+  const max = maxTokens(req, Infinity, log);
+  if (max !== undefined) body.max_tokens = max;
+  // The gateway applies every stop sequence to the answer; Cohere gets the first five.
+  const stops = [...new Set([...extraStops, ...stopList(req)])];
+  if (stops.length > COHERE_STOPS) log?.debug(`request: stop cut to Cohere's ${COHERE_STOPS}`);
+  if (stops.length > 0) body.stop_sequences = stops.slice(0, COHERE_STOPS);
 }
 
-/** Builds the `/v1/chat` body of `req`. */
-export function buildChat(req: ChatRequest, config: Config, model: string): BuiltChat {
-  const names = new ToolNames(COHERE_NAMES);
-  const messages = req.messages;
-  const calls = new Map<string, { name: string; parameters: Json }>();
-  for (const m of messages) {
-    if (m.role !== "assistant") continue;
-    for (const tc of m.tool_calls ?? []) {
-      if (tc.id) {
-        calls.set(tc.id, {
-          name: names.upstream(tc.function.name),
-          parameters: toolArguments(
-            tc.function.arguments,
-            "messages[].tool_calls[].function.arguments",
-          ),
-        });
-      }
-    }
+/** `thinking` from the request's reasoning settings, for the models that have it. */
+export function thinkingOf(req: ChatRequest, model: string, log?: Logger): Json | undefined {
+  const r = reasoningOf(req);
+  if (!r) return undefined;
+  if (!takesThinking(model)) {
+    log?.debug(`request: reasoning settings dropped: ${model} does not think`);
+    return undefined;
   }
-  const resultOf = (m: Extract<Message, { role: "tool" }>, i: number): ToolResult => {
-    const call = calls.get(m.tool_call_id);
-    if (!call) {
-      throw invalidRequest(
-        `messages[${i}].tool_call_id '${m.tool_call_id}' matches no tool call of an earlier assistant message`,
-        `messages[${i}].tool_call_id`,
-      );
-    }
-    return { call, outputs: toolOutputs(contentText(m.content)) };
-  };
+  if (r.enabled === false) return { type: "disabled" };
+  const budget = r.budget_tokens ?? (r.effort ? BUDGETS[r.effort] : undefined);
+  return budget === undefined ? { type: "enabled" } : { type: "enabled", token_budget: budget };
+}
 
-  // Leading system messages are the preamble.
-  let start = 0;
-  const preamble: string[] = [];
-  while (
-    start < messages.length &&
-    (messages[start].role === "system" || messages[start].role === "developer")
-  ) {
-    const t = contentText(messages[start].content).trim();
-    if (t) preamble.push(t);
-    start++;
+function tools(req: ChatRequest, body: Json, model: string, names: ToolNames, log?: Logger): void {
+  const all = req.tools ?? [];
+  if (all.length === 0) return;
+  const choice = req.tool_choice;
+  const choosing = takesToolChoice(model);
+  if (choice === "none") {
+    // Before R7B there is no NONE: leaving the tools out is the only way to say it.
+    if (!choosing) return;
+    body.tool_choice = "NONE";
+  } else if (choice === "required" || (choice && typeof choice === "object")) {
+    if (choosing) body.tool_choice = "REQUIRED";
+    else log?.debug(`request: tool_choice dropped: ${model} does not take it`);
   }
-  // The current turn: trailing tool results, or the last user message.
-  let end = messages.length;
-  let message = "continue";
-  let toolResults: ToolResult[] | undefined;
-  while (end > start && messages[end - 1].role === "tool") end--;
-  if (end < messages.length) {
-    toolResults = messages.slice(end).map((m, j) =>
-      resultOf(m as Extract<Message, { role: "tool" }>, end + j)
-    );
-    message = "";
-  } else if (end > start && messages[end - 1].role === "user") {
-    message = contentText(messages[end - 1].content);
-    end--;
-  }
+  const only = choice && typeof choice === "object" ? choice.function.name : undefined;
+  const offered = only ? all.filter((t) => t.function.name === only) : all;
+  body.tools = (offered.length > 0 ? offered : all).map((t) => toCohereTool(t, names));
+}
 
-  const history: Json[] = [];
-  for (let i = start; i < end; i++) {
-    const m = messages[i];
-    switch (m.role) {
-      case "system":
-      case "developer": {
-        const t = contentText(m.content).trim();
-        if (t) history.push({ role: "SYSTEM", message: t });
-        break;
-      }
-      case "user": {
-        const t = contentText(m.content);
-        if (t.trim()) history.push({ role: "USER", message: t });
-        break;
-      }
-      case "assistant": {
-        const entry: Json = { role: "CHATBOT", message: contentText(m.content) };
-        const tcs = (m.tool_calls ?? []).map((tc) => ({
-          name: names.upstream(tc.function.name),
-          parameters: toolArguments(
-            tc.function.arguments,
-            "messages[].tool_calls[].function.arguments",
-          ),
-        }));
-        if (tcs.length > 0) entry.tool_calls = tcs;
-        if (tcs.length > 0 || String(entry.message).trim()) history.push(entry);
-        break;
-      }
-      case "tool": {
-        const result = resultOf(m, i);
-        const last = history[history.length - 1];
-        if (last?.role === "TOOL") (last.tool_results as ToolResult[]).push(result);
-        else history.push({ role: "TOOL", tool_results: [result] });
-        break;
-      }
-      case "function":
-        history.push({ role: "USER", message: `[result of tool ${m.name}]\n${m.content ?? ""}` });
-        break;
-    }
-  }
-  if (message === "continue" && !toolResults && history.length === 0 && preamble.length > 0) {
-    // Only system text: ask it as the message.
-    message = preamble.join("\n\n");
-    preamble.length = 0;
-  }
-
-  const body: Json = { model, message, stream: true, prompt_truncation: "OFF" };
-  if (history.length > 0) body.chat_history = history;
-  if (preamble.length > 0) body.preamble = preamble.join("\n\n");
-  common(req, body);
-  const tools = req.tools ?? [];
-  if (tools.length > 0 && req.tool_choice !== "none") {
-    body.tools = tools.map((t) => toCohereTool(t, names));
-  }
-  if (toolResults) body.tool_results = toolResults;
+function responseFormat(req: ChatRequest, body: Json, log?: Logger): void {
   const rf = req.response_format;
-  if (rf?.type === "json_object") body.response_format = { type: "json_object" };
-  if (rf?.type === "json_schema") {
-    const schema = (rf as { json_schema: { schema?: Json } }).json_schema.schema;
-    body.response_format = schema ? { type: "json_object", schema } : { type: "json_object" };
+  if (!rf || rf.type === "text") return;
+  if (body.tools) {
+    log?.debug("request: response_format dropped: Cohere does not take it with tools");
+    return;
   }
-  const safety = config.cohere.safety;
-  if (safety && takesSafetyMode(model)) body.safety_mode = safety;
-  return { body, names };
+  const schema = rf.type === "json_schema"
+    ? (rf as { json_schema?: { schema?: Json } }).json_schema?.schema
+    : undefined;
+  body.response_format = schema ? { type: "json_object", json_schema: schema } : {
+    type: "json_object",
+  };
+}
+
+function safety(config: Config, body: Json, model: string, log?: Logger): void {
+  const mode = config.cohere.safety;
+  if (!mode || !takesSafetyMode(model)) return;
+  if (body.tools || body.documents) {
+    log?.debug("request: safety_mode dropped: Cohere does not take it with tools");
+    return;
+  }
+  body.safety_mode = safetyModeFor(model, mode);
 }
 
 /** The prompt style of notebook mode: one `<|role|>: text` line per turn. */
@@ -211,22 +144,25 @@ export function notebookPrompt(req: ChatRequest, flags: RequestFlags): string {
   return renderTurns(toTurns(req.messages), style);
 }
 
-/** Builds the `/v1/generate` body (notebook mode). */
-export function buildGenerate(req: ChatRequest, flags: RequestFlags, model: string): Json {
-  const style = withCharSequences(NOTEBOOK_STYLE, flags.charSequences);
-  const body: Json = {
-    model,
-    prompt: notebookPrompt(req, flags),
-    stream: true,
-    raw_prompting: false,
-    // The model must not write the next turn; end sequences are cut from the text.
-    end_sequences: [
-      style.prefix.user.trim(),
-      style.prefix.system.trim(),
-      style.prefix.assistant.trim(),
-    ]
-      .filter((s) => s !== ""),
-  };
-  common(req, body);
-  return body;
+/** Builds the `/v2/chat` body of `req`. */
+export function toCohereRequest(req: ChatRequest, o: CohereRequestOptions): CohereRequest {
+  const names = new ToolNames(COHERE_NAMES);
+  const { model, log } = o;
+  const body: Json = { model, stream: true };
+  if (o.flags?.notebook) {
+    const style = withCharSequences(NOTEBOOK_STYLE, o.flags.charSequences);
+    body.messages = [{ role: "user", content: notebookPrompt(req, o.flags) }];
+    // The model must not write the next turn: its role prefixes stop it.
+    const turns = [style.prefix.user, style.prefix.system].map((p) => p.trim()).filter(Boolean);
+    parameters(req, body, log, turns);
+  } else {
+    body.messages = toCohereMessages(req.messages, model, names);
+    parameters(req, body, log);
+    tools(req, body, model, names, log);
+    responseFormat(req, body, log);
+  }
+  const thinking = thinkingOf(req, model, log);
+  if (thinking) body.thinking = thinking;
+  safety(o.config, body, model, log);
+  return { body, names };
 }

@@ -1,38 +1,60 @@
 /**
- * Cohere v1 answers (NDJSON stream events of `/v1/chat` and `/v1/generate`) as `ChatEvent`s.
+ * Cohere's `/v2/chat` event stream as `ChatEvent`s (`fromCohereStream`): `content-delta` text and
+ * thinking, `tool-plan-delta` as reasoning, `tool-call-start/delta` as tool calls (ids kept, the
+ * client's names restored), `citation-start` sources with a URL as numbered citations,
+ * `message-end` as usage and finish. `debug` and unknown events are skipped. A stream that ends
+ * without `message-end` is an error, and so is a `message-end` that reports one.
  *
  * @module
  */
-import { upstreamFailed } from "../../openai/errors.ts";
-import { toolCallId } from "../../util/id.ts";
+import type { SseEvent } from "../../net/sse.ts";
+import { upstreamFailed, upstreamTimeout } from "../../openai/errors.ts";
 import type { ToolNames } from "../gemini/names.ts";
 import type { ChatEvent, FinishReason } from "../types.ts";
 
-/** One stream event (chat or generate). */
+type Json = Record<string, unknown>;
+
+/** One event of the stream (`StreamedChatResponseV2`). */
 export interface CohereEvent {
-  event_type?: string;
-  is_finished?: boolean;
-  text?: string;
-  tool_calls?: { name: string; parameters?: unknown }[];
-  tool_call_delta?: { index?: number; name?: string; parameters?: string; text?: string };
-  finish_reason?: string;
-  err?: string;
-  response?: {
-    text?: string;
-    meta?: {
-      billed_units?: { input_tokens?: number; output_tokens?: number };
-      tokens?: { input_tokens?: number; output_tokens?: number };
+  type?: string;
+  index?: number;
+  id?: string;
+  delta?: {
+    message?: {
+      content?: { text?: string; thinking?: string; type?: string };
+      tool_plan?: string;
+      tool_calls?: {
+        id?: string;
+        function?: { name?: string; arguments?: string };
+      };
+      citations?: { sources?: CohereSource[] };
     };
+    finish_reason?: string;
+    error?: string;
+    usage?: CohereUsage;
   };
+}
+
+/** A cited source: a document (with its fields) or a tool's output. */
+export interface CohereSource {
+  type?: string;
+  id?: string;
+  document?: Json;
+  tool_output?: Json;
+}
+
+/** Usage of `message-end` (and of a whole answer). */
+export interface CohereUsage {
+  billed_units?: { input_tokens?: number; output_tokens?: number };
+  tokens?: { input_tokens?: number; output_tokens?: number };
+  cached_tokens?: number;
 }
 
 const FINISH: Record<string, FinishReason> = {
   COMPLETE: "stop",
   STOP_SEQUENCE: "stop",
-  USER_CANCEL: "stop",
   MAX_TOKENS: "length",
-  ERROR_LIMIT: "length",
-  ERROR_TOXIC: "content_filter",
+  TOOL_CALL: "tool_calls",
 };
 
 /** Maps Cohere's finish reason to OpenAI's. */
@@ -40,67 +62,126 @@ export function mapFinish(reason: string): FinishReason {
   return FINISH[reason] ?? "stop";
 }
 
-/** Turns one answer's events into `ChatEvent`s. */
+/** The usage event of Cohere's usage (billed units first: what the key is charged). */
+export function usageEvent(u: CohereUsage): Extract<ChatEvent, { type: "usage" }> | undefined {
+  const prompt = u.billed_units?.input_tokens ?? u.tokens?.input_tokens;
+  const completion = u.billed_units?.output_tokens ?? u.tokens?.output_tokens;
+  if (prompt === undefined && completion === undefined) return undefined;
+  const ev: Extract<ChatEvent, { type: "usage" }> = {
+    type: "usage",
+    prompt_tokens: prompt ?? 0,
+    completion_tokens: completion ?? 0,
+  };
+  if (typeof u.cached_tokens === "number") ev.cached_tokens = u.cached_tokens;
+  return ev;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === "string" && v !== "" ? v : undefined;
+}
+
+/** Turns the events of one answer into `ChatEvent`s; `done` tells whether `message-end` came. */
 export class CohereMapper {
-  #plan = false;
-  #calls = 0;
+  #calls = new Map<number, number>();
+  #open = -1;
+  #sources = new Map<string, number>();
+  done = false;
 
   constructor(readonly names: ToolNames) {}
 
-  /** The events of one stream event; `stream-error` and an ERROR finish throw. */
+  /** The events of one stream event; an ERROR or TIMEOUT end throws. */
   *map(ev: CohereEvent): Generator<ChatEvent> {
-    switch (
-      ev.event_type ?? (typeof ev.text === "string" && !ev.is_finished ? "text-generation" : "")
-    ) {
-      case "text-generation":
-        if (ev.text) yield { type: "text", text: ev.text };
-        break;
-      case "tool-calls-chunk":
-        // The plan the model writes before its calls; the calls come whole below.
-        if (ev.tool_call_delta?.text) {
-          this.#plan = true;
-          yield { type: "text", text: ev.tool_call_delta.text };
-        }
-        break;
-      case "tool-calls-generation":
-        if (!this.#plan && ev.text) yield { type: "text", text: ev.text };
-        for (const tc of ev.tool_calls ?? []) {
-          yield {
-            type: "tool_call",
-            index: this.#calls++,
-            id: toolCallId(),
-            name: this.names.client(tc.name),
-            arguments: JSON.stringify(tc.parameters ?? {}),
-          };
-        }
-        break;
-      case "stream-error":
-        throw upstreamFailed(
-          "cohere",
-          `the generation failed: ${ev.err ?? ev.finish_reason ?? "unknown error"}`,
-        );
-      case "stream-end": {
-        const reason = ev.finish_reason ?? "COMPLETE";
-        if (reason === "ERROR") {
-          throw upstreamFailed(
-            "cohere",
-            `the generation failed (finish_reason ERROR)${
-              ev.response?.text ? `: ${ev.response.text}` : ""
-            }`,
-          );
-        }
-        const meta = ev.response?.meta;
-        const units = meta?.billed_units ?? meta?.tokens;
-        if (units && (units.input_tokens !== undefined || units.output_tokens !== undefined)) {
-          yield {
-            type: "usage",
-            prompt_tokens: units.input_tokens ?? 0,
-            completion_tokens: units.output_tokens ?? 0,
-          };
-        }
-        yield { type: "finish", reason: mapFinish(reason) };
+    const msg = ev.delta?.message;
+    switch (ev.type) {
+      case "content-delta": {
+        const c = msg?.content;
+        if (str(c?.thinking)) yield { type: "reasoning", text: c!.thinking! };
+        if (str(c?.text)) yield { type: "text", text: c!.text! };
         break;
       }
+      case "tool-plan-delta":
+        if (str(msg?.tool_plan)) yield { type: "reasoning", text: msg!.tool_plan! };
+        break;
+      case "tool-call-start": {
+        const tc = msg?.tool_calls;
+        const index = this.#calls.size;
+        this.#open = ev.index ?? index;
+        this.#calls.set(this.#open, index);
+        yield {
+          type: "tool_call",
+          index,
+          id: str(tc?.id),
+          name: this.names.client(tc?.function?.name ?? ""),
+          arguments: tc?.function?.arguments ?? "",
+        };
+        break;
+      }
+      case "tool-call-delta": {
+        // Cohere's own examples leave the index out on some deltas: the open call is meant.
+        const index = this.#calls.get(ev.index ?? this.#open);
+        const args = msg?.tool_calls?.function?.arguments;
+        if (index !== undefined && str(args)) yield { type: "tool_call", index, arguments: args! };
+        break;
+      }
+      case "citation-start":
+        yield* this.#citations(msg?.citations?.sources ?? []);
+        break;
+      case "message-end":
+        yield* this.#end(ev);
+        break;
     }
   }
+
+  *#citations(sources: CohereSource[]): Generator<ChatEvent> {
+    for (const s of sources) {
+      const data = s.document ?? s.tool_output ?? {};
+      const url = str(data.url);
+      if (!url) continue;
+      let n = this.#sources.get(url);
+      if (n === undefined) {
+        n = this.#sources.size + 1;
+        this.#sources.set(url, n);
+      }
+      const title = str(data.title);
+      yield title
+        ? { type: "citation", index: n, url, title }
+        : { type: "citation", index: n, url };
+    }
+  }
+
+  *#end(ev: CohereEvent): Generator<ChatEvent> {
+    this.done = true;
+    const reason = ev.delta?.finish_reason ?? "COMPLETE";
+    const detail = ev.delta?.error ? `: ${ev.delta.error}` : "";
+    if (reason === "ERROR") {
+      throw upstreamFailed("cohere", `the generation failed (finish_reason ERROR)${detail}`);
+    }
+    if (reason === "TIMEOUT") {
+      throw upstreamTimeout("cohere", `the generation ran out of time (finish_reason TIMEOUT)`);
+    }
+    const usage = ev.delta?.usage ? usageEvent(ev.delta.usage) : undefined;
+    if (usage) yield usage;
+    yield { type: "finish", reason: mapFinish(reason) };
+  }
+}
+
+/** The `ChatEvent`s of a `/v2/chat` event stream. */
+export async function* fromCohereStream(
+  events: AsyncIterable<SseEvent>,
+  names: ToolNames,
+): AsyncGenerator<ChatEvent> {
+  const mapper = new CohereMapper(names);
+  for await (const e of events) {
+    const data = e.data.trim();
+    if (data === "" || data === "[DONE]") continue;
+    let ev: CohereEvent;
+    try {
+      ev = JSON.parse(data);
+    } catch {
+      throw upstreamFailed("cohere", `stream event is not JSON: ${data.slice(0, 200)}`);
+    }
+    yield* mapper.map(ev);
+    if (mapper.done) return;
+  }
+  throw upstreamFailed("cohere", "the stream ended without message-end");
 }

@@ -3,170 +3,163 @@
  * `gemini.keys` pool, sent as `x-goog-api-key`, never in a URL). Streams come from
  * `:streamGenerateContent?alt=sse`, whole answers from `:generateContent`, embeddings from
  * `:batchEmbedContents`. Tools are native unless `gemini.tc` asks for the prompt emulator.
+ * Shut-down model ids resolve to their successors, with a warning the first time each is asked
+ * for; models are discovered from the API (`catalog.ts`).
  *
  * @module
  */
 import { expectType, readJson } from "../../net/http.ts";
 import { readSse } from "../../net/sse.ts";
-import { invalidRequest, upstreamFailed } from "../../openai/errors.ts";
 import type { ChatRequest, EmbeddingRequest } from "../../openai/schema.ts";
 import { keyPoolOptions, type Pool, PoolSet, useAccount, withAccount } from "../../pool/mod.ts";
-import { countTokens } from "../../util/tokens.ts";
 import type { ChatContext, ChatEvent, EmbeddingResult, Provider, ProviderDeps } from "../types.ts";
-import { fromGoogleError, geminiHttpError, googleErrorOf } from "./errors.ts";
-import { toBase64 } from "./images.ts";
-import { apiModel, geminiModels, isGeminiModel } from "./models.ts";
-import { buildRequest, type BuiltRequest } from "./request.ts";
+import { GeminiCatalog } from "./catalog.ts";
+import { embedInputs, geminiEmbed } from "./embed.ts";
+import { geminiHttpError } from "./errors.ts";
+import { withTopK } from "./generation.ts";
+import {
+  apiModel,
+  defaultTopK,
+  GEMINI_CHAT_MODELS,
+  GEMINI_EMBEDDING_MODEL,
+  isGeminiModel,
+  maxCandidates,
+  successorOf,
+} from "./models.ts";
+import { type GeminiRequest, toGeminiRequest } from "./request.ts";
 import { SignatureCache } from "./signatures.ts";
-import { GeminiMapper, type GeminiResponse } from "./stream.ts";
-
-/** Texts per `batchEmbedContents` call (the API's limit). */
-const EMBED_BATCH = 100;
+import { fromGeminiStream, GeminiMapper, type GeminiResponse } from "./stream.ts";
 
 function keyPool(pools: PoolSet, ctx: ChatContext): Pool {
   const g = ctx.config.gemini;
   return pools.get("gemini", g.keys, keyPoolOptions(g));
 }
 
-function headers(key: string): Record<string, string> {
-  return { "content-type": "application/json", "x-goog-api-key": key };
+/** What the provider keeps for all its requests. */
+interface State {
+  signatures: SignatureCache;
+  catalog: GeminiCatalog;
 }
 
 async function* attempt(
-  built: BuiltRequest,
-  model: string,
+  built: GeminiRequest,
   stream: boolean,
   key: string,
   ctx: ChatContext,
-  signatures: SignatureCache,
+  state: State,
 ): AsyncGenerator<ChatEvent> {
   const g = ctx.config.gemini;
+  const model = ctx.route.upstreamModel;
   const http = ctx.upstream("gemini", g.proxies);
+  let body = built.body;
+  if (built.topK !== undefined) {
+    const limit = await state.catalog.topK(ctx.config, model, key, http) ?? defaultTopK(model);
+    body = withTopK(body, built.topK, limit);
+  }
   const method = stream ? "streamGenerateContent?alt=sse" : "generateContent";
   const url = `${g["base-url"]}/v1beta/models/${encodeURIComponent(model)}:${method}`;
   const res = await http.fetch(url, {
     method: "POST",
-    headers: headers(key),
-    body: JSON.stringify(built.body),
+    headers: { "content-type": "application/json", "x-goog-api-key": key },
+    body: JSON.stringify(body),
   });
   if (!res.ok) throw await geminiHttpError(res);
-  const mapper = new GeminiMapper(built.names, signatures, built.parallel);
+  const mapper = new GeminiMapper(built.names, state.signatures, built.parallel);
   if (!stream) {
-    const body = await readJson<GeminiResponse>("gemini", res);
-    yield* mapper.map(body);
+    yield* mapper.map(await readJson<GeminiResponse>("gemini", res));
     yield* mapper.end();
     return;
   }
   await expectType("gemini", res, ["text/event-stream"]);
-  for await (const ev of readSse(res.body!)) {
-    if (ev.data.trim() === "") continue;
-    let chunk: GeminiResponse;
-    try {
-      chunk = JSON.parse(ev.data);
-    } catch {
-      throw upstreamFailed("gemini", `stream event is not JSON: ${ev.data.slice(0, 200)}`);
-    }
-    yield* mapper.map(chunk);
-  }
-  yield* mapper.end();
+  yield* fromGeminiStream(readSse(res.body!), mapper);
 }
 
 /** Creates the `gemini` provider. */
 export function createGeminiProvider(deps: ProviderDeps): Provider {
   const pools = new PoolSet(deps.log);
   /** Thought signatures by tool call id, for clients that drop them. */
-  const signatures = new SignatureCache();
+  const state: State = { signatures: new SignatureCache(), catalog: new GeminiCatalog() };
+  /** Shut-down ids already warned about (once each per instance). */
+  const warned = new Set<string>();
+
+  function build(req: ChatRequest, ctx: ChatContext, fetchImages: boolean) {
+    return toGeminiRequest(req, {
+      config: ctx.config,
+      model: ctx.route.upstreamModel,
+      signatures: state.signatures,
+      upstream: fetchImages ? ctx.upstream : undefined,
+      signal: ctx.signal,
+      log: ctx.log,
+    });
+  }
+
   return {
     id: "gemini",
     nativeChoices: true,
 
     pools: () => pools.state(),
 
-    models(config) {
-      return geminiModels(config);
+    async models(config, ctx = {}) {
+      const found = await state.catalog.models(config, ctx);
+      const ids = [
+        ...found ?? [...GEMINI_CHAT_MODELS, GEMINI_EMBEDDING_MODEL],
+        ...config.gemini.models,
+      ];
+      return [...new Set(ids)].map((id) => ({ id, owned_by: "gemini" }));
     },
 
     resolve(model, config) {
-      if (!isGeminiModel(model, config)) return undefined;
-      return { upstreamModel: apiModel(model), toolMode: config.gemini.tc ? "emulated" : "native" };
+      if (!isGeminiModel(model, config) && !state.catalog.known(config)?.includes(model)) {
+        return undefined;
+      }
+      const next = successorOf(model);
+      if (next && !warned.has(model)) {
+        warned.add(model);
+        deps.log.warn(
+          `gemini: '${model}' is shut down at Google; requests for it go to '${next.model}'`,
+        );
+      }
+      const upstreamModel = next?.model ?? apiModel(model);
+      return {
+        upstreamModel,
+        toolMode: config.gemini.tc ? "emulated" : "native",
+        // Gemini 3 answers one candidate per call: the pipeline asks `n` times.
+        nativeChoices: maxCandidates(upstreamModel) > 1,
+        data: next?.dimensions ? { dimensions: next.dimensions } : undefined,
+      };
     },
 
     async *chat(req: ChatRequest, ctx: ChatContext): AsyncGenerator<ChatEvent> {
-      const model = ctx.route.upstreamModel;
-      const built = await buildRequest(req, {
-        config: ctx.config,
-        model,
-        signatures,
-        upstream: ctx.upstream,
-        signal: ctx.signal,
-      });
+      const built = await build(req, ctx, true);
       const stream = req.stream === true;
       yield* withAccount(
         keyPool(pools, ctx),
         { token: ctx.token, signal: ctx.signal },
-        (key) => attempt(built, model, stream, key, ctx, signatures),
+        (key) => attempt(built, stream, key, ctx, state),
       );
     },
 
     async renderPrompt(req: ChatRequest, ctx: ChatContext): Promise<string> {
-      const built = await buildRequest(req, {
-        config: ctx.config,
-        model: ctx.route.upstreamModel,
-        signatures,
-      });
-      return JSON.stringify(built.body, null, 2);
+      return JSON.stringify((await build(req, ctx, false)).body, null, 2);
     },
 
     async embed(req: EmbeddingRequest, ctx: ChatContext): Promise<EmbeddingResult> {
-      const inputs = typeof req.input === "string" ? [req.input] : req.input;
-      if (!inputs.every((i): i is string => typeof i === "string")) {
-        throw invalidRequest("Gemini embeddings take text input, not token arrays", "input");
-      }
-      const model = ctx.route.upstreamModel;
+      const inputs = embedInputs(req);
       const g = ctx.config.gemini;
       const http = ctx.upstream("gemini", g.proxies);
-      const url = `${g["base-url"]}/v1beta/models/${encodeURIComponent(model)}:batchEmbedContents`;
-      const vectors = await useAccount(
+      const dimensions = (ctx.route.data as { dimensions?: number } | undefined)?.dimensions;
+      return await useAccount(
         keyPool(pools, ctx),
         { token: ctx.token, signal: ctx.signal },
-        async (key) => {
-          const out: number[][] = [];
-          for (let i = 0; i < inputs.length; i += EMBED_BATCH) {
-            const requests = inputs.slice(i, i + EMBED_BATCH).map((text) => ({
-              model: `models/${model}`,
-              content: { parts: [{ text }] },
-              ...(req.dimensions ? { outputDimensionality: req.dimensions } : {}),
-            }));
-            const res = await http.fetch(url, {
-              method: "POST",
-              headers: headers(key),
-              body: JSON.stringify({ requests }),
-            });
-            if (!res.ok) throw await geminiHttpError(res);
-            const body = await readJson<{ embeddings?: { values?: number[] }[] }>("gemini", res);
-            const e = googleErrorOf(body);
-            if (e) throw fromGoogleError(e);
-            if (!Array.isArray(body.embeddings) || body.embeddings.length !== requests.length) {
-              throw upstreamFailed(
-                "gemini",
-                "batchEmbedContents answered without one embedding per text",
-              );
-            }
-            for (const v of body.embeddings) out.push(v.values ?? []);
-          }
-          return out;
-        },
+        (key) =>
+          geminiEmbed(req, inputs, {
+            model: ctx.route.upstreamModel,
+            base: g["base-url"],
+            key,
+            http,
+            dimensions,
+          }),
       );
-      const tokens = inputs.reduce((n, t) => n + countTokens(t), 0);
-      return {
-        data: vectors.map((v, index) => ({
-          index,
-          embedding: req.encoding_format === "base64"
-            ? toBase64(new Uint8Array(new Float32Array(v).buffer))
-            : v,
-        })),
-        usage: { prompt_tokens: tokens, total_tokens: tokens },
-      };
     },
   };
 }

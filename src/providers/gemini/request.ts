@@ -1,9 +1,10 @@
 /**
- * An OpenAI chat request as a Gemini `GenerateContentRequest`: system messages become
- * `systemInstruction`; user and assistant messages `user`/`model` turns (same-role neighbours
- * merged, a user turn first); images `inlineData`; assistant tool calls `functionCall` parts
- * (with their thought signatures); tool results `functionResponse` parts named through
- * `tool_call_id`; sampling options `generationConfig`; tools one `functionDeclarations` list.
+ * An OpenAI chat request as a Gemini `GenerateContentRequest` (`toGeminiRequest`): system
+ * messages become `systemInstruction`; user and assistant messages `user`/`model` turns (same-role
+ * neighbours merged, a user turn first); images `inlineData`; assistant tool calls `functionCall`
+ * parts (with their thought signatures); tool results `functionResponse` parts named through
+ * `tool_call_id`; parameters `generationConfig` (`generation.ts`); tools one
+ * `functionDeclarations` list.
  *
  * @module
  */
@@ -13,11 +14,13 @@ import { callNames, contentText } from "../../openai/response.ts";
 import type { ChatRequest, Message } from "../../openai/schema.ts";
 import type { ChatContext } from "../types.ts";
 import { fetchImage, parseDataUrl } from "./images.ts";
-import { isGemini3, isThinkingModel } from "./models.ts";
+import type { Logger } from "../../util/log.ts";
+import { toolArguments } from "../params.ts";
+import { generationConfig } from "./generation.ts";
+import { isGemini3 } from "./models.ts";
 import { GEMINI_NAMES, ToolNames } from "./names.ts";
-import { toGeminiParameters, toGeminiSchema } from "./schema.ts";
+import { toGeminiParameters } from "./schema.ts";
 import type { SignatureCache } from "./signatures.ts";
-import { maxTokens, sampling, type SamplingSpec, stopList, toolArguments } from "../params.ts";
 
 /** A part of a Gemini content. */
 export interface GeminiPart {
@@ -37,14 +40,19 @@ export interface GeminiContent {
 }
 
 /** The request body and what the answer's mapping needs. */
-export interface BuiltRequest {
+export interface GeminiRequest {
   body: Record<string, unknown>;
   names: ToolNames;
   /** False when the client asked for one tool call at most (`parallel_tool_calls: false`). */
   parallel: boolean;
+  /** The `topK` the client asked for, clamped to the model's limit once it is known. */
+  topK?: number;
 }
 
-/** The signature Google documents for function calls whose own signature is unknown. */
+/**
+ * The placeholder signature for function calls Gemini did not produce (another vendor's turns,
+ * a lost signature): what widely used clients send, citing Google's thought-signatures page.
+ */
 export const SKIP_SIGNATURE = "skip_thought_signature_validator";
 
 const CATEGORIES = ["HARASSMENT", "HATE_SPEECH", "SEXUALLY_EXPLICIT", "DANGEROUS_CONTENT"];
@@ -87,7 +95,7 @@ function push(contents: GeminiContent[], role: GeminiContent["role"], parts: Gem
   else contents.push({ role, parts });
 }
 
-/** Options `buildRequest` needs beyond the request. */
+/** Options `toGeminiRequest` needs beyond the request. */
 export interface BuildOptions {
   config: Config;
   /** The model id the API takes. */
@@ -96,10 +104,11 @@ export interface BuildOptions {
   /** Fetches an http(s) image URL (through the provider's upstream client). */
   upstream?: ChatContext["upstream"];
   signal?: AbortSignal;
+  log?: Logger;
 }
 
 /** Builds the `generateContent` body of `req`. */
-export async function buildRequest(req: ChatRequest, o: BuildOptions): Promise<BuiltRequest> {
+export async function toGeminiRequest(req: ChatRequest, o: BuildOptions): Promise<GeminiRequest> {
   const names = new ToolNames(GEMINI_NAMES);
   const toolOfCall = callNames(req.messages);
   const system: string[] = [];
@@ -146,8 +155,8 @@ export async function buildRequest(req: ChatRequest, o: BuildOptions): Promise<B
     }
   }
   if (isGemini3(o.model)) {
-    // Gemini 3 refuses a function-call step without a signature; Google documents this
-    // placeholder for calls whose signature is lost.
+    // Gemini 3 refuses a function-call step of the current turn without a signature; calls
+    // whose signature is lost carry the placeholder.
     for (const c of contents) {
       if (c.role !== "model") continue;
       const first = c.parts.find((p) => p.functionCall);
@@ -190,9 +199,9 @@ export async function buildRequest(req: ChatRequest, o: BuildOptions): Promise<B
     }
   }
   body.safetySettings = safetySettings(o.config);
-  const gc = generationConfig(req, o);
-  if (Object.keys(gc).length > 0) body.generationConfig = gc;
-  return { body, names, parallel: req.parallel_tool_calls !== false };
+  const gen = generationConfig(req, o.model, o.config, o.log);
+  if (Object.keys(gen.config).length > 0) body.generationConfig = gen.config;
+  return { body, names, parallel: req.parallel_tool_calls !== false, topK: gen.topK };
 }
 
 async function userParts(
@@ -265,63 +274,4 @@ function assistantParts(
     });
   }
   return parts;
-}
-
-const BUDGETS: Record<string, number> = {
-  none: 0,
-  minimal: 0,
-  low: 1024,
-  medium: 8192,
-  high: 24576,
-};
-
-/** What Gemini takes of the sampling parameters (the OpenAI ranges hold for all of them). */
-const GEMINI_SAMPLING: SamplingSpec = {
-  temperature: { min: 0, max: 2 },
-  top_p: { min: 0, max: 1 },
-  presence_penalty: { min: -2, max: 2 },
-  frequency_penalty: { min: -2, max: 2 },
-};
-
-/** Stop sequences Gemini takes at most. */
-const GEMINI_STOPS = 5;
-
-function generationConfig(req: ChatRequest, o: BuildOptions): Record<string, unknown> {
-  const gc: Record<string, unknown> = {};
-  const s = sampling(req, GEMINI_SAMPLING);
-  if (s.temperature !== undefined) gc.temperature = s.temperature;
-  if (s.top_p !== undefined) gc.topP = s.top_p;
-  if (s.top_k !== undefined) gc.topK = s.top_k;
-  const max = maxTokens(req);
-  if (max !== undefined) gc.maxOutputTokens = max;
-  const stops = stopList(req, GEMINI_STOPS);
-  if (stops.length > 0) gc.stopSequences = stops;
-  if (s.seed !== undefined) gc.seed = s.seed;
-  if (req.n != null && req.n > 1) gc.candidateCount = req.n;
-  if (s.presence_penalty !== undefined) gc.presencePenalty = s.presence_penalty;
-  if (s.frequency_penalty !== undefined) gc.frequencyPenalty = s.frequency_penalty;
-  const rf = req.response_format;
-  if (rf?.type === "json_object") gc.responseMimeType = "application/json";
-  if (rf?.type === "json_schema") {
-    gc.responseMimeType = "application/json";
-    const schema = (rf as { json_schema: { schema?: Record<string, unknown> } }).json_schema.schema;
-    if (schema) gc.responseSchema = toGeminiSchema(schema);
-  }
-  if (isThinkingModel(o.model)) {
-    const thinking: Record<string, unknown> = {};
-    if (o.config.gemini.thoughts) thinking.includeThoughts = true;
-    const effort = (req as { reasoning_effort?: unknown }).reasoning_effort;
-    if (typeof effort === "string" && effort in BUDGETS) {
-      if (isGemini3(o.model)) {
-        thinking.thinkingLevel = effort === "medium" || effort === "high" ? "high" : "low";
-      } else {
-        let budget = BUDGETS[effort];
-        // Pro models cannot switch thinking off; 128 is their smallest budget.
-        if (budget === 0 && /pro/.test(o.model)) budget = 128;
-        thinking.thinkingBudget = budget;
-      }
-    }
-    if (Object.keys(thinking).length > 0) gc.thinkingConfig = thinking;
-  }
-  return gc;
 }

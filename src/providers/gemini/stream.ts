@@ -2,9 +2,12 @@
  * Gemini answers (`GenerateContentResponse`s, streamed or whole) as `ChatEvent`s: every part of
  * every candidate (text, thought text as reasoning, function calls with their thought signatures
  * and the client's tool names), finish reasons, usage, blocked prompts and errors in the stream.
+ * `fromGeminiStream` reads the `alt=sse` stream; one that ends before every candidate has its
+ * `finishReason` is an error, not a finished answer.
  *
  * @module
  */
+import type { SseEvent } from "../../net/sse.ts";
 import { upstreamFailed } from "../../openai/errors.ts";
 import { toolCallId } from "../../util/id.ts";
 import type { ChatEvent, FinishReason } from "../types.ts";
@@ -56,6 +59,10 @@ export class GeminiMapper {
   #calls = new Map<number, number>();
   /** Per candidate: whether anything was emitted. */
   #emitted = new Set<number>();
+  /** Candidates seen, and those that finished. */
+  #seen = new Set<number>();
+  #finished = new Set<number>();
+  #blocked = false;
   #usage?: GeminiResponse["usageMetadata"];
 
   constructor(
@@ -70,13 +77,16 @@ export class GeminiMapper {
     if (chunk.usageMetadata) this.#usage = chunk.usageMetadata;
     const candidates = chunk.candidates ?? [];
     if (candidates.length === 0 && chunk.promptFeedback?.blockReason) {
+      this.#blocked = true;
       yield { type: "finish", reason: "content_filter", choice: 0 };
       return;
     }
     for (const [i, c] of candidates.entries()) {
       const choice = c.index ?? i;
+      this.#seen.add(choice);
       for (const p of c.content?.parts ?? []) yield* this.#part(choice, p);
       if (c.finishReason) {
+        this.#finished.add(choice);
         if (c.finishReason === "MALFORMED_FUNCTION_CALL" && !this.#emitted.has(choice)) {
           throw upstreamFailed("gemini", "the model produced a malformed function call");
         }
@@ -114,6 +124,14 @@ export class GeminiMapper {
     yield event;
   }
 
+  /** True when the answer is complete: blocked, or every candidate seen has finished. */
+  get complete(): boolean {
+    if (this.#blocked) return true;
+    if (this.#seen.size === 0) return false;
+    for (const c of this.#seen) if (!this.#finished.has(c)) return false;
+    return true;
+  }
+
   /** The usage event, once the answer is over. */
   *end(): Generator<ChatEvent> {
     const u = this.#usage;
@@ -129,4 +147,23 @@ export class GeminiMapper {
     if (u.cachedContentTokenCount !== undefined) event.cached_tokens = u.cachedContentTokenCount;
     yield event;
   }
+}
+
+/** The `ChatEvent`s of a `:streamGenerateContent?alt=sse` stream. */
+export async function* fromGeminiStream(
+  events: AsyncIterable<SseEvent>,
+  mapper: GeminiMapper,
+): AsyncGenerator<ChatEvent> {
+  for await (const ev of events) {
+    if (ev.data.trim() === "") continue;
+    let chunk: GeminiResponse;
+    try {
+      chunk = JSON.parse(ev.data);
+    } catch {
+      throw upstreamFailed("gemini", `stream event is not JSON: ${ev.data.slice(0, 200)}`);
+    }
+    yield* mapper.map(chunk);
+  }
+  if (!mapper.complete) throw upstreamFailed("gemini", "the stream ended without a finishReason");
+  yield* mapper.end();
 }

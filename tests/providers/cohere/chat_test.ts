@@ -1,356 +1,344 @@
 /**
- * Cohere chat through the running gateway with the `openai` client: models, the v1 request the
- * fake receives, streamed and whole answers, usage, finish reasons, safety mode, tools.
+ * Cohere v2 chat through the running gateway with the `openai` client: models (discovered and
+ * built in), the `/v2/chat` body the fake receives and accepts, parameter ranges, streamed and
+ * whole answers, thinking, usage, finish reasons, retired ids, safety modes, JSON output, images.
  */
 import OpenAI from "openai";
-
-const OpenAIError = OpenAI.APIError;
 import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
-import { createCohereProvider } from "../../../src/providers/cohere/mod.ts";
-import { testDeps } from "../../context.ts";
-
-const cohere = createCohereProvider(testDeps());
-import { configSchema } from "../../../src/config/schema.ts";
+import { abortedWithin, parseSseBody, readThenAbort } from "../../helpers.ts";
 import { KEY, lastBody, setup } from "./_setup.ts";
 
-Deno.test("cohere: /v1/models lists the original ids and the 08-2024 ones", async () => {
-  await using t = await setup({ cohere: { models: ["c4ai-aya-expanse-32b"] } });
+const msg = [{ role: "user" as const, content: "hi" }];
+
+async function listIds(client: OpenAI): Promise<string[]> {
   const ids: string[] = [];
-  for await (const m of t.client.models.list()) ids.push(m.id);
-  for (
-    const id of [
-      "command",
-      "command-r",
-      "command-light",
-      "command-light-nightly",
-      "command-nightly",
-      "command-r-plus",
-      "command-r-08-2024",
-      "command-r-plus-08-2024",
-      "c4ai-aya-expanse-32b",
-    ]
-  ) {
-    assert(ids.includes(id), `missing ${id}`);
+  for await (const m of client.models.list()) ids.push(m.id);
+  return ids;
+}
+
+Deno.test("cohere: /v1/models lists the built-in ids without a key, Cohere's own with one", async () => {
+  {
+    await using t = await setup({ cohere: { models: ["my-finetune"] } });
+    const ids = await listIds(t.client);
+    for (const id of ["command-a-03-2025", "command-r7b-12-2024", "embed-v4.0", "my-finetune"]) {
+      assert(ids.includes(id), `missing ${id}`);
+    }
+    assert(!ids.includes("command-r"), "retired ids are not listed");
+    assertEquals(t.fake.requests.length, 0);
   }
+  await using t = await setup({ pool: [KEY] });
+  const ids = await listIds(t.client);
+  assert(ids.includes("command-a-vision-07-2025"));
+  const rec = t.fake.requests.find((r) => r.path === "/v1/models")!;
+  assertEquals(rec.query.get("endpoint"), "chat");
+  assertEquals(rec.headers.get("authorization"), `Bearer ${KEY}`);
+  // Cached per instance: a second listing asks nobody.
+  await listIds(t.client);
+  assertEquals(t.fake.requests.filter((r) => r.path === "/v1/models").length, 1);
 });
 
-Deno.test("cohere: history, preamble and parameters as the v1 API takes them", async () => {
+Deno.test("cohere: messages and parameters as /v2/chat takes them", async () => {
   await using t = await setup();
   const res = await t.client.chat.completions.create({
-    model: "command-r",
+    model: "command-a-03-2025",
     messages: [
       { role: "system", content: "Be brief." },
       { role: "user", content: "first question" },
       { role: "assistant", content: "first answer" },
       { role: "system", content: "Now be formal." },
-      { role: "user", content: "second question" },
+      {
+        role: "user",
+        content: [{ type: "text", text: "second" }, { type: "text", text: "question" }],
+      },
     ],
     temperature: 0.4,
     top_p: 0.75,
     max_tokens: 50,
     stop: ["END"],
     seed: 3,
+    presence_penalty: 0.5,
     // @ts-expect-error: top_k is not in OpenAI's types but clients send it.
     top_k: 20,
   });
-  assertEquals(res.choices[0].message.content, "Hello! You said: second question");
+  assertEquals(res.choices[0].message.content, "Hello! You said: second\nquestion");
   assertEquals(res.choices[0].finish_reason, "stop");
   const rec = t.fake.requests.at(-1)!;
-  assertEquals(rec.path, "/v1/chat");
+  assertEquals(rec.path, "/v2/chat");
   assertEquals(rec.headers.get("authorization"), `Bearer ${KEY}`);
+  assertEquals(rec.headers.get("accept"), "text/event-stream");
   const body = lastBody(t.fake);
   assertEquals(body, {
-    model: "command-r",
-    message: "second question",
+    model: "command-a-03-2025",
     stream: true,
-    prompt_truncation: "OFF",
-    chat_history: [
-      { role: "USER", message: "first question" },
-      { role: "CHATBOT", message: "first answer" },
-      { role: "SYSTEM", message: "Now be formal." },
+    messages: [
+      { role: "system", content: "Be brief." },
+      { role: "user", content: "first question" },
+      { role: "assistant", content: "first answer" },
+      { role: "system", content: "Now be formal." },
+      { role: "user", content: "second\nquestion" },
     ],
-    preamble: "Be brief.",
     temperature: 0.4,
     p: 0.75,
     k: 20,
+    presence_penalty: 0.5,
+    seed: 3,
     max_tokens: 50,
     stop_sequences: ["END"],
-    seed: 3,
   });
-  // Usage is Cohere's billed units.
-  const billed = Math.ceil(JSON.stringify(body).length / 4);
-  assertEquals(res.usage!.prompt_tokens, billed);
+  // Usage is Cohere's billed units (the fake bills 4 characters a token).
+  assertEquals(res.usage!.prompt_tokens, Math.ceil(JSON.stringify(body.messages).length / 4));
   assert(!t.gw.logs.join("\n").includes(KEY));
 });
 
-Deno.test("cohere: a streamed answer arrives in pieces from the NDJSON stream", async () => {
+Deno.test("cohere: out-of-range values are clamped to v2's ranges and the API takes them", async () => {
   await using t = await setup();
-  t.fake.respond = () => ({ text: "alpha beta gamma delta", pieceSize: 3, delayMs: 2 });
+  const res = await t.client.chat.completions.create({
+    model: "command-r-08-2024",
+    messages: msg,
+    temperature: 1.7,
+    top_p: 1,
+    presence_penalty: -1.5,
+    frequency_penalty: 2,
+    stop: ["a1", "a2", "a3", "a4", "a5", "a6", "a7"],
+    // @ts-expect-error: top_k is not in OpenAI's types but clients send it.
+    top_k: 900,
+  });
+  assertEquals(res.choices[0].message.content, "Hello! You said: hi");
+  const body = lastBody(t.fake);
+  assertEquals(
+    [body.temperature, body.p, body.k, body.presence_penalty, body.frequency_penalty],
+    [1, 0.99, 500, 0, 1],
+  );
+  assertEquals(body.stop_sequences, ["a1", "a2", "a3", "a4", "a5"]);
+});
+
+Deno.test("cohere: a streamed answer with thinking as reasoning_content, usage with cached tokens", async () => {
+  await using t = await setup();
+  t.fake.respond = () => ({
+    thinking: "Let me think.",
+    text: "alpha beta gamma delta",
+    pieceSize: 3,
+    delayMs: 1,
+    cachedTokens: 7,
+  });
   const stream = await t.client.chat.completions.create({
-    model: "command-r-plus",
-    messages: [{ role: "user", content: "go" }],
+    model: "command-a-reasoning-08-2025",
+    messages: msg,
     stream: true,
     stream_options: { include_usage: true },
   });
   const texts: string[] = [];
+  let reasoning = "";
   let finish: string | null = null;
   let usage: OpenAI.CompletionUsage | undefined;
   for await (const chunk of stream) {
     if (chunk.usage) usage = chunk.usage;
     const c = chunk.choices[0];
     if (c?.delta.content) texts.push(c.delta.content);
+    reasoning += (c?.delta as { reasoning_content?: string } | undefined)?.reasoning_content ?? "";
     if (c?.finish_reason) finish = c.finish_reason;
   }
   assertEquals(texts.join(""), "alpha beta gamma delta");
   assert(texts.length >= 7);
+  assertEquals(reasoning, "Let me think.");
   assertEquals(finish, "stop");
-  assertEquals(usage!.completion_tokens, Math.ceil(22 / 4));
+  assertEquals(
+    usage!.completion_tokens,
+    Math.ceil(("Let me think." + "alpha beta gamma delta" + "[]").length / 4),
+  );
+  assertEquals(usage!.prompt_tokens_details?.cached_tokens, 7);
 });
 
-Deno.test("cohere: finish reasons, and an ERROR finish is an error in the stream", async () => {
+Deno.test("cohere: reasoning settings become thinking on the reasoning models only", async () => {
   await using t = await setup();
-  for (
-    const [reason, want] of [["MAX_TOKENS", "length"], ["ERROR_LIMIT", "length"], [
-      "ERROR_TOXIC",
-      "content_filter",
-    ]]
-  ) {
+  const cases: [Record<string, unknown>, string, unknown][] = [
+    [{ reasoning_effort: "low" }, "command-a-reasoning-08-2025", {
+      type: "enabled",
+      token_budget: 2048,
+    }],
+    [{ reasoning_effort: "high" }, "command-a-plus-05-2026", { type: "enabled" }],
+    [{ reasoning_effort: "none" }, "command-a-reasoning-08-2025", { type: "disabled" }],
+    [{ reasoning: { budget_tokens: 3000 } }, "command-a-reasoning-08-2025", {
+      type: "enabled",
+      token_budget: 3000,
+    }],
+    [{ reasoning_effort: "high" }, "command-a-03-2025", undefined],
+    [{}, "command-a-reasoning-08-2025", undefined],
+  ];
+  for (const [extra, model, want] of cases) {
+    await t.client.chat.completions.create({
+      model,
+      messages: msg,
+      ...extra,
+    } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming);
+    assertEquals(lastBody(t.fake).thinking, want, `${model} ${JSON.stringify(extra)}`);
+  }
+});
+
+Deno.test("cohere: finish reasons; ERROR, TIMEOUT and a stream without message-end are errors", async () => {
+  await using t = await setup();
+  for (const [reason, want] of [["MAX_TOKENS", "length"], ["STOP_SEQUENCE", "stop"]]) {
     t.fake.respond = () => ({ text: "some text", finishReason: reason });
     const res = await t.client.chat.completions.create({
-      model: "command-r",
-      messages: [{ role: "user", content: "x" }],
+      model: "command-r-08-2024",
+      messages: msg,
     });
     assertEquals(res.choices[0].finish_reason, want);
   }
-  t.fake.respond = () => ({ text: "half an answer", finishReason: "ERROR" });
-  const raw = await fetch(`${t.gw.url}/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
-    body: JSON.stringify({
-      model: "command-r",
-      messages: [{ role: "user", content: "x" }],
-      stream: true,
-    }),
+  const raw = async () => {
+    const r = await fetch(`${t.gw.url}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({ model: "command-r-08-2024", messages: msg, stream: true }),
+    });
+    return await r.text();
+  };
+  t.fake.respond = () => ({
+    text: "half an answer",
+    finishReason: "ERROR",
+    endError: "overloaded",
   });
-  const text = await raw.text();
-  assertMatch(text, /"content":"half "/);
+  const failed = await raw();
+  assertMatch(failed, /"content":"half "/);
   assertMatch(
-    text,
-    /data: \{"error":\{"message":"cohere upstream failed: the generation failed \(finish_reason ERROR\)[^\n]*\n\ndata: \[DONE\]\n\n$/,
+    failed,
+    /data: \{"error":\{"message":"cohere upstream failed: the generation failed \(finish_reason ERROR\): overloaded"[^\n]*\n\ndata: \[DONE\]\n\n$/,
   );
-});
-
-Deno.test("cohere: safety_mode from cohere.safety only for models that take it", async () => {
-  await using t = await setup({ cohere: { safety: "STRICT" } });
-  await t.client.chat.completions.create({
-    model: "command-r-08-2024",
-    messages: [{ role: "user", content: "x" }],
-  });
-  assertEquals(lastBody(t.fake).safety_mode, "STRICT");
-  await t.client.chat.completions.create({
-    model: "command-r",
-    messages: [{ role: "user", content: "x" }],
-  });
-  assertEquals(lastBody(t.fake).safety_mode, undefined);
-});
-
-const weather: OpenAI.Chat.ChatCompletionTool = {
-  type: "function",
-  function: {
-    name: "get-weather",
-    description: "Weather of a city",
-    parameters: {
-      type: "object",
-      properties: {
-        city: { type: "string", description: "City" },
-        days: { type: "integer" },
-        unit: { type: "string", enum: ["c", "f"] },
-        tags: { type: "array", items: { type: "string" } },
-        where: { type: "object", properties: { lat: { type: "number" } } },
-      },
-      required: ["city"],
-    },
-  },
-};
-
-Deno.test("cohere tools: parameter_definitions, calls back under the client's names", async () => {
-  await using t = await setup();
-  t.fake.respond = (b) => {
-    const name = String((b.tools as { name: string }[])[0].name);
-    return {
-      plan: "I will look up the weather.",
-      toolCalls: [{ name, parameters: { city: "Paris" } }, {
-        name,
-        parameters: { city: "Rome", days: 2 },
-      }],
-    };
-  };
-  const req = {
-    model: "command-r-08-2024",
-    messages: [{ role: "user" as const, content: "weather?" }],
-    tools: [weather],
-  };
-  const res = await t.client.chat.completions.create(req);
-  const tool = (lastBody(t.fake).tools as Record<string, unknown>[])[0];
-  assertMatch(String(tool.name), /^get_weather_[0-9a-f]{8}$/);
-  assertEquals(tool.description, "Weather of a city");
-  const defs = tool.parameter_definitions as Record<string, Record<string, unknown>>;
-  assertEquals(defs.city, { type: "str", required: true, description: "City" });
-  assertEquals(defs.days, { type: "int", required: false });
-  assertEquals(defs.unit, { type: "str", required: false, description: 'One of: "c", "f".' });
-  assertEquals(defs.tags, { type: "List[str]", required: false });
-  assertEquals(defs.where.type, "Dict");
-  assertMatch(String(defs.where.description), /JSON schema: .*"lat"/);
-  const msg = res.choices[0].message;
-  assertEquals(res.choices[0].finish_reason, "tool_calls");
-  assertEquals(msg.content, "I will look up the weather.");
-  const calls = msg.tool_calls!.map((c) => c as OpenAI.Chat.ChatCompletionMessageFunctionToolCall);
-  assertEquals(calls.map((c) => c.function.name), ["get-weather", "get-weather"]);
-  assertEquals(calls.map((c) => JSON.parse(c.function.arguments)), [{ city: "Paris" }, {
-    city: "Rome",
-    days: 2,
-  }]);
-
-  const final = await t.client.chat.completions.stream(req).finalChatCompletion();
-  assertEquals(final.choices[0].finish_reason, "tool_calls");
-  assertEquals(final.choices[0].message.tool_calls!.length, 2);
-});
-
-Deno.test("cohere tools: results of the last turn go in tool_results, older ones in TOOL history", async () => {
-  await using t = await setup();
-  t.fake.respond = () => ({ text: "Paris 20C, Rome 25C." });
-  const res = await t.client.chat.completions.create({
-    model: "command-r-08-2024",
-    tools: [weather],
-    messages: [
-      { role: "user", content: "weather in Oslo?" },
-      {
-        role: "assistant",
-        content: null,
-        tool_calls: [{
-          id: "c0",
-          type: "function",
-          function: { name: "get-weather", arguments: '{"city":"Oslo"}' },
-        }],
-      },
-      { role: "tool", tool_call_id: "c0", content: "[]" },
-      { role: "assistant", content: "Oslo: no data." },
-      { role: "user", content: "and Paris and Rome?" },
-      {
-        role: "assistant",
-        content: "Checking both.",
-        tool_calls: [
-          {
-            id: "c1",
-            type: "function",
-            function: { name: "get-weather", arguments: '{"city":"Paris"}' },
-          },
-          {
-            id: "c2",
-            type: "function",
-            function: { name: "get-weather", arguments: '{"city":"Rome"}' },
-          },
-        ],
-      },
-      { role: "tool", tool_call_id: "c1", content: '{"temp":20}' },
-      { role: "tool", tool_call_id: "c2", content: "25C and sunny" },
-    ],
-  });
-  assertEquals(res.choices[0].message.content, "Paris 20C, Rome 25C.");
-  const body = lastBody(t.fake);
-  const name = String((body.tools as { name: string }[])[0].name);
-  assertEquals(body.message, "");
-  assertEquals(body.chat_history, [
-    { role: "USER", message: "weather in Oslo?" },
-    { role: "CHATBOT", message: "", tool_calls: [{ name, parameters: { city: "Oslo" } }] },
-    {
-      role: "TOOL",
-      tool_results: [{ call: { name, parameters: { city: "Oslo" } }, outputs: [{ result: [] }] }],
-    },
-    { role: "CHATBOT", message: "Oslo: no data." },
-    { role: "USER", message: "and Paris and Rome?" },
-    {
-      role: "CHATBOT",
-      message: "Checking both.",
-      tool_calls: [{ name, parameters: { city: "Paris" } }, { name, parameters: { city: "Rome" } }],
-    },
-  ]);
-  assertEquals(body.tool_results, [
-    { call: { name, parameters: { city: "Paris" } }, outputs: [{ temp: 20 }] },
-    { call: { name, parameters: { city: "Rome" } }, outputs: [{ result: "25C and sunny" }] },
-  ]);
-});
-
-Deno.test("cohere tools: cohere.tc switches to the prompt emulator", async () => {
+  t.fake.respond = () => ({ text: "cut", noEnd: true });
+  const cut = parseSseBody(await raw());
+  assert(cut.done);
+  const last = cut.events.at(-1) as { error?: { message: string } };
+  assertMatch(last.error!.message, /the stream ended without message-end/);
   assertEquals(
-    cohere.resolve("command-r", configSchema.parse({ cohere: { tc: true } }))?.toolMode,
-    "emulated",
+    cut.events.some((e) =>
+      (e.choices as { finish_reason?: string }[] | undefined)?.[0]?.finish_reason
+    ),
+    false,
   );
-  assertEquals(cohere.resolve("command-r", configSchema.parse({}))?.toolMode, "native");
-  await using t = await setup({ cohere: { tc: true } });
-  t.fake.respond = (b) => {
-    const prompt = JSON.stringify([b.preamble, b.chat_history, b.message, b.prompt]);
-    if (!prompt.includes("get-weather")) return { text: "no tools offered" };
-    if (prompt.includes("sunny and 21")) return { text: "Sunny, 21." };
-    return {
-      text: `<tool_call>\n${
-        JSON.stringify({ name: "get-weather", arguments: { city: "Paris" } })
-      }\n</tool_call>`,
-    };
+  const whole = await assertRejects(
+    () => t.client.chat.completions.create({ model: "command-r-08-2024", messages: msg }),
+    OpenAI.InternalServerError,
+  );
+  assertEquals(whole.status, 502);
+  t.fake.respond = () => ({ text: "slow", finishReason: "TIMEOUT" });
+  const timeout = await assertRejects(
+    () => t.client.chat.completions.create({ model: "command-r-08-2024", messages: msg }),
+    OpenAI.APIError,
+  );
+  assertEquals(timeout.status, 504);
+});
+
+Deno.test("cohere: retired ids go to their successors, with one warning per id", async () => {
+  await using t = await setup();
+  const pairs = [
+    ["command-r", "command-r-08-2024"],
+    ["command", "command-a-03-2025"],
+    ["command-r-plus", "command-a-03-2025"],
+    ["command-light", "command-r7b-12-2024"],
+    ["command-nightly", "command-a-03-2025"],
+    ["command-light-nightly", "command-r7b-12-2024"],
+  ];
+  for (const [old, now] of pairs) {
+    const res = await t.client.chat.completions.create({ model: old, messages: msg });
+    assertEquals(res.model, old);
+    assertEquals(lastBody(t.fake).model, now);
+  }
+  await t.client.chat.completions.create({ model: "command-r", messages: msg });
+  const warnings = t.gw.logs.filter((l) => /'command-r' is retired/.test(l));
+  assertEquals(warnings.length, 1);
+  assertMatch(warnings[0], /requests for it go to 'command-r-08-2024'/);
+});
+
+Deno.test("cohere: safety_mode per model: OFF only on 08-2024, never with tools", async () => {
+  const tool: OpenAI.Chat.ChatCompletionTool = {
+    type: "function",
+    function: { name: "f", parameters: { type: "object", properties: {} } },
   };
-  const first = await t.client.chat.completions.create({
-    model: "command-r",
-    messages: [{ role: "user", content: "weather?" }],
-    tools: [weather],
-  });
-  assertEquals(first.choices[0].finish_reason, "tool_calls");
-  const call = first.choices[0].message
-    .tool_calls![0] as OpenAI.Chat.ChatCompletionMessageFunctionToolCall;
-  assertEquals([call.function.name, JSON.parse(call.function.arguments)], ["get-weather", {
-    city: "Paris",
-  }]);
-  const second = await t.client.chat.completions.create({
-    model: "command-r",
-    messages: [
-      { role: "user", content: "weather?" },
-      first.choices[0].message as OpenAI.Chat.ChatCompletionMessageParam,
-      { role: "tool", tool_call_id: call.id, content: "sunny and 21" },
-    ],
-    tools: [weather],
-  });
-  assertEquals(second.choices[0].message.content, "Sunny, 21.");
-  for (const b of t.fake.bodies()) {
-    assertEquals(b.tools, undefined);
-    assertEquals(b.tool_results, undefined);
+  {
+    await using t = await setup({ cohere: { safety: "STRICT" } });
+    await t.client.chat.completions.create({ model: "command-r7b-12-2024", messages: msg });
+    assertEquals(lastBody(t.fake).safety_mode, "STRICT");
+    await t.client.chat.completions.create({ model: "c4ai-aya-expanse-32b", messages: msg });
+    assertEquals(lastBody(t.fake).safety_mode, undefined);
+    await t.client.chat.completions.create({
+      model: "command-a-03-2025",
+      messages: msg,
+      tools: [tool],
+    });
+    assertEquals(lastBody(t.fake).safety_mode, undefined);
+  }
+  await using t = await setup({ cohere: { safety: "OFF" } });
+  await t.client.chat.completions.create({ model: "command-r-08-2024", messages: msg });
+  assertEquals(lastBody(t.fake).safety_mode, "OFF");
+  for (const model of ["command-r7b-12-2024", "command-a-03-2025", "command-light"]) {
+    await t.client.chat.completions.create({ model, messages: msg });
+    assertEquals(lastBody(t.fake).safety_mode, "CONTEXTUAL", model);
   }
 });
 
-Deno.test("cohere tools: arguments of an earlier call that are not JSON are a 400 naming the field", async () => {
+Deno.test("cohere: response_format json_object and json_schema", async () => {
   await using t = await setup();
-  t.fake.respond = () => ({ text: "never" });
+  t.fake.respond = () => ({ text: '{"a":1}' });
+  await t.client.chat.completions.create({
+    model: "command-a-03-2025",
+    messages: msg,
+    response_format: { type: "json_object" },
+  });
+  assertEquals(lastBody(t.fake).response_format, { type: "json_object" });
+  const schema = { type: "object", properties: { a: { type: "integer" } }, required: ["a"] };
+  const res = await t.client.chat.completions.create({
+    model: "command-a-03-2025",
+    messages: msg,
+    response_format: { type: "json_schema", json_schema: { name: "x", schema } },
+  });
+  assertEquals(res.choices[0].message.content, '{"a":1}');
+  assertEquals(lastBody(t.fake).response_format, { type: "json_object", json_schema: schema });
+});
+
+Deno.test("cohere: images go to the vision models; other models answer 400 naming the field", async () => {
+  await using t = await setup();
+  const content: OpenAI.Chat.ChatCompletionContentPart[] = [
+    { type: "text", text: "what is this?" },
+    { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=", detail: "low" } },
+  ];
+  await t.client.chat.completions.create({
+    model: "command-a-vision-07-2025",
+    messages: [{ role: "user", content }],
+  });
+  assertEquals((lastBody(t.fake).messages as unknown[])[0], {
+    role: "user",
+    content: [
+      { type: "text", text: "what is this?" },
+      {
+        type: "image_url",
+        image_url: { url: "data:image/png;base64,iVBORw0KGgo=", detail: "low" },
+      },
+    ],
+  });
   const before = t.fake.requests.length;
-  const err = await assertRejects(() =>
-    t.client.chat.completions.create({
-      model: "command-r",
-      messages: [
-        { role: "user", content: "weather?" },
-        {
-          role: "assistant",
-          content: null,
-          tool_calls: [{
-            id: "call_1",
-            type: "function",
-            function: { name: "get_weather", arguments: "{city: Paris" },
-          }],
-        },
-        { role: "tool", tool_call_id: "call_1", content: "sunny" },
-      ],
-      tools: [{
-        type: "function",
-        function: { name: "get_weather", parameters: { type: "object", properties: {} } },
-      }],
-    }), OpenAIError);
-  assertEquals(err.status, 400);
-  assertMatch(err.message, /function\.arguments is not valid JSON/);
-  assertEquals(t.fake.requests.length, before, "nothing was sent upstream");
+  const err = await assertRejects(
+    () =>
+      t.client.chat.completions.create({
+        model: "command-r-08-2024",
+        messages: [{ role: "user", content }],
+      }),
+    OpenAI.BadRequestError,
+  );
+  assertMatch(err.message, /command-r-08-2024 does not read images/);
+  assertEquals(err.param, "messages[0].content");
+  assertEquals(t.fake.requests.length, before);
+});
+
+Deno.test("cohere: a client that leaves mid-stream aborts the upstream request", async () => {
+  await using t = await setup();
+  t.fake.respond = () => ({ text: "x".repeat(2000), pieceSize: 10, delayMs: 10 });
+  const controller = new AbortController();
+  const stream = await t.client.chat.completions.create(
+    { model: "command-a-03-2025", messages: msg, stream: true },
+    { signal: controller.signal },
+  );
+  await readThenAbort(stream, controller);
+  const rec = t.fake.requests.at(-1)!;
+  await abortedWithin(rec);
+  assert(rec.wasAborted);
 });

@@ -1,7 +1,8 @@
 /**
- * Cohere failures through the gateway with the `openai` client: each error class, the key pool
- * (429 rests a key and the next serves; 401/498 rest it an hour with the masked key in the log;
- * all resting is a 429 saying when the first returns), and the NDJSON stream checks.
+ * Cohere failures through the gateway with the `openai` client: each error class (Cohere's
+ * `{message, id}` bodies with honest statuses), the key pool (429 rests a key and the next serves;
+ * 401/498 rest it an hour with the masked key in the log; all resting is a 429 saying when the
+ * first returns), and the event-stream check.
  */
 import OpenAI from "openai";
 import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
@@ -12,26 +13,33 @@ import { KEY, setup } from "./_setup.ts";
 const msg = [{ role: "user" as const, content: "hi" }];
 const POOL = ["co-pool-key-aaaaaaaaaaaa1", "co-pool-key-bbbbbbbbbbbb2"];
 
-Deno.test("cohere errors: 400, 401, 404, 429, 500, 503 become OpenAI errors", async () => {
+Deno.test("cohere errors: 400, 422, 429, 499, 500, 503, 504 become OpenAI errors", async () => {
   await using t = await setup();
   // deno-lint-ignore no-explicit-any
   const cases: [number, new (...a: any[]) => InstanceType<typeof OpenAI.APIError>, number][] = [
     [400, OpenAI.BadRequestError, 400],
+    [422, OpenAI.BadRequestError, 400],
     [429, OpenAI.RateLimitError, 429],
+    [499, OpenAI.InternalServerError, 502],
     [500, OpenAI.InternalServerError, 502],
     [503, OpenAI.InternalServerError, 502],
+    [504, OpenAI.APIError, 504],
   ];
   for (const [status, type, want] of cases) {
     t.fake.respond = () => ({ error: { status, message: `cohere says ${status}` } });
     for (const stream of [false, true]) {
       const err = await assertRejects(
-        () => t.client.chat.completions.create({ model: "command-r", messages: msg, stream }),
+        () =>
+          t.client.chat.completions.create({ model: "command-r-08-2024", messages: msg, stream }),
         type,
       );
       assertEquals(err.status, want);
+      // Cohere's words and its request id (`{message, id}`).
       assertMatch(
         err.message,
-        new RegExp(`cohere upstream answered ${status}: cohere says ${status}`),
+        new RegExp(
+          `cohere upstream answered ${status}: cohere says ${status} \\(request id [0-9a-f-]{36}\\)`,
+        ),
       );
     }
   }
@@ -42,9 +50,10 @@ Deno.test("cohere errors: 400, 401, 404, 429, 500, 503 become OpenAI errors", as
     OpenAI.NotFoundError,
   );
   assertMatch(unknown.message, /model 'command-xyz' not found/);
+  assertEquals(unknown.status, 404);
   // Out of Cohere's range: clamped (one policy for every provider), never sent to earn a 400.
   const clamped = await t.client.chat.completions.create({
-    model: "command-r",
+    model: "command-r-08-2024",
     messages: msg,
     // @ts-expect-error: top_k is not in OpenAI's types but clients send it.
     top_k: 900,
@@ -53,7 +62,7 @@ Deno.test("cohere errors: 400, 401, 404, 429, 500, 503 become OpenAI errors", as
   assertEquals(t.fake.bodies().at(-1)!.k, 500);
   // top_p 1 is within what Cohere takes once clamped.
   const ok = await t.client.chat.completions.create({
-    model: "command-r",
+    model: "command-r-08-2024",
     messages: msg,
     top_p: 1,
   });
@@ -64,7 +73,7 @@ Deno.test("cohere errors: a wrong client key is a 401, masked", async () => {
   const wrong = "co-wrong-key-zzzzzzzzzzzz";
   await using t = await setup({ clientKey: wrong });
   const err = await assertRejects(
-    () => t.client.chat.completions.create({ model: "command-r", messages: msg }),
+    () => t.client.chat.completions.create({ model: "command-r-08-2024", messages: msg }),
     OpenAI.AuthenticationError,
   );
   assertMatch(err.message, /invalid api token/);
@@ -90,18 +99,19 @@ Deno.test("cohere pool: 429 rests a key and the next serves; then all rest with 
   let content: string | null = null;
   for (let i = 0; i < 2 && !used.includes(POOL[0]); i++) {
     content =
-      (await t.client.chat.completions.create({ model: "command-r", messages: msg })).choices[0]
+      (await t.client.chat.completions.create({ model: "command-r-08-2024", messages: msg }))
+        .choices[0]
         .message.content;
   }
   assertEquals(content, "from b");
   assertMatch(t.gw.logs.join("\n"), /pool cohere: account co-poo…aa1 set aside for 5s/);
   t.fake.respond = () => ({ error: { status: 429, message: "Trial key limit" } });
   await assertRejects(
-    () => t.client.chat.completions.create({ model: "command-r", messages: msg }),
+    () => t.client.chat.completions.create({ model: "command-r-08-2024", messages: msg }),
     OpenAI.RateLimitError,
   );
   const resting = await assertRejects(
-    () => t.client.chat.completions.create({ model: "command-r", messages: msg }),
+    () => t.client.chat.completions.create({ model: "command-r-08-2024", messages: msg }),
     OpenAI.RateLimitError,
   );
   assertMatch(
@@ -121,7 +131,10 @@ Deno.test("cohere pool: 401 and 498 rest a key an hour, the next serves", async 
       return key === POOL[0] ? { error: { status, message: "invalid api token" } } : { text: "ok" };
     };
     for (let i = 0; i < 3; i++) {
-      const res = await t.client.chat.completions.create({ model: "command-r", messages: msg });
+      const res = await t.client.chat.completions.create({
+        model: "command-r-08-2024",
+        messages: msg,
+      });
       assertEquals(res.choices[0].message.content, "ok");
     }
     assertEquals(used.filter((k) => k === POOL[0]).length, 1);
@@ -133,13 +146,13 @@ Deno.test("cohere: a 498 for the client's own key is a 401", async () => {
   await using t = await setup();
   t.fake.respond = () => ({ error: { status: 498, message: "invalid token" } });
   const err = await assertRejects(
-    () => t.client.chat.completions.create({ model: "command-r", messages: msg }),
+    () => t.client.chat.completions.create({ model: "command-r-08-2024", messages: msg }),
     OpenAI.AuthenticationError,
   );
   assertMatch(err.message, /498: invalid token/);
 });
 
-Deno.test("cohere: a 200 that is not an NDJSON stream is a 502 quoting its start", async () => {
+Deno.test("cohere: a 200 that is not an event stream is a 502 quoting its start", async () => {
   // A proxy or captive portal in front of the API answers with a page.
   const page = await serveFake(() =>
     new Response("<html><body>Please sign in to the network</body></html>", {
@@ -151,13 +164,13 @@ Deno.test("cohere: a 200 that is not an NDJSON stream is a 502 quoting its start
     const client = new OpenAI({ baseURL: gw.url, apiKey: KEY, maxRetries: 0 });
     for (const stream of [false, true]) {
       const err = await assertRejects(
-        () => client.chat.completions.create({ model: "command-r", messages: msg, stream }),
+        () => client.chat.completions.create({ model: "command-r-08-2024", messages: msg, stream }),
         OpenAI.InternalServerError,
       );
       assertEquals(err.status, 502);
       assertMatch(
         err.message,
-        /expected application\/stream\+json but got text\/html; charset=utf-8 \(status 200\): <html><body>Please sign in/,
+        /expected text\/event-stream but got text\/html; charset=utf-8 \(status 200\): <html><body>Please sign in/,
       );
     }
     assertEquals(page.requests.length, 2);

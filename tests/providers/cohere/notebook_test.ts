@@ -1,7 +1,7 @@
 /**
- * `<notebook />` mode: the conversation flattened into one prompt for `/v1/generate`, streamed as
- * Cohere's generate events: through the provider with a real request context (flags set
- * directly), and through the gateway with the `<notebook />` marker.
+ * `<notebook />` mode: the conversation flattened into one prompt, sent as one user message to
+ * `/v2/chat` (`/v1/generate` is retired): through the provider with a real request context
+ * (flags set directly), and through the gateway with the `<notebook />` marker.
  */
 import { assertEquals, assertMatch, assertRejects } from "../../assert.ts";
 import { configSchema } from "../../../src/config/schema.ts";
@@ -29,9 +29,10 @@ const req = {
   ],
   temperature: 0.5,
   max_tokens: 30,
+  stop: ["THE END"],
 } as ChatRequest;
 
-Deno.test("cohere notebook: /v1/generate with a flattened prompt, streamed", async () => {
+Deno.test("cohere notebook: one user message to /v2/chat with the flattened prompt", async () => {
   const fake = await startFakeCohere();
   const abort = new AbortController();
   try {
@@ -41,17 +42,17 @@ Deno.test("cohere notebook: /v1/generate with a flattened prompt, streamed", asy
     const events: ChatEvent[] = [];
     for await (const e of cohere.chat(req, ctx)) events.push(e);
     const rec = fake.requests.at(-1)!;
-    assertEquals(rec.path, "/v1/generate");
+    assertEquals(rec.path, "/v2/chat");
     const body = rec.json as Record<string, unknown>;
     const prompt = "<|system|>: You write stories.\n<|user|>: Once upon a time\n<|assistant|>: ";
+    // `command` is retired: its successor answers.
     assertEquals(body, {
-      model: "command",
-      prompt,
+      model: "command-a-03-2025",
       stream: true,
-      raw_prompting: false,
-      end_sequences: ["<|user|>:", "<|system|>:", "<|assistant|>:"],
+      messages: [{ role: "user", content: prompt }],
       temperature: 0.5,
       max_tokens: 30,
+      stop_sequences: ["<|user|>:", "<|system|>:", "THE END"],
     });
     assertEquals(
       events.filter((e) => e.type === "text").map((e) => (e as { text: string }).text).join(""),
@@ -59,21 +60,27 @@ Deno.test("cohere notebook: /v1/generate with a flattened prompt, streamed", asy
     );
     assertEquals(events.at(-1), { type: "finish", reason: "stop" });
     const usage = events.find((e) => e.type === "usage") as { prompt_tokens: number };
-    assertEquals(usage.prompt_tokens, Math.ceil(JSON.stringify(body).length / 4));
+    assertEquals(usage.prompt_tokens, Math.ceil(JSON.stringify(body.messages).length / 4));
     // `<echo />` shows the same prompt.
     assertEquals(await cohere.renderPrompt!(req, ctx), prompt);
-    // `<char_sequences>` changes the role prefixes.
+    // `<char_sequences>` changes the role prefixes and the stops.
     const seq = context(fake.origin, {
       ...flags,
       charSequences: { user: "Human: ", assistant: "AI: " },
     }, abort.signal);
     for await (const _ of cohere.chat(req, seq)) { /* drain */ }
-    assertMatch(
-      String((fake.requests.at(-1)!.json as { prompt: string }).prompt),
-      /Human: Once upon a time\nAI: $/,
-    );
+    const sent = fake.requests.at(-1)!.json as {
+      messages: { content: string }[];
+      stop_sequences: string[];
+    };
+    assertMatch(sent.messages[0].content, /Human: Once upon a time\nAI: $/);
+    assertEquals(sent.stop_sequences[0], "Human:");
     // A generation that fails is an error.
-    fake.respond = () => ({ text: "x", finishReason: "ERROR" });
+    fake.respond = () => ({
+      text: "x",
+      finishReason: "ERROR",
+      endError: "internal generation error",
+    });
     await assertRejects(
       async () => {
         for await (const _ of cohere.chat(req, ctx)) { /* drain */ }
@@ -87,11 +94,11 @@ Deno.test("cohere notebook: /v1/generate with a flattened prompt, streamed", asy
   }
 });
 
-Deno.test("cohere notebook: <notebook /> in a message switches to /v1/generate through the gateway", async () => {
+Deno.test("cohere notebook: <notebook /> in a message through the gateway", async () => {
   await using t = await setup();
   t.fake.respond = () => ({ text: "a fox appeared." });
   const res = await t.client.chat.completions.create({
-    model: "command",
+    model: "command-r7b-12-2024",
     messages: [
       { role: "system", content: "<notebook />You write stories." },
       { role: "user", content: "Once upon a time" },
@@ -99,10 +106,13 @@ Deno.test("cohere notebook: <notebook /> in a message switches to /v1/generate t
   });
   assertEquals(res.choices[0].message.content, "a fox appeared.");
   const rec = t.fake.requests.at(-1)!;
-  assertEquals(rec.path, "/v1/generate");
-  const prompt = String((rec.json as { prompt: string }).prompt);
+  assertEquals(rec.path, "/v2/chat");
+  const messages = (rec.json as { messages: { role: string; content: string }[] }).messages;
+  assertEquals(messages.length, 1);
+  assertEquals(messages[0].role, "user");
   assertMatch(
-    prompt,
+    messages[0].content,
     /^<\|system\|>: You write stories\.\n<\|user\|>: Once upon a time\n<\|assistant\|>: $/,
   );
+  assertEquals(t.fake.requests.filter((r) => r.path === "/v1/generate").length, 0);
 });

@@ -1,7 +1,7 @@
 /**
- * Gemini chat through the running gateway with the official `openai` client: models, the
- * request the fake receives, streamed and whole answers, choices, finish reasons, usage,
- * thoughts, JSON output and images.
+ * Gemini chat through the running gateway with the official `openai` client: models (discovered
+ * and built in), the request the fake receives, streamed and whole answers, choices, finish
+ * reasons, usage, thoughts, JSON output and images. The per-model rules are in `rules_test.ts`.
  */
 import OpenAI from "openai";
 import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
@@ -9,25 +9,40 @@ import { serveFake } from "../../fakes/serve.ts";
 import { abortedWithin, parseSseBody, readThenAbort } from "../../helpers.ts";
 import { KEY, lastBody, setup } from "./_setup.ts";
 
-Deno.test("gemini: /v1/models lists the original ids, the current family and embeddings", async () => {
-  await using t = await setup({ gemini: { models: ["gemini-exp-1206"] } });
+Deno.test("gemini: /v1/models lists the built-in ids without a key, the API's own with one", async () => {
+  {
+    await using t = await setup({ gemini: { models: ["gemini-exp-1206"] } });
+    const ids: string[] = [];
+    for await (const m of t.client.models.list()) ids.push(m.id);
+    for (
+      const id of [
+        "gemini-3.8-flash",
+        "gemini-3.1-pro-preview",
+        "gemini-2.5-flash",
+        "gemini-2.5-pro",
+        "gemini-embedding-001",
+        "gemini-exp-1206",
+      ]
+    ) {
+      assert(ids.includes(id), `missing ${id}`);
+    }
+    for (const gone of ["gemini-1.5-pro-latest", "gemini-3-pro-preview", "text-embedding-004"]) {
+      assert(!ids.includes(gone), `${gone} is shut down`);
+    }
+    assertEquals(t.fake.requests.length, 0);
+  }
+  await using t = await setup({
+    pool: [KEY],
+    fake: { models: ["gemini-3.8-flash", "gemini-9-flash-test", "gemini-embedding-001"] },
+  });
   const ids: string[] = [];
   for await (const m of t.client.models.list()) ids.push(m.id);
-  for (
-    const id of [
-      "gemini-1.0-pro-latest",
-      "gemini-1.5-pro-latest",
-      "gemini-1.5-flash-latest",
-      "gemini-1.5-pro-002",
-      "gemini-2.5-flash",
-      "gemini-2.5-pro",
-      "gemini-3-pro-preview",
-      "models/text-embedding-004",
-      "gemini-exp-1206",
-    ]
-  ) {
-    assert(ids.includes(id), `missing ${id}`);
-  }
+  assert(ids.includes("gemini-9-flash-test"), "discovered from GET /v1beta/models");
+  assert(!ids.includes("gemini-2.0-flash"), "the built-in list is only the fallback");
+  const rec = t.fake.requests.find((r) => r.path === "/v1beta/models")!;
+  assertEquals(rec.headers.get("x-goog-api-key"), KEY);
+  for await (const _ of t.client.models.list()) { /* again */ }
+  assertEquals(t.fake.requests.filter((r) => r.path === "/v1beta/models").length, 1, "cached");
 });
 
 Deno.test("gemini: a whole answer, with the request mapped as Gemini wants it", async () => {
@@ -148,29 +163,6 @@ Deno.test("gemini: a streamed answer arrives in pieces with reasoning, finish an
   assertEquals(lastBody(t.fake).generationConfig?.thinkingConfig, { includeThoughts: true });
   assertEquals(usage!.completion_tokens_details?.reasoning_tokens, Math.ceil(13 / 4));
   assert(usage!.completion_tokens > usage!.completion_tokens_details!.reasoning_tokens!);
-});
-
-Deno.test("gemini: reasoning_effort sets the thinking budget or level", async () => {
-  await using t = await setup({ gemini: { thoughts: false } });
-  await t.client.chat.completions.create({
-    model: "gemini-2.5-flash",
-    messages: [{ role: "user", content: "hi" }],
-    reasoning_effort: "low",
-  });
-  assertEquals(lastBody(t.fake).generationConfig?.thinkingConfig, { thinkingBudget: 1024 });
-  await t.client.chat.completions.create({
-    model: "gemini-3-pro-preview",
-    messages: [{ role: "user", content: "hi" }],
-    reasoning_effort: "high",
-  });
-  assertEquals(lastBody(t.fake).generationConfig?.thinkingConfig, { thinkingLevel: "high" });
-  // Models without thinking get no thinkingConfig.
-  await t.client.chat.completions.create({
-    model: "gemini-2.0-flash",
-    messages: [{ role: "user", content: "hi" }],
-    reasoning_effort: "low",
-  });
-  assertEquals(lastBody(t.fake).generationConfig, undefined);
 });
 
 Deno.test("gemini: n asks for several candidates, streamed and not", async () => {

@@ -229,7 +229,7 @@ Deno.test("gemini tools: thought signatures go out as extra_content and come bac
     ],
   });
   const req = {
-    model: "gemini-3-pro-preview",
+    model: "gemini-3.8-flash",
     messages: [{ role: "user" as const, content: "weather?" }],
     tools: [weather],
   };
@@ -277,7 +277,7 @@ Deno.test("gemini tools: a client that drops the signature is covered by the cac
     }],
   });
   const res = await t.client.chat.completions.create({
-    model: "gemini-3-pro-preview",
+    model: "gemini-3.8-flash",
     messages: [{ role: "user", content: "weather?" }],
     tools: [weather],
   });
@@ -286,7 +286,7 @@ Deno.test("gemini tools: a client that drops the signature is covered by the cac
   t.fake.respond = () => ({ text: "cold" });
   // Rebuilt from scratch, as LangChain-style clients do: no extra_content.
   const next = await t.client.chat.completions.create({
-    model: "gemini-3-pro-preview",
+    model: "gemini-3.8-flash",
     messages: [
       { role: "user", content: "weather?" },
       {
@@ -301,10 +301,10 @@ Deno.test("gemini tools: a client that drops the signature is covered by the cac
   assertEquals(next.choices[0].message.content, "cold");
   assertEquals(lastBody(t.fake).contents[1].parts[0].thoughtSignature, "c2lnLXR3bw==");
 
-  // A call nobody knows (another server's id) gets Google's placeholder on Gemini 3, which the
+  // A call nobody knows (another server's id) gets the placeholder signature on Gemini 3, which the
   // API would otherwise refuse with 400.
   const unknown = await t.client.chat.completions.create({
-    model: "gemini-3-pro-preview",
+    model: "gemini-3.8-flash",
     messages: [
       { role: "user", content: "weather?" },
       {

@@ -2,7 +2,10 @@
  * Unit tests of the Gemini provider's pure parts: schema cleaning, name mapping, the signature
  * cache, and the stream mapping fed with Google's CRLF-framed SSE bytes split at every position.
  */
-import { assert, assertEquals } from "../../assert.ts";
+import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
+import { GatewayError } from "../../../src/openai/errors.ts";
+import { nearestLevel, thinkingConfigOf } from "../../../src/providers/gemini/thinking.ts";
+import { successorOf, thinkingSpec } from "../../../src/providers/gemini/models.ts";
 import { readSse } from "../../../src/net/sse.ts";
 import {
   COHERE_NAMES,
@@ -12,9 +15,9 @@ import {
 } from "../../../src/providers/gemini/names.ts";
 import { toGeminiParameters, toGeminiSchema } from "../../../src/providers/gemini/schema.ts";
 import { SignatureCache } from "../../../src/providers/gemini/signatures.ts";
-import { GeminiMapper } from "../../../src/providers/gemini/stream.ts";
+import { fromGeminiStream, GeminiMapper } from "../../../src/providers/gemini/stream.ts";
 import type { ChatEvent } from "../../../src/providers/types.ts";
-import { bodyOf, splits } from "../../chunks.ts";
+import { bodyOf, collect, splits } from "../../chunks.ts";
 import { durationSeconds, fromGoogleError } from "../../../src/providers/gemini/errors.ts";
 
 Deno.test("gemini schema: refs, recursion, allOf, oneOf, type lists, enums, formats", () => {
@@ -148,12 +151,7 @@ async function mapBytes(pieces: Uint8Array[]): Promise<ChatEvent[]> {
   const body = bodyOf(pieces);
   const names = new ToolNames(GEMINI_NAMES);
   const mapper = new GeminiMapper(names, new SignatureCache(10));
-  const out: ChatEvent[] = [];
-  for await (const ev of readSse(body)) {
-    for (const e of mapper.map(JSON.parse(ev.data))) out.push(e);
-  }
-  for (const e of mapper.end()) out.push(e);
-  return out;
+  return await collect(fromGeminiStream(readSse(body), mapper));
 }
 
 Deno.test("gemini stream: Google's SSE bytes split at every position and byte by byte map the same", async () => {
@@ -180,4 +178,53 @@ Deno.test("gemini stream: Google's SSE bytes split at every position and byte by
     const cut = pieces.length === 2 ? `cut at ${pieces[0].length}` : "byte by byte";
     assertEquals(strip(await mapBytes(pieces)), strip(whole), cut);
   }
+});
+
+Deno.test("gemini stream: cut before the finishReason is an error, at every cut", async () => {
+  const end = STREAM.lastIndexOf("data: ");
+  for (let i = 0; i < end; i++) {
+    // Cut between events: no finishReason; cut inside one: a broken event. Either is a 502.
+    const err = await assertRejects(
+      () => mapBytes([new TextEncoder().encode(STREAM.slice(0, i))]),
+      GatewayError,
+    );
+    assertEquals(err.status, 502);
+    if (STREAM.slice(0, i).endsWith("\r\n\r\n")) {
+      assertMatch(err.message, /the stream ended without a finishReason/);
+    }
+  }
+  // A blocked prompt has no candidates and no finishReason, and is complete.
+  const blocked = `data: ${JSON.stringify({ promptFeedback: { blockReason: "SAFETY" } })}\r\n\r\n`;
+  assertEquals(await mapBytes([new TextEncoder().encode(blocked)]), [
+    { type: "finish", reason: "content_filter", choice: 0 },
+  ]);
+});
+
+Deno.test("gemini thinking: levels, budgets and shut-down ids", () => {
+  assertEquals(nearestLevel("medium", ["low", "high"]), "high");
+  assertEquals(nearestLevel("minimal", ["low", "medium", "high"]), "low");
+  assertEquals(nearestLevel("minimal", ["minimal", "low", "medium", "high"]), "minimal");
+  assertEquals(thinkingSpec("gemini-2.0-flash"), undefined);
+  assertEquals(thinkingSpec("gemini-2.5-flash-image"), undefined);
+  assertEquals(thinkingSpec("models/gemini-2.5-pro"), {
+    kind: "budget",
+    min: 128,
+    max: 32768,
+    canDisable: false,
+  });
+  // Never both fields; nothing asked: only the thought summaries.
+  for (const model of ["gemini-2.5-flash", "gemini-3.8-flash", "gemini-3.1-pro-preview"]) {
+    for (const effort of ["none", "minimal", "low", "medium", "high", "xhigh"] as const) {
+      const c = thinkingConfigOf({ effort, budget_tokens: 2000 }, model, true)!;
+      assert(!("thinkingBudget" in c && "thinkingLevel" in c), `${model} ${effort}`);
+    }
+  }
+  assertEquals(thinkingConfigOf(undefined, "gemini-3.8-flash", true), { includeThoughts: true });
+  assertEquals(thinkingConfigOf(undefined, "gemini-3.8-flash", false), undefined);
+  assertEquals(successorOf("gemini-2.5-flash"), undefined);
+  assertEquals(successorOf("models/text-embedding-004"), {
+    model: "gemini-embedding-001",
+    dimensions: 768,
+  });
+  assertEquals(successorOf("gemini-1.5-flash-8b"), { model: "gemini-3.5-flash-lite" });
 });
