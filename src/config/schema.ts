@@ -9,6 +9,7 @@
  */
 import { z } from "npm:zod@^4.6.7";
 import { registerSecrets } from "../util/mask.ts";
+import type { LegacyKey } from "./legacy.ts";
 
 /** A number of seconds given as a non-negative number. */
 const seconds = z.number().nonnegative();
@@ -136,27 +137,100 @@ const bing = z.strictObject({
   ...poolSettings,
 });
 
+/** A Coze id (bot, workspace): digits in Coze's URLs; YAML may read an unquoted one as a number. */
+const cozeId = z.union([z.string().min(1), z.number().int().nonnegative()]).transform(String);
+
 const cozeBot = z.strictObject({
-  "bot-id": z.string(),
-  version: z.string().default(""),
+  "bot-id": cozeId,
+  /** Web mode: the bot's `bot_version` (the space id in owner mode). */
+  version: z.union([z.string(), z.number()]).transform(String).default(""),
+  /** Web mode: the chat scene. */
   scene: z.number().int().default(0),
-  /** The bot is used through the web SDK (no cookie). */
+  /** Web mode: the bot is used through the web SDK (no cookie). */
   websdk: z.boolean().default(false),
 });
 
 const coze = z.strictObject({
-  "base-url": baseUrl.default("https://www.coze.com"),
-  "sign-url": baseUrl.default("https://complete-mmx-coze-helper.hf.space"),
+  /** `api`: Coze's official API with personal access tokens; `web`: the legacy cookie route. */
+  mode: z.enum(["api", "web"]).default("api"),
+  /** The API root: `https://api.coze.com` (coze.com) or `https://api.coze.cn` (coze.cn). */
+  "base-url": baseUrl.default("https://api.coze.com"),
+  /** Personal access tokens (`pat_...`): the pool of the API mode. */
+  tokens: secretList.default([]),
+  /** The bot behind the model `coze`. */
+  bot: cozeId.optional(),
+  /** Bots served as `coze/<name>`: name -> bot id. */
+  bots: z.record(z.string(), cozeId).default({}),
+  /** The `user_id` of chats (a request's `user` field wins); it isolates the bot's memory. */
+  "user-id": z.string().min(1).default("chatgpt-adapter"),
+  /** A workspace whose bots published to the API channel `/v1/models` lists. */
+  "workspace-id": cozeId.optional(),
+  /** Web mode: Coze's web site (`/api/conversation/...`, `/api/draftbot/...`). */
+  "web-url": baseUrl.default("https://www.coze.com"),
+  /** Web mode: the request-signing service; no default (the original's host is gone). */
+  "sign-url": baseUrl.optional(),
   "websdk-url": baseUrl.default("https://api.coze.com"),
   "upload-url": baseUrl.default("https://complete-mmx-easy-images.hf.space"),
+  /** Web mode: coze.com cookies. */
   cookies: secretList.default([]),
   "8k": cozeBot.optional(),
   "128k": cozeBot.optional(),
   images: cozeBot.optional(),
-  /** Seconds an owner-mode request waits for its bot before answering 429. */
+  /** Web mode: seconds an owner-mode request waits for its bot before answering 429. */
   "owner-wait": seconds.default(30),
   ...poolSettings,
 });
+
+/** True unless the raw file turns `<section>.mode` to `web`. */
+function notWebMode(section: string): (value: unknown, root: Record<string, unknown>) => boolean {
+  return (_value, root) => (root[section] as { mode?: unknown } | undefined)?.mode !== "web";
+}
+
+/** True when a URL value names one of `hosts`. */
+function urlOnHost(hosts: readonly string[]): (value: unknown) => boolean {
+  return (value) => {
+    try {
+      return hosts.includes(new URL(String(value)).host.toLowerCase());
+    } catch {
+      return false;
+    }
+  };
+}
+
+const COZE_WEB_ONLY = "is used only by the legacy web mode (coze.mode: web); the default API mode " +
+  "takes personal access tokens (coze.tokens) and bot ids (coze.bot, coze.bots)";
+
+/** The coze keys of earlier versions. */
+const cozeLegacy: LegacyKey[] = [
+  ...["8k", "128k", "images"].flatMap((b): LegacyKey[] => [
+    { path: ["coze", b, "botId"], to: ["coze", b, "bot-id"], note: `is now coze.${b}.bot-id` },
+    { path: ["coze", b, "isW"], to: ["coze", b, "websdk"], note: `is now coze.${b}.websdk` },
+    {
+      path: ["coze", b],
+      note: "holds the original's placeholder bot id 114514: ignored (no bot configured)",
+      when: (v) => String((v as Record<string, unknown> | undefined)?.["bot-id"]) === "114514",
+    },
+  ]),
+  {
+    path: ["coze", "websdk"],
+    note: "(web SDK accounts logged in by the original's helper) is no longer supported: " +
+      "use Coze's API with a personal access token (coze.tokens)",
+  },
+  {
+    path: ["coze", "websdk-counter"],
+    note: "(the original's web SDK account counter) is no longer used",
+  },
+  {
+    path: ["coze", "base-url"],
+    to: ["coze", "web-url"],
+    when: urlOnHost(["www.coze.com", "coze.com", "www.coze.cn", "coze.cn"]),
+    note: "names Coze's web site, now coze.web-url (legacy web mode); coze.base-url is the " +
+      "API root (default https://api.coze.com, or https://api.coze.cn)",
+  },
+  ...["cookies", "sign-url", "websdk-url", "upload-url", "owner-wait", "web-url"].map((
+    k,
+  ): LegacyKey => ({ path: ["coze", k], keep: true, when: notWebMode("coze"), note: COZE_WEB_ONLY })),
+];
 
 const lmsys = z.strictObject({
   "base-url": baseUrl.default("https://lmarena.ai"),
@@ -179,21 +253,62 @@ const lmsys = z.strictObject({
 });
 
 const you = z.strictObject({
-  "base-url": baseUrl.default("https://you.com"),
-  /** Account cookies (the whole `Cookie` header of a signed-in you.com tab), one per account. */
-  cookies: secretList.default([]),
-  /** Pass Cloudflare's challenge with Chromium (`browser.*`) before calling the API. */
-  clearance: z.boolean().default(true),
-  /** Conversations of at least this many tokens are uploaded as a file instead of query text. */
-  "file-tokens": z.number().int().positive().default(12000),
-  /** The question sent with an uploaded conversation. */
-  notice: z.string().default("Please review the attached prompt"),
-  /** Seconds an account rests when its quota is used up. */
-  "quota-cooldown": seconds.default(21600),
-  /** Extra you.com model names served as `you/<name>` beyond the built-in list. */
+  /** `api`: you.com's Agents API with an API key; `web`: the legacy cookie route. */
+  mode: z.enum(["api", "web"]).default("api"),
+  /** The API root (`/v1/agents/runs`). */
+  "base-url": baseUrl.default("https://api.you.com"),
+  /** API keys from https://you.com/platform/api-keys: the pool of the API mode. */
+  "api-key": secretList.default([]),
+  /** Model names served as `you/<name>`: name -> agent (`express`, `advanced` or a custom agent id). */
+  agents: z.record(z.string(), z.string().min(1)).default({}),
+  /** Extra model names served as `you/<name>` (the API: the express agent, or advanced for o1/reason names). */
   models: z.array(z.string()).default([]),
+  /** Seconds a key (API) or account (web) rests when its credits or quota are used up. */
+  "quota-cooldown": seconds.default(21600),
+  /** Web mode: the site. */
+  "web-url": baseUrl.default("https://you.com"),
+  /** Web mode: account cookies (the whole `Cookie` header of a signed-in you.com tab). */
+  cookies: secretList.default([]),
+  /** Web mode: pass Cloudflare's challenge with Chromium (`browser.*`) before calling the site. */
+  clearance: z.boolean().default(true),
+  /** Web mode: conversations of at least this many tokens are uploaded as a file. */
+  "file-tokens": z.number().int().positive().default(12000),
+  /** Web mode: the question sent with an uploaded conversation. */
+  notice: z.string().default("Please review the attached prompt"),
   ...poolSettings,
 });
+
+const YOU_WEB_ONLY = "is used only by the legacy web mode (you.mode: web); the default API mode " +
+  "takes API keys (you.api-key)";
+
+/** The you keys of earlier versions. */
+const youLegacy: LegacyKey[] = [
+  {
+    path: ["you", "helper"],
+    note: "(the port of the original's Cloudflare helper) is no longer used: the API needs no " +
+      "helper, and the legacy web mode passes Cloudflare with Chromium (browser.*)",
+  },
+  {
+    path: ["you", "custom"],
+    note: "(custom agents the original made per model) is no longer used: map model names to " +
+      "your custom agents' ids in you.agents",
+  },
+  { path: ["you", "task"], note: "(the original's clearance refresh timer) is no longer used" },
+  { path: ["you", "model"], to: ["you", "models"], note: "is now you.models" },
+  {
+    path: ["you", "base-url"],
+    to: ["you", "web-url"],
+    when: urlOnHost(["you.com", "www.you.com"]),
+    note: "names the you.com site, now you.web-url (legacy web mode); you.base-url is the API " +
+      "root (default https://api.you.com)",
+  },
+  ...["cookies", "notice", "clearance", "file-tokens", "web-url"].map((k): LegacyKey => ({
+    path: ["you", k],
+    keep: true,
+    when: notWebMode("you"),
+    note: YOU_WEB_ONLY,
+  })),
+];
 
 const interpreter = z.strictObject({
   "base-url": baseUrl.default("http://127.0.0.1:8000"),
@@ -299,6 +414,9 @@ export const configSchema = z.strictObject({
   toolcall: toolcall.prefault({}),
   browser: browser.prefault({}),
 });
+
+/** Keys of earlier versions, mapped or dropped with a warning before validation (`legacy.ts`). */
+export const LEGACY_KEYS: readonly LegacyKey[] = [...cozeLegacy, ...youLegacy];
 
 /** The parsed configuration. */
 export type Config = z.output<typeof configSchema>;

@@ -8,10 +8,10 @@
  *
  * @module
  */
-import type { Clearance } from "../../browser/mod.ts";
-import { expectType, httpError, readJson, type Upstream } from "../../net/http.ts";
-import { readSse, type SseEvent } from "../../net/sse.ts";
-import { GatewayError, upstreamFailed } from "../../openai/errors.ts";
+import type { Clearance } from "../../../browser/mod.ts";
+import { expectType, httpError, readJson, type Upstream } from "../../../net/http.ts";
+import { readSse, type SseEvent } from "../../../net/sse.ts";
+import { GatewayError, upstreamFailed } from "../../../openai/errors.ts";
 import { cookieHeader } from "./cookies.ts";
 import type { ChatPair } from "./prompt.ts";
 

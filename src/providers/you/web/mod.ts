@@ -22,16 +22,16 @@ import {
   type Clearance,
   ClearanceCache,
   passChallenge,
-} from "../../browser/mod.ts";
-import type { Config } from "../../config/schema.ts";
-import { proxyFor } from "../../net/proxy.ts";
-import { GatewayError, upstreamFailed, upstreamTimeout } from "../../openai/errors.ts";
-import type { ChatRequest } from "../../openai/schema.ts";
-import { PoolSet, withAccount } from "../../pool/mod.ts";
-import { maskSecret } from "../../util/mask.ts";
-import { guardAnswer } from "../answer.ts";
-import { FLATTENED_TURNS } from "../combine.ts";
-import type { ChatContext, ChatEvent, ModelInfo, Provider, ProviderDeps } from "../types.ts";
+} from "../../../browser/mod.ts";
+import type { Config } from "../../../config/schema.ts";
+import { proxyFor } from "../../../net/proxy.ts";
+import { GatewayError, upstreamFailed, upstreamTimeout } from "../../../openai/errors.ts";
+import type { ChatRequest } from "../../../openai/schema.ts";
+import { PoolSet, withAccount } from "../../../pool/mod.ts";
+import { maskSecret } from "../../../util/mask.ts";
+import { guardAnswer } from "../../answer.ts";
+import { FLATTENED_TURNS } from "../../combine.ts";
+import type { ChatContext, ChatEvent, ModelInfo, Provider, ProviderDeps } from "../../types.ts";
 import { answerDeltas, QuotaExhausted, YouApi } from "./api.ts";
 import { cookieHeader } from "./cookies.ts";
 import { buildPrompt, describePrompt, type YouPrompt } from "./prompt.ts";
