@@ -197,7 +197,8 @@ function urlOnHost(hosts: readonly string[]): (value: unknown) => boolean {
   };
 }
 
-const COZE_WEB_ONLY = "is used only by the legacy web mode (coze.mode: web); the default API mode " +
+const COZE_WEB_ONLY =
+  "is used only by the legacy web mode (coze.mode: web); the default API mode " +
   "takes personal access tokens (coze.tokens) and bot ids (coze.bot, coze.bots)";
 
 /** The coze keys of earlier versions. */
@@ -229,7 +230,12 @@ const cozeLegacy: LegacyKey[] = [
   },
   ...["cookies", "sign-url", "websdk-url", "upload-url", "owner-wait", "web-url"].map((
     k,
-  ): LegacyKey => ({ path: ["coze", k], keep: true, when: notWebMode("coze"), note: COZE_WEB_ONLY })),
+  ): LegacyKey => ({
+    path: ["coze", k],
+    keep: true,
+    when: notWebMode("coze"),
+    note: COZE_WEB_ONLY,
+  })),
 ];
 
 const lmsys = z.strictObject({

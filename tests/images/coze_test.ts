@@ -6,7 +6,7 @@
 import OpenAI from "openai";
 import { assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
 import { settled, startGateway } from "../helpers.ts";
-import { startFakeCoze } from "../fakes/coze.ts";
+import { startFakeCoze } from "../fakes/coze_web.ts";
 import { serveFake } from "../fakes/serve.ts";
 import { pngBytes } from "../fakes/gradio.ts";
 

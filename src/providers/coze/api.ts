@@ -125,12 +125,17 @@ export async function listBots(
         page_size: String(PAGE_SIZE),
       })}`, (d) => d.items);
   } catch {
-    return await pages(http, token, (page) =>
-      `${base}/v1/space/published_bots_list?${new URLSearchParams({
-        space_id: workspace,
-        page_index: String(page),
-        page_size: String(PAGE_SIZE),
-      })}`, (d) => d.space_bots);
+    return await pages(
+      http,
+      token,
+      (page) =>
+        `${base}/v1/space/published_bots_list?${new URLSearchParams({
+          space_id: workspace,
+          page_index: String(page),
+          page_size: String(PAGE_SIZE),
+        })}`,
+      (d) => d.space_bots,
+    );
   }
 }
 

@@ -103,5 +103,8 @@ function fold(turns: readonly Turn[]): Turn[] {
     const images = t.images.filter((u) => !u.startsWith("data:")).map((u) => `[image: ${u}]`);
     return [`[${t.role}]`, t.text, ...images].filter((s) => s !== "").join("\n");
   }).join("\n\n");
-  return [{ role: "user", text: `[earlier conversation]\n${text}`, images: [] }, ...turns.slice(cut)];
+  return [
+    { role: "user", text: `[earlier conversation]\n${text}`, images: [] },
+    ...turns.slice(cut),
+  ];
 }

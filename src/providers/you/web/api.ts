@@ -1,7 +1,8 @@
 /**
- * The you.com web API as its chat page uses it: the quota (`/api/user/getYouProState`), the
- * upload of long conversations (`/api/get_nonce`, `/api/upload`, `/api/instrumentation`) and the
- * answer stream (`/api/streamingSearch`, SSE with `youChatToken` deltas and `done`).
+ * The you.com web API as its chat page uses it (legacy web mode): the quota
+ * (`/api/user/getYouProState`), the upload of long conversations (`/api/get_nonce`, `/api/upload`,
+ * `/api/instrumentation`) and the answer stream (`/api/streamingSearch`, SSE with `youChatToken`
+ * and `youChatUpdate` deltas and `done`).
  *
  * Every call presents the account's cookies with the Cloudflare clearance and exactly the user
  * agent and `Accept-Language` that earned the clearance.
@@ -213,9 +214,11 @@ export class YouApi {
 }
 
 /**
- * The answer's text deltas from a `streamingSearch` body, until `done`. Quota notices are
- * dropped (you.com answers with its fallback model after them); `onNotice` hears of them.
- * Returns whether `done` arrived.
+ * The answer's text deltas from a `streamingSearch` body, until `done`: `youChatToken` deltas and
+ * the `t` text of `youChatUpdate` events (the agent modes answer with those); updates without
+ * text (progress notes) are skipped, an `error` event is thrown. Quota notices are dropped
+ * (you.com answers with its fallback model after them); `onNotice` hears of them. Returns whether
+ * `done` arrived.
  */
 export async function* answerDeltas(
   body: ReadableStream<Uint8Array>,
@@ -234,14 +237,21 @@ export async function* answerDeltas(
       if (next.done) break;
       const ev = next.value;
       if (ev.event === "done") return true;
-      if (ev.event !== "youChatToken") continue;
+      if (ev.event === "error") {
+        throw upstreamFailed(
+          "you",
+          `the answer stream reported an error: ${ev.data.slice(0, 300)}`,
+        );
+      }
+      if (ev.event !== "youChatToken" && ev.event !== "youChatUpdate") continue;
       let token: unknown;
       try {
-        token = (JSON.parse(ev.data) as { youChatToken?: unknown }).youChatToken;
+        const data = JSON.parse(ev.data) as { youChatToken?: unknown; t?: unknown };
+        token = ev.event === "youChatToken" ? data.youChatToken : data.t;
       } catch {
         throw upstreamFailed(
           "you",
-          `a youChatToken event that is not JSON: ${ev.data.slice(0, 100)}`,
+          `a ${ev.event} event that is not JSON: ${ev.data.slice(0, 100)}`,
         );
       }
       if (typeof token !== "string" || token === "") continue;

@@ -1,18 +1,20 @@
 /**
- * The `you` provider: you.com's chat through its web API, models `you/<mode>`.
+ * you.com's legacy web mode (`you.mode: web`): the chat the site's own page uses, models
+ * `you/<mode>`, with account cookies.
  *
- * you.com sits behind Cloudflare's challenge, so API calls reuse a clearance a real Chromium earned
+ * you.com sits behind Cloudflare's challenge, so calls reuse a clearance a real Chromium earned
  * (`src/browser/`): the site is opened with the account's cookies, `cf_clearance` and the user agent
  * are taken and kept until a call is refused (403), then the challenge is passed again. One run at
  * a time per site and proxy: requests arriving meanwhile wait for it.
  *
- * Accounts come from the `you.cookies` pool (one request per account at a time unless
- * `you.concurrency` says more). Before each answer the account's quota is checked
- * (`getYouProState`); an exhausted account rests `you.quota-cooldown` seconds and the next one is
- * tried, as after a 403 that a fresh clearance did not cure.
+ * Accounts come from the `you-web` pool (`you.cookies`; one request per account at a time unless
+ * `you.concurrency` says more). A client key serves instead only when it looks like a you.com
+ * cookie (or no account is configured): the `sk-...` many clients insist on is no session. Before
+ * each answer the account's quota is checked (`getYouProState`); an exhausted account rests
+ * `you.quota-cooldown` seconds and the next one is tried, as after a 403 that a fresh clearance did
+ * not cure.
  *
- * you.com has no tool calling and no roles: tools are emulated in the prompt by the server, and
- * the conversation is flattened (see `prompt.ts`).
+ * The conversation is flattened (see `prompt.ts`); tools are emulated by the server.
  *
  * @module
  */
@@ -30,35 +32,45 @@ import type { ChatRequest } from "../../../openai/schema.ts";
 import { PoolSet, withAccount } from "../../../pool/mod.ts";
 import { maskSecret } from "../../../util/mask.ts";
 import { guardAnswer } from "../../answer.ts";
-import { FLATTENED_TURNS } from "../../combine.ts";
-import type { ChatContext, ChatEvent, ModelInfo, Provider, ProviderDeps } from "../../types.ts";
+import type { ChatContext, ChatEvent, ModelInfo, ModelMatch, ProviderDeps } from "../../types.ts";
+import { YOU_MODELS } from "../models.ts";
 import { answerDeltas, QuotaExhausted, YouApi } from "./api.ts";
 import { cookieHeader } from "./cookies.ts";
 import { buildPrompt, describePrompt, type YouPrompt } from "./prompt.ts";
 
-/** you.com's `selectedAiModel` values, served as `you/<value>`. */
-export const YOU_MODELS = [
-  "gpt_4",
-  "gpt_4o",
-  "gpt_4o_mini",
-  "gpt_4_turbo",
-  "openai_o1",
-  "openai_o1_mini",
-  "claude_2",
-  "claude_3_haiku",
-  "claude_3_sonnet",
-  "claude_3_5_sonnet",
-  "claude_3_opus",
-  "gemini_pro",
-  "gemini_1_5_pro",
-  "gemini_1_5_flash",
-];
-
-/** What one you.com provider keeps across requests. */
-interface YouState {
+/** What the web mode keeps across requests. */
+export interface YouWebState {
+  /** The `you-web` account pool. */
+  pools: PoolSet;
   /** Clearances of every site and proxy, shared by all requests. */
   clearances: ClearanceCache;
   browsers: Browsers;
+}
+
+/** A fresh web-mode state. */
+export function createYouWebState(deps: ProviderDeps): YouWebState {
+  return {
+    pools: new PoolSet(deps.log),
+    clearances: new ClearanceCache(),
+    browsers: deps.browsers,
+  };
+}
+
+/** Cookie names a signed-in you.com tab carries (`stytch_session`, `DS`, ...). */
+const YOU_COOKIE = /(^|[;\s])(stytch_session|ydc_stytch_session|DS|DSR|uuid_guest|afUserId)=/;
+
+/** True when `token` looks like a you.com cookie string rather than some API key. */
+export function looksLikeYouCookie(token: string): boolean {
+  return YOU_COOKIE.test(token.trim().replace(/^cookie:\s*/i, ""));
+}
+
+/**
+ * The client's cookie to use, or undefined for the pool: a key that does not look like a you.com
+ * cookie never displaces configured accounts (with none configured it is tried as a session).
+ */
+export function clientCookie(token: string | undefined, poolSize: number): string | undefined {
+  if (!token) return undefined;
+  return looksLikeYouCookie(token) || poolSize === 0 ? token : undefined;
 }
 
 /** The you.com model name of `model`, or undefined when it is not one. */
@@ -76,60 +88,58 @@ function promptOf(req: ChatRequest, ctx: ChatContext): YouPrompt {
   });
 }
 
-/** Creates the `you` provider. */
-export function createYouProvider(deps: ProviderDeps): Provider {
-  const pools = new PoolSet(deps.log);
-  const state: YouState = { clearances: new ClearanceCache(), browsers: deps.browsers };
-  return {
-    id: "you",
-    turnMarkers: FLATTENED_TURNS,
-    pools: () => pools.state(),
+/** The web mode's models: the built-in modes and `you.models`, when accounts are configured. */
+export function webModels(config: Config): ModelInfo[] {
+  if (config.you.cookies.length === 0) return [];
+  const names = [...new Set([...YOU_MODELS, ...config.you.models])];
+  return names.map((m) => ({ id: `you/${m}`, owned_by: "you" }));
+}
 
-    models(config): ModelInfo[] {
-      if (config.you.cookies.length === 0) return [];
-      const names = [...new Set([...YOU_MODELS, ...config.you.models])];
-      return names.map((m) => ({ id: `you/${m}`, owned_by: "you" }));
-    },
+/** The web mode's match of `model`. */
+export function webResolve(model: string, config: Config): ModelMatch | undefined {
+  const name = youModel(model, config);
+  return name === undefined ? undefined : { upstreamModel: name, toolMode: "emulated" };
+}
 
-    resolve(model, config) {
-      const name = youModel(model, config);
-      return name === undefined ? undefined : { upstreamModel: name, toolMode: "emulated" };
-    },
+/** What the web route would send for `req` (for `<echo />`). */
+export function webRenderPrompt(req: ChatRequest, ctx: ChatContext): string {
+  return describePrompt(promptOf(req, ctx));
+}
 
-    renderPrompt(req, ctx) {
-      return describePrompt(promptOf(req, ctx));
-    },
-
-    chat(req, ctx) {
-      const cfg = ctx.config.you;
-      const model = ctx.route.upstreamModel;
-      const prompt = promptOf(req, ctx);
-      const pool = pools.get("you", cfg.cookies, {
-        concurrency: cfg.concurrency ?? 1,
-        cooldown: cfg.cooldown,
-      });
-      return (async function* () {
-        // The clearance comes before an account is taken: a busy account is not held while the
-        // browser works, and requests queued on the pool do not time out behind the challenge.
-        const opener = ctx.token ?? cfg.cookies[0];
-        if (cfg.clearance && opener) {
-          const { key, base, proxy } = site(ctx);
-          await clearanceFor(ctx, state, key, base, proxy, opener, model);
-        }
-        yield* withAccount(
-          pool,
-          { token: ctx.token, signal: ctx.signal },
-          (secret) => answer(ctx, state, model, prompt, secret),
-        );
-      })();
-    },
-  };
+/** Answers `req` through the web route. */
+export function webChat(
+  state: YouWebState,
+  req: ChatRequest,
+  ctx: ChatContext,
+): AsyncIterable<ChatEvent> {
+  const cfg = ctx.config.you;
+  const model = ctx.route.upstreamModel;
+  const prompt = promptOf(req, ctx);
+  const pool = state.pools.get("you-web", cfg.cookies, {
+    concurrency: cfg.concurrency ?? 1,
+    cooldown: cfg.cooldown,
+  });
+  const own = clientCookie(ctx.token, pool.size);
+  return (async function* () {
+    // The clearance comes before an account is taken: a busy account is not held while the
+    // browser works, and requests queued on the pool do not time out behind the challenge.
+    const opener = own ?? cfg.cookies[0];
+    if (cfg.clearance && opener) {
+      const { key, base, proxy } = site(ctx);
+      await clearanceFor(ctx, state, key, base, proxy, opener, model);
+    }
+    yield* withAccount(
+      pool,
+      { token: own, signal: ctx.signal },
+      (secret) => answer(ctx, state, model, prompt, secret),
+    );
+  })();
 }
 
 /** The site, the proxy to it, and the clearance cache key of both. */
 function site(ctx: ChatContext): { base: string; proxy: string | undefined; key: string } {
   const cfg = ctx.config.you;
-  const base = cfg["base-url"];
+  const base = cfg["web-url"];
   const proxy = proxyFor(new URL(base), ctx.config, cfg.proxies);
   return { base, proxy, key: `${base} ${proxy ?? ""}` };
 }
@@ -137,7 +147,7 @@ function site(ctx: ChatContext): { base: string; proxy: string | undefined; key:
 /** One attempt with one account: clearance, quota, upload, then the answer stream. */
 async function* answer(
   ctx: ChatContext,
-  state: YouState,
+  state: YouWebState,
   model: string,
   prompt: YouPrompt,
   secret: string,
@@ -199,17 +209,16 @@ async function* answer(
     res.body!,
     (notice) => ctx.log.warn(`you: quota notice in the answer (${notice.slice(0, 60)}…)`),
   );
-  yield* guardAnswer(fromYouStream(deltas, ctx), {
+  yield* guardAnswer(webAnswer(deltas), {
     provider: "you",
     promptTokens: prompt.tokens,
     empty: "the answer was empty",
   });
 }
 
-/** The text of an answer stream; its end without 'done' is noted in the log. */
-async function* fromYouStream(
+/** The text of an answer stream; its end without 'done' is an error, also after text. */
+async function* webAnswer(
   deltas: AsyncGenerator<string, boolean, boolean>,
-  ctx: ChatContext,
 ): AsyncGenerator<ChatEvent> {
   let done = false;
   let any = false;
@@ -226,15 +235,21 @@ async function* fromYouStream(
   } finally {
     await deltas.return(false);
   }
-  if (!any && !done) throw upstreamFailed("you", "the answer stream ended before any text");
-  if (!done) ctx.log.warn("you: the answer stream ended without its 'done' event");
+  if (!done) {
+    throw upstreamFailed(
+      "you",
+      any
+        ? "the answer stream ended without its 'done' event"
+        : "the answer stream ended before any text",
+    );
+  }
   yield { type: "finish", reason: "stop" };
 }
 
 /** The kept clearance for `key`, or a new one from the shared browser (one run at a time). */
 async function clearanceFor(
   ctx: ChatContext,
-  state: YouState,
+  state: YouWebState,
   key: string,
   base: string,
   proxy: string | undefined,

@@ -8,7 +8,13 @@
  */
 import type { Message } from "../../../openai/schema.ts";
 import { countTokens } from "../../../util/tokens.ts";
-import { HUMAN_ASSISTANT, renderTurns, toTurns, type Turn, withCharSequences } from "../../combine.ts";
+import {
+  HUMAN_ASSISTANT,
+  renderTurns,
+  toTurns,
+  type Turn,
+  withCharSequences,
+} from "../../combine.ts";
 
 /** One earlier exchange as you.com's `chat` parameter takes it. */
 export interface ChatPair {

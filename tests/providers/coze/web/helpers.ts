@@ -7,9 +7,9 @@ import {
   type FakeCoze,
   type FakeCozeOptions,
   startFakeCoze,
-} from "../../fakes/coze.ts";
-import { settled, startGateway, type TestGateway } from "../../helpers.ts";
-import { type PoolAccount, poolAccounts } from "../web_helpers.ts";
+} from "../../../fakes/coze_web.ts";
+import { settled, startGateway, type TestGateway } from "../../../helpers.ts";
+import { type PoolAccount, poolAccounts } from "../../web_helpers.ts";
 
 /** Logged-in sessions of the fake. */
 export const SESSION_A = "sessA0123456789abcdef0123456789ab";
@@ -87,5 +87,5 @@ export async function setup(o: SetupOptions = {}): Promise<Setup> {
 
 /** `GET /v1/pool`'s coze accounts. */
 export function poolState(gw: TestGateway, key = "gw-pass"): Promise<PoolAccount[]> {
-  return poolAccounts(gw, "coze", key);
+  return poolAccounts(gw, "coze-web", key);
 }

@@ -3,10 +3,10 @@
  * handling of accounts, and a client that leaves mid-stream.
  */
 import OpenAI from "openai";
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../assert.ts";
-import { abortedWithin, parseSseBody, readThenAbort, waitFor } from "../../helpers.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../../assert.ts";
+import { abortedWithin, parseSseBody, readThenAbort, waitFor } from "../../../helpers.ts";
 import { poolState, SESSION_A, SESSION_B, setup } from "./helpers.ts";
-import { ask } from "../web_helpers.ts";
+import { ask } from "../../web_helpers.ts";
 
 const UNUSUAL = {
   code: 700012014,

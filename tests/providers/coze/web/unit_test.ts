@@ -2,30 +2,30 @@
  * Unit tests of the Coze provider's parts: credentials, model ids, bot choice, prompt rendering,
  * the stream reader (bytes split at every position), error mapping, the owner lock, image URLs.
  */
-import { assert, assertEquals, assertRejects, assertThrows } from "../../assert.ts";
-import { defaultConfig, parseConfig } from "../../../src/config/mod.ts";
-import { GatewayError } from "../../../src/openai/errors.ts";
-import { cookieHeader, parseCredential } from "../../../src/providers/coze/cookie.ts";
-import { cozeError, errorOfBody } from "../../../src/providers/coze/errors.ts";
-import { imageUrlOf, paintingQuery } from "../../../src/providers/coze/images.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../../../assert.ts";
+import { defaultConfig, parseConfig } from "../../../../src/config/mod.ts";
+import { GatewayError } from "../../../../src/openai/errors.ts";
+import { cookieHeader, parseCredential } from "../../../../src/providers/coze/web/cookie.ts";
+import { cozeError, errorOfBody } from "../../../../src/providers/coze/web/errors.ts";
+import { imageUrlOf, paintingQuery } from "../../../../src/providers/coze/paint.ts";
 import {
   LONG_PROMPT_TOKENS,
   parseBotModel,
   resolveBot,
-} from "../../../src/providers/coze/model.ts";
-import { lockBot } from "../../../src/providers/coze/owner.ts";
+} from "../../../../src/providers/coze/web/model.ts";
+import { lockBot } from "../../../../src/providers/coze/web/owner.ts";
 import {
   conversationOf,
   cozeStyle,
   placeholderImages,
   renderQuery,
-} from "../../../src/providers/coze/prompt.ts";
-import { readAnswer } from "../../../src/providers/coze/stream.ts";
-import { bodyOf, collect, splits } from "../../chunks.ts";
-import { clientCookie, looksLikeCozeCookie } from "../../../src/providers/coze/account.ts";
-import type { ChatRequest } from "../../../src/openai/schema.ts";
-import { createCozeProvider } from "../../../src/providers/coze/mod.ts";
-import { providerContext, testDeps } from "../../context.ts";
+} from "../../../../src/providers/coze/web/prompt.ts";
+import { readAnswer } from "../../../../src/providers/coze/web/stream.ts";
+import { bodyOf, collect, splits } from "../../../chunks.ts";
+import { clientCookie, looksLikeCozeCookie } from "../../../../src/providers/coze/web/account.ts";
+import type { ChatRequest } from "../../../../src/openai/schema.ts";
+import { createCozeProvider } from "../../../../src/providers/coze/mod.ts";
+import { providerContext, testDeps } from "../../../context.ts";
 
 Deno.test("credential: the [msToken=...] segment is cut out whole", () => {
   const c = parseCredential("sessionid=abc123; lang=en[msToken=TOKEN_value-1=]; store=x");
@@ -305,7 +305,8 @@ Deno.test("renderPrompt: the query chat sends (owner without the system, web SDK
     { role: "user", content: "u2" },
   ]);
   const coze = createCozeProvider(testDeps());
-  const ctx = (model: string) => providerContext(coze, model, { config: defaultConfig() });
+  const web = parseConfig("coze: { mode: web }", "c.yaml").config;
+  const ctx = (model: string) => providerContext(coze, model, { config: web });
   assertEquals(
     coze.renderPrompt!(r, ctx("coze")),
     "<|system|>\nS<|end|>\n<|user|>\nu1<|end|>\n<|assistant|>\na1<|end|>\n<|user|>\nu2<|end|>\n<|assistant|>",
@@ -318,8 +319,7 @@ Deno.test("renderPrompt: the query chat sends (owner without the system, web SDK
     coze.renderPrompt!(r, ctx("coze/1-2-1000-w")),
     "<|user|>\nS<|end|>\n<|user|>\nu1<|end|>\n<|assistant|>\na1<|end|>\n<|user|>\nu2<|end|>\n<|assistant|>",
   );
-  assertEquals(coze.resolve("coze", defaultConfig())?.toolMode, "emulated");
-  assert(coze.turnMarkers);
-  assert(coze.resolve("coze/1-2-3-w", defaultConfig()));
-  assert(!coze.resolve("coze-x", defaultConfig()));
+  assertEquals(coze.resolve("coze", web)?.toolMode, "emulated");
+  assert(coze.resolve("coze/1-2-3-w", web));
+  assert(!coze.resolve("coze-x", web));
 });
