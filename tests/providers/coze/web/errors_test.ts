@@ -174,6 +174,14 @@ Deno.test("the signing service unreachable: 502 naming it", async () => {
   assertStringIncludes(err.message, "127.0.0.1:9");
 });
 
+Deno.test("web mode without coze.sign-url (no default any more): 500 naming the key, nothing sent", async () => {
+  await using t = await setup({ coze: { "sign-url": undefined } });
+  const err = await assertRejects(() => ask(t.client, "coze"), OpenAI.APIError);
+  assertEquals(err.status, 500);
+  assertStringIncludes(err.message, "set coze.sign-url");
+  assertEquals(t.fake.api.requests.length, 0);
+});
+
 Deno.test("the signing service refusing: 502 with its message", async () => {
   await using t = await setup();
   t.fake.signer = "refuse";
