@@ -8,7 +8,8 @@ import { isMap, isScalar, LineCounter, parseDocument } from "npm:yaml@^2.9.1";
 import type { z } from "npm:zod@^4.6.7";
 import { keyPath } from "../util/key_path.ts";
 import { applyLegacy } from "./legacy.ts";
-import { type Config, configSchema, LEGACY_KEYS } from "./schema.ts";
+import { LEGACY_KEYS } from "./legacy_keys.ts";
+import { type Config, configSchema } from "./schema.ts";
 
 /** A configuration that cannot be used; `message` names file, line and key. */
 export class ConfigError extends Error {
