@@ -9,6 +9,7 @@ import type { z } from "npm:zod@^4.6.7";
 import { keyPath } from "../util/key_path.ts";
 import { closestKey, keysAt } from "./keys.ts";
 import { applyLegacy } from "./legacy.ts";
+import { LEGACY_KEYS } from "./legacy_keys.ts";
 import { type Config, configSchema } from "./schema.ts";
 
 /** A configuration that cannot be used; `message` names file, line and key. */
@@ -29,7 +30,13 @@ type Path = PropertyKey[];
 /** Parses and validates config text. `file` is only used in messages. */
 export function parseConfig(text: string, file: string): LoadResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    // Long ids (Coze's 19-digit bot ids, unquoted in the original's configs) stay exact.
+    intAsBigInt: true,
+  });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const pos = lineCounter.linePos(e.pos[0]);
@@ -45,8 +52,8 @@ export function parseConfig(text: string, file: string): LoadResult {
     return `${file}:${pos.line}:${pos.col}`;
   };
 
-  // Keys and values of older configurations first: mapped, each with a warning.
-  const warnings: string[] = applyLegacy(raw as Record<string, unknown>, where);
+  // Old keys are mapped or dropped first, each with a warning naming what replaced it.
+  const warnings = applyLegacy(raw as Record<string, unknown>, LEGACY_KEYS, (p) => where([...p]));
   let input: unknown = raw;
   let result = configSchema.safeParse(input);
   if (!result.success) {
@@ -129,8 +136,15 @@ function positionOf(
   return lc.linePos(offset);
 }
 
+/**
+ * The raw value with nulls dropped and integers as numbers, or as their exact digits (a string)
+ * when a number cannot hold them.
+ */
 function dropNulls(value: unknown): unknown {
   if (value === null) return undefined;
+  if (typeof value === "bigint") {
+    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  }
   if (Array.isArray(value)) return value.map(dropNulls);
   if (typeof value === "object") {
     const out: Record<string, unknown> = {};

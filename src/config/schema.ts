@@ -157,24 +157,46 @@ const bing = z.strictObject({
   ...transportSetting,
 });
 
+/** A Coze id (bot, workspace): digits in Coze's URLs; YAML may read an unquoted one as a number. */
+const cozeId = z.union([z.string().min(1), z.number().int().nonnegative()]).transform(String);
+
 const cozeBot = z.strictObject({
-  "bot-id": z.string(),
-  version: z.string().default(""),
+  "bot-id": cozeId,
+  /** Web mode: the bot's `bot_version` (the space id in owner mode). */
+  version: z.union([z.string(), z.number()]).transform(String).default(""),
+  /** Web mode: the chat scene. */
   scene: z.number().int().default(0),
-  /** The bot is used through the web SDK (no cookie). */
+  /** Web mode: the bot is used through the web SDK (no cookie). */
   websdk: z.boolean().default(false),
 });
 
 const coze = z.strictObject({
-  "base-url": baseUrl.default("https://www.coze.com"),
-  "sign-url": baseUrl.default("https://complete-mmx-coze-helper.hf.space"),
+  /** `api`: Coze's official API with personal access tokens; `web`: the legacy cookie route. */
+  mode: z.enum(["api", "web"]).default("api"),
+  /** The API root: `https://api.coze.com` (coze.com) or `https://api.coze.cn` (coze.cn). */
+  "base-url": baseUrl.default("https://api.coze.com"),
+  /** Personal access tokens (`pat_...`): the pool of the API mode. */
+  tokens: secretList.default([]),
+  /** The bot behind the model `coze`. */
+  bot: cozeId.optional(),
+  /** Bots served as `coze/<name>`: name -> bot id. */
+  bots: z.record(z.string(), cozeId).default({}),
+  /** The `user_id` of chats (a request's `user` field wins); it isolates the bot's memory. */
+  "user-id": z.string().min(1).default("chatgpt-adapter"),
+  /** A workspace whose bots published to the API channel `/v1/models` lists. */
+  "workspace-id": cozeId.optional(),
+  /** Web mode: Coze's web site (`/api/conversation/...`, `/api/draftbot/...`). */
+  "web-url": baseUrl.default("https://www.coze.com"),
+  /** Web mode: the request-signing service; no default (the original's host is gone). */
+  "sign-url": baseUrl.optional(),
   "websdk-url": baseUrl.default("https://api.coze.com"),
   "upload-url": baseUrl.default("https://complete-mmx-easy-images.hf.space"),
+  /** Web mode: coze.com cookies. */
   cookies: secretList.default([]),
   "8k": cozeBot.optional(),
   "128k": cozeBot.optional(),
   images: cozeBot.optional(),
-  /** Seconds an owner-mode request waits for its bot before answering 429. */
+  /** Web mode: seconds an owner-mode request waits for its bot before answering 429. */
   "owner-wait": seconds.default(30),
   ...poolSettings,
 });
@@ -201,21 +223,31 @@ const lmsys = z.strictObject({
 });
 
 const you = z.strictObject({
-  "base-url": baseUrl.default("https://you.com"),
-  /** Account cookies (the whole `Cookie` header of a signed-in you.com tab), one per account. */
-  cookies: secretList.default([]),
-  /** Pass Cloudflare's challenge with Chromium (`browser.*`) before calling the API. */
-  clearance: z.boolean().default(true),
-  /** Conversations of at least this many tokens are uploaded as a file instead of query text. */
-  "file-tokens": z.number().int().positive().default(12000),
-  /** The question sent with an uploaded conversation. */
-  notice: z.string().default("Please review the attached prompt"),
-  /** Seconds an account rests when its quota is used up. */
-  "quota-cooldown": seconds.default(21600),
-  /** Extra you.com model names served as `you/<name>` beyond the built-in list. */
+  /** `api`: you.com's Agents API with an API key; `web`: the legacy cookie route. */
+  mode: z.enum(["api", "web"]).default("api"),
+  /** The API root (`/v1/agents/runs`). */
+  "base-url": baseUrl.default("https://api.you.com"),
+  /** API keys from https://you.com/platform/api-keys: the pool of the API mode. */
+  "api-key": secretList.default([]),
+  /** Model names served as `you/<name>`: name -> agent (`express`, `advanced` or a custom agent id). */
+  agents: z.record(z.string(), z.string().min(1)).default({}),
+  /** Extra model names served as `you/<name>` (the API: the express agent, or advanced for o1/reason names). */
   models: z.array(z.string()).default([]),
+  /** Seconds a key (API) or account (web) rests when its credits or quota are used up. */
+  "quota-cooldown": seconds.default(21600),
+  /** Web mode: the site. */
+  "web-url": baseUrl.default("https://you.com"),
+  /** Web mode: account cookies (the whole `Cookie` header of a signed-in you.com tab). */
+  cookies: secretList.default([]),
+  /** Web mode: pass Cloudflare's challenge with Chromium (`browser.*`) before calling the site. */
+  clearance: z.boolean().default(true),
+  /** Web mode: conversations of at least this many tokens are uploaded as a file. */
+  "file-tokens": z.number().int().positive().default(12000),
+  /** Web mode: the question sent with an uploaded conversation. */
+  notice: z.string().default("Please review the attached prompt"),
   ...poolSettings,
-  ...transportSetting,
+  /** `chrome` or `fetch`; unset: `fetch` for the API (no Cloudflare), `chrome` for the web mode. */
+  transport: z.enum(["fetch", "chrome"]).optional(),
 });
 
 const interpreter = z.strictObject({

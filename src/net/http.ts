@@ -204,8 +204,9 @@ export function upstreamFactory(
   config: Config,
   signal: AbortSignal,
   clients: HttpClients,
-): (provider: string, proxy?: string | false) => Upstream {
-  return (provider, proxy) => new Upstream({ provider, config, signal, proxy, clients });
+): (provider: string, proxy?: string | false, transport?: TransportKind) => Upstream {
+  return (provider, proxy, transport) =>
+    new Upstream({ provider, config, signal, proxy, clients, transport });
 }
 
 /** Reads a JSON body; a body that is not JSON is a 502 quoting its start. */

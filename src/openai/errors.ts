@@ -20,6 +20,11 @@ export class GatewayError extends Error {
   retryAfter?: number;
   /** The upstream's own HTTP status, when the error comes from an upstream's answer. */
   upstreamStatus?: number;
+  /**
+   * True when the refusal concerns the request (a bot the key may not use, a busy conversation),
+   * not the account: a pool tries the next account without resting this one.
+   */
+  notAccount?: boolean;
 
   constructor(
     readonly status: number,

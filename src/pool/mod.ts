@@ -232,6 +232,8 @@ export class PoolSet {
 /** How an attempt failed, for the retry decision. */
 function classify(err: unknown): "rate" | "auth" | "retry" | "fatal" {
   if (!(err instanceof GatewayError)) return "fatal";
+  // The request's fault (a bot this key may not use): the next account may serve, this one stays.
+  if (err.notAccount && [401, 403, 429].includes(err.status)) return "retry";
   if (err.status === 429) return "rate";
   if (err.status === 401 || err.status === 403) return "auth";
   if (err.status === 502 || err.status === 503) return "retry";

@@ -17,6 +17,7 @@ import type { Config } from "../config/schema.ts";
 import type { ChatEvent } from "../core/events.ts";
 import type { RequestFlags } from "../flags/types.ts";
 import type { HttpClients, Upstream } from "../net/http.ts";
+import type { TransportKind } from "../net/transport/mod.ts";
 import type { ChatRequest, EmbeddingRequest } from "../openai/schema.ts";
 import type { AccountState } from "../pool/mod.ts";
 import type { Logger } from "../util/log.ts";
@@ -79,8 +80,11 @@ export interface RequestContext {
    * undefined when it sent none or when `server.password` consumed it; then pools serve.
    */
   token?: string;
-  /** Makes the HTTP client for one provider (its proxy, the timeouts, the abort signal). */
-  upstream(provider: string, proxy?: string | false): Upstream;
+  /**
+   * Makes the HTTP client for one provider (its proxy, the timeouts, the abort signal); the
+   * transport is the provider's config `transport` unless `transport` says otherwise.
+   */
+  upstream(provider: string, proxy?: string | false, transport?: TransportKind): Upstream;
 }
 
 /** What a provider receives with each chat or embeddings request. */

@@ -17,7 +17,7 @@ import {
 import { configSchema } from "../../src/config/schema.ts";
 import { GatewayError } from "../../src/openai/errors.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "../assert.ts";
-import { startFakeYou } from "../fakes/you.ts";
+import { startFakeYou } from "../fakes/you_web.ts";
 import { browserTest, chromium } from "./chromium.ts";
 
 const LANG = "en-US,en;q=0.9";

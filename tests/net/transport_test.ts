@@ -39,14 +39,15 @@ const hello = () => new Response("hello from behind the gate", { status: 200 });
 
 Deno.test("config: Cloudflare-fronted sections default to chrome, official APIs use fetch", () => {
   const c = configSchema.parse({});
-  assertEquals([c.claude.transport, c.bing.transport, c.lmsys.transport, c.you.transport], [
-    "chrome",
+  assertEquals([c.claude.transport, c.bing.transport, c.lmsys.transport], [
     "chrome",
     "chrome",
     "chrome",
   ]);
   assertEquals(transportOf(c, "claude"), "chrome");
-  for (const p of ["gemini", "cohere", "coze", "custom", "interpreter", "bigjpg"]) {
+  // you.com's API is an official one (fetch); its legacy web mode picks chrome itself.
+  assertEquals(c.you.transport, undefined);
+  for (const p of ["gemini", "cohere", "coze", "custom", "interpreter", "bigjpg", "you"]) {
     assertEquals(transportOf(c, p), "fetch", p);
   }
   assertEquals(

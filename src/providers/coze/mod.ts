@@ -1,135 +1,101 @@
 /**
- * The `coze` provider: bots of coze.com through its web API, with a cookie (normal mode, owner
- * mode `-o`) or anonymously through the web SDK (`-w`). The conversation is flattened into one
- * role-tagged query; tools are emulated by the server's prompt emulator.
+ * The `coze` provider: Coze bots as models.
+ *
+ * By default through Coze's official API (`coze.mode: api`): `POST /v3/chat` with a personal
+ * access token (the client's `pat_...` key, or the `coze.tokens` pool), the conversation as
+ * `additional_messages`, the answer streamed back (text, reasoning, usage). The legacy web route
+ * (cookies, request signing, the web SDK; `web/`) runs only with `coze.mode: web`.
+ *
+ * Coze bots call their own plugins; the client's `tools` go through the server's prompt
+ * emulator. The provider doubles as the `coze` image backend (`paint`).
  *
  * @module
  */
-import { invalidRequest, upstreamFailed } from "../../openai/errors.ts";
+import type { Config } from "../../config/schema.ts";
 import type { ChatRequest } from "../../openai/schema.ts";
+import { withAccount } from "../../pool/mod.ts";
+import type { Logger } from "../../util/log.ts";
 import { countTokens } from "../../util/tokens.ts";
-import { maxTokens } from "../params.ts";
-import { FLATTENED_TURNS } from "../combine.ts";
 import type {
   ChatContext,
   ChatEvent,
+  ListContext,
   ModelInfo,
   Provider,
   ProviderDeps,
   RequestContext,
 } from "../types.ts";
-import { withCookie } from "./account.ts";
-import type { DraftSettings } from "./client.ts";
-import { parseCredential } from "./cookie.ts";
-import { cookieChat, webSdkChat } from "./flow.ts";
-import { type CozeBot, isCozeModel, parseBotModel, resolveBot } from "./model.ts";
-import { generateCozeImage } from "./images.ts";
-import { lockBot } from "./owner.ts";
-import {
-  conversationOf,
-  cozeStyle,
-  type ImageUrls,
-  placeholderImages,
-  renderQuery,
-  turnText,
-  uploadImages,
-} from "./prompt.ts";
-import type { Turn } from "../combine.ts";
+import { clientToken, tokenPool } from "./account.ts";
+import { listBots, openChat } from "./api.ts";
+import { checkImageUrls, uploadDataImages } from "./files.ts";
+import { configuredModels, type CozeTarget, defaultBot, resolveTarget } from "./models.ts";
+import { apiPaint } from "./paint.ts";
+import { cozeTurns, toCozeRequest } from "./request.ts";
 import { type CozeState, createCozeState } from "./state.ts";
+import { fromCozeStream } from "./stream.ts";
+import { webChat, webPaint, webRenderPrompt, webResolve } from "./web/mod.ts";
 
-/** The draft settings owner mode writes, from the request (defaults as Coze's editor has them). */
-export function draftSettings(req: ChatRequest): DraftSettings {
-  return {
-    temperature: req.temperature ?? 0.75,
-    top_p: req.top_p ?? 1,
-    frequency_penalty: (req.frequency_penalty as number | null | undefined) ?? 0,
-    presence_penalty: (req.presence_penalty as number | null | undefined) ?? 0,
-    max_tokens: maxTokens(req) ?? 4096,
-  };
+/** How long a workspace's bot list is kept, and a failed listing remembered. */
+const LIST_TTL_MS = 5 * 60_000;
+const LIST_FAILED_TTL_MS = 60_000;
+
+/** The bot of this request: the route's, else the default bot for the prompt's length. */
+function botOf(req: ChatRequest, ctx: ChatContext): string {
+  const target = ctx.route.data as CozeTarget | undefined;
+  if (target?.botId) return target.botId;
+  const text = cozeTurns(req).map((t) => t.text).join("\n");
+  return defaultBot(ctx.config, countTokens(text));
 }
 
-/** Turns answer deltas into events, refusing an answer without any text. */
-async function* events(deltas: AsyncIterable<string>): AsyncGenerator<ChatEvent> {
-  let any = false;
-  for await (const text of deltas) {
-    any = true;
-    yield { type: "text", text };
-  }
-  if (!any) throw upstreamFailed("coze", "the bot answered with no text");
-}
-
-function promptOf(req: ChatRequest, ctx: ChatContext, named: CozeBot | undefined) {
-  const conv = conversationOf(req, named?.mode === "owner");
-  if (conv.turns.length === 0) {
-    throw invalidRequest("The messages hold no user text to send to coze", "messages");
-  }
-  return { conv, style: cozeStyle(ctx.flags.charSequences) };
-}
-
-async function* chat(
+/** One chat through the API with the client's token or the pool's. */
+async function* apiChat(
   state: CozeState,
   req: ChatRequest,
   ctx: ChatContext,
 ): AsyncGenerator<ChatEvent> {
   const cfg = ctx.config.coze;
+  const turns = cozeTurns(req);
+  checkImageUrls(turns);
+  const botId = botOf(req, ctx);
   const http = ctx.upstream("coze", cfg.proxies);
-  const named = parseBotModel(ctx.route.model);
-  const { conv, style } = promptOf(req, ctx, named);
-  const bot = resolveBot(
-    ctx.route.model,
-    ctx.config,
-    countTokens(renderQuery(conv.turns, style, placeholderImages)),
+  const pool = tokenPool(state, ctx.config);
+  yield* withAccount(
+    pool,
+    { token: clientToken(ctx.token, pool.size), signal: ctx.signal },
+    async function* (token) {
+      // Files belong to the token's account: uploaded with the token that chats.
+      const files = await uploadDataImages(turns, http, cfg["base-url"], token);
+      const body = toCozeRequest(req, { botId, userId: cfg["user-id"], files });
+      const chat = await openChat(http, cfg["base-url"], token, body);
+      yield* fromCozeStream(chat.events, { logid: chat.logid });
+    },
   );
-  const images = await uploadImages(conv.turns, http, cfg["upload-url"]);
+}
 
-  if (bot.mode === "websdk") {
-    const { history, query } = webSdkParts(conv.turns, images);
-    yield* events(webSdkChat({ http, ctx, bot, history, query, state }));
-    const sent = history.map((h) => h.content).join("\n") + "\n" + query;
-    yield usage(sent);
-    yield { type: "finish", reason: "stop" };
-    return;
-  }
-
-  const query = renderQuery(conv.turns, style, images);
-  const owner = bot.mode === "owner"
-    ? { settings: draftSettings(req), system: conv.system ?? "" }
-    : undefined;
-  // Taken before an account is: a busy bot is no reason to rest a cookie.
-  const unlock = owner
-    ? await lockBot(state.locks, bot.botId, cfg["owner-wait"], ctx.signal)
-    : undefined;
+/** The bots of `coze.workspace-id` published to the API channel (kept a while; [] on failure). */
+async function discovered(
+  state: CozeState,
+  config: Config,
+  ctx: ListContext,
+  log: Logger,
+): Promise<string[]> {
+  const c = config.coze;
+  const workspace = c["workspace-id"];
+  const token = c.tokens[0];
+  if (!workspace || !token || !ctx.upstream) return [];
+  const key = `${c["base-url"]}\n${workspace}`;
+  const hit = state.discovered.get(key);
+  if (hit && hit.until > Date.now()) return hit.ids;
+  let ids: string[] = [];
+  let ttl = LIST_TTL_MS;
   try {
-    yield* withCookie(state, ctx, (cookie) =>
-      events(cookieChat({
-        http,
-        ctx,
-        state,
-        cred: parseCredential(cookie),
-        bot,
-        query,
-        owner,
-        onIssued: unlock,
-      })));
-  } finally {
-    unlock?.();
+    ids = await listBots(ctx.upstream("coze", c.proxies), c["base-url"], token, workspace);
+  } catch (err) {
+    log.warn(`coze: listing the bots of workspace ${workspace} failed: ${(err as Error).message}`);
+    ttl = LIST_FAILED_TTL_MS;
   }
-  yield usage(owner?.system ? `${owner.system}\n${query}` : query);
-  yield { type: "finish", reason: "stop" };
-}
-
-/** Prompt tokens of what went upstream; completion tokens are counted by the server. */
-function usage(sent: string): ChatEvent {
-  return { type: "usage", prompt_tokens: countTokens(sent), completion_tokens: 0 };
-}
-
-/** The web SDK's history and query: earlier turns as history, the last turn as the query. */
-function webSdkParts(turns: Turn[], images: ImageUrls) {
-  const history = turns.slice(0, -1).map((t) => ({
-    role: t.role === "assistant" ? "assistant" as const : "user" as const,
-    content: turnText(t, images),
-  }));
-  return { history, query: turnText(turns[turns.length - 1], images) };
+  state.discovered.set(key, { until: Date.now() + ttl, ids });
+  return ids;
 }
 
 /** Creates the `coze` provider (which also paints, for the `coze` image backend). */
@@ -137,33 +103,41 @@ export function createCozeProvider(deps: ProviderDeps): Provider {
   const state = createCozeState(deps.log);
   return {
     id: "coze",
-    turnMarkers: FLATTENED_TURNS,
     pools: () => state.pools.state(),
     settled: () => state.background.settled(),
     close: () => state.background.settled(),
 
-    models(config): ModelInfo[] {
-      return config.coze["8k"] ? [{ id: "coze", owned_by: "coze" }] : [];
+    async models(config, ctx = {}): Promise<ModelInfo[]> {
+      if (config.coze.mode === "web") {
+        return config.coze["8k"] ? [{ id: "coze", owned_by: "coze" }] : [];
+      }
+      const ids = configuredModels(config);
+      for (const id of await discovered(state, config, ctx, deps.log)) ids.push(`coze/${id}`);
+      return [...new Set(ids)].map((id) => ({ id, owned_by: "coze" }));
     },
 
-    resolve(model) {
-      return isCozeModel(model) ? { upstreamModel: model, toolMode: "emulated" } : undefined;
+    resolve(model, config) {
+      if (config.coze.mode === "web") return webResolve(model);
+      const target = resolveTarget(model, config);
+      if (!target) return undefined;
+      return { upstreamModel: target.botId ?? "coze", toolMode: "emulated", data: target };
     },
 
     renderPrompt(req, ctx) {
-      const named = parseBotModel(ctx.route.model);
-      const { conv, style } = promptOf(req, ctx, named);
-      if (named?.mode === "websdk") {
-        const { history, query } = webSdkParts(conv.turns, placeholderImages);
-        const past = history.map((h) => ({ role: h.role, text: h.content, images: [] }));
-        return renderQuery([...past, { role: "user", text: query, images: [] }], style, (u) => u);
-      }
-      return renderQuery(conv.turns, style, placeholderImages);
+      if (ctx.config.coze.mode === "web") return webRenderPrompt(req, ctx);
+      const cfg = ctx.config.coze;
+      const body = toCozeRequest(req, { botId: botOf(req, ctx), userId: cfg["user-id"] });
+      return JSON.stringify(body, null, 2);
     },
 
-    chat: (req, ctx) => chat(state, req, ctx),
+    chat(req, ctx) {
+      return ctx.config.coze.mode === "web" ? webChat(state, req, ctx) : apiChat(state, req, ctx);
+    },
 
-    paint: (prompt: string, ctx: RequestContext, cookie?: string) =>
-      generateCozeImage(state, prompt, ctx, cookie),
+    paint(prompt: string, ctx: RequestContext, credential?: string) {
+      return ctx.config.coze.mode === "web"
+        ? webPaint(state, prompt, ctx, credential)
+        : apiPaint(state, prompt, ctx, credential);
+    },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * What one coze provider keeps across requests: its cookie pool, the background clean-up calls,
- * the owner-mode bot locks and the remembered msTokens.
+ * What one coze provider keeps across requests: its pools (API tokens; the web mode's cookies),
+ * the published bots it discovered, and for the legacy web mode the background clean-up calls, the
+ * owner-mode bot locks and the remembered msTokens.
  *
  * @module
  */
@@ -22,6 +23,8 @@ export interface CozeState {
   locks: Map<string, BotLock>;
   /** msTokens by signing service and cookie. */
   tokens: Map<string, { token: string; until: number }>;
+  /** Bots discovered in a workspace (`/v1/bots`) by host and workspace, kept until `until`. */
+  discovered: Map<string, { until: number; ids: string[] }>;
 }
 
 /** A fresh state. */
@@ -31,5 +34,6 @@ export function createCozeState(log: Logger): CozeState {
     background: new Background(),
     locks: new Map(),
     tokens: new Map(),
+    discovered: new Map(),
   };
 }

@@ -1,271 +1,97 @@
 /**
- * The `you` provider: you.com's chat through its web API, models `you/<mode>`.
+ * The `you` provider: you.com.
  *
- * you.com sits behind Cloudflare's challenge, so API calls reuse a clearance a real Chromium earned
- * (`src/browser/`): the site is opened with the account's cookies, `cf_clearance` and the user agent
- * are taken and kept until a call is refused (403), then the challenge is passed again. One run at
- * a time per site and proxy: requests arriving meanwhile wait for it.
+ * By default through you.com's Agents API (`you.mode: api`): `POST /v1/agents/runs` with an API
+ * key (the client's `ydc-sk-...` key, or the `you.api-key` pool), the conversation flattened into
+ * the run's `input`, the answer streamed back with its web sources as numbered citations. Model
+ * ids name agents (`models.ts`). The legacy web route (cookies, Cloudflare clearance by Chromium;
+ * `web/`) runs only with `you.mode: web`.
  *
- * Accounts come from the `you.cookies` pool (one request per account at a time unless
- * `you.concurrency` says more). Before each answer the account's quota is checked
- * (`getYouProState`); an exhausted account rests `you.quota-cooldown` seconds and the next one is
- * tried, as after a 403 that a fresh clearance did not cure.
- *
- * you.com has no tool calling and no roles: tools are emulated in the prompt by the server, and
- * the conversation is flattened (see `prompt.ts`).
+ * Agents have no tool calling of their own: the client's `tools` go through the server's prompt
+ * emulator. The conversation is flattened, so the answer is cut where the agent starts writing
+ * the next turn.
  *
  * @module
  */
-import {
-  type Browsers,
-  ChallengeTimeout,
-  type Clearance,
-  ClearanceCache,
-  passChallenge,
-} from "../../browser/mod.ts";
-import type { Config } from "../../config/schema.ts";
-import { proxyFor } from "../../net/proxy.ts";
-import { GatewayError, upstreamFailed, upstreamTimeout } from "../../openai/errors.ts";
 import type { ChatRequest } from "../../openai/schema.ts";
-import { PoolSet, withAccount } from "../../pool/mod.ts";
-import { maskSecret } from "../../util/mask.ts";
-import { guardAnswer } from "../answer.ts";
+import { keyPoolOptions, PoolSet, withAccount } from "../../pool/mod.ts";
+import { countTokens } from "../../util/tokens.ts";
 import { FLATTENED_TURNS } from "../combine.ts";
 import type { ChatContext, ChatEvent, ModelInfo, Provider, ProviderDeps } from "../types.ts";
-import { answerDeltas, QuotaExhausted, YouApi } from "./api.ts";
-import { cookieHeader } from "./cookies.ts";
-import { buildPrompt, describePrompt, type YouPrompt } from "./prompt.ts";
+import { openRun } from "./api.ts";
+import { agentModels, resolveAgent } from "./models.ts";
+import { toYouRequest, youInput } from "./request.ts";
+import { fromYouStream } from "./stream.ts";
+import { createYouWebState, webChat, webModels, webRenderPrompt, webResolve } from "./web/mod.ts";
 
-/** you.com's `selectedAiModel` values, served as `you/<value>`. */
-export const YOU_MODELS = [
-  "gpt_4",
-  "gpt_4o",
-  "gpt_4o_mini",
-  "gpt_4_turbo",
-  "openai_o1",
-  "openai_o1_mini",
-  "claude_2",
-  "claude_3_haiku",
-  "claude_3_sonnet",
-  "claude_3_5_sonnet",
-  "claude_3_opus",
-  "gemini_pro",
-  "gemini_1_5_pro",
-  "gemini_1_5_flash",
-];
-
-/** What one you.com provider keeps across requests. */
-interface YouState {
-  /** Clearances of every site and proxy, shared by all requests. */
-  clearances: ClearanceCache;
-  browsers: Browsers;
+/** True when `token` looks like a you.com API key (`ydc-sk-...`). */
+export function looksLikeYouKey(token: string): boolean {
+  return token.startsWith("ydc-sk-");
 }
 
-/** The you.com model name of `model`, or undefined when it is not one. */
-export function youModel(model: string, config: Config): string | undefined {
-  if (!model.startsWith("you/")) return undefined;
-  const name = model.slice(4);
-  return YOU_MODELS.includes(name) || config.you.models.includes(name) ? name : undefined;
+/**
+ * The client's key to use, or undefined for the pool: a key that does not look like a you.com
+ * API key never displaces configured ones (with none configured it is tried as it is).
+ */
+export function clientKey(token: string | undefined, poolSize: number): string | undefined {
+  if (!token) return undefined;
+  return looksLikeYouKey(token) || poolSize === 0 ? token : undefined;
 }
 
-function promptOf(req: ChatRequest, ctx: ChatContext): YouPrompt {
-  return buildPrompt(req.messages, {
-    fileTokens: ctx.config.you["file-tokens"],
-    notice: ctx.config.you.notice,
-    charSequences: ctx.flags.charSequences,
-  });
+/** One run through the API with the client's key or the pool's. */
+async function* apiChat(
+  pools: PoolSet,
+  req: ChatRequest,
+  ctx: ChatContext,
+): AsyncGenerator<ChatEvent> {
+  const cfg = ctx.config.you;
+  const body = toYouRequest(req, ctx.route.upstreamModel, ctx.flags.charSequences);
+  const pool = pools.get("you", cfg["api-key"], keyPoolOptions(cfg));
+  const http = ctx.upstream("you", cfg.proxies);
+  yield* withAccount(
+    pool,
+    { token: clientKey(ctx.token, pool.size), signal: ctx.signal },
+    async function* (key) {
+      const events = await openRun(http, cfg["base-url"], key, body, cfg["quota-cooldown"]);
+      for await (const ev of fromYouStream(events)) {
+        // The API counts no tokens: the prompt's are the input's (the server counts the answer).
+        if (ev.type === "finish") {
+          yield { type: "usage", prompt_tokens: countTokens(body.input), completion_tokens: 0 };
+        }
+        yield ev;
+      }
+    },
+  );
 }
 
 /** Creates the `you` provider. */
 export function createYouProvider(deps: ProviderDeps): Provider {
   const pools = new PoolSet(deps.log);
-  const state: YouState = { clearances: new ClearanceCache(), browsers: deps.browsers };
+  const web = createYouWebState(deps);
   return {
     id: "you",
     turnMarkers: FLATTENED_TURNS,
-    pools: () => pools.state(),
+    pools: () => [...pools.state(), ...web.pools.state()],
 
     models(config): ModelInfo[] {
-      if (config.you.cookies.length === 0) return [];
-      const names = [...new Set([...YOU_MODELS, ...config.you.models])];
-      return names.map((m) => ({ id: `you/${m}`, owned_by: "you" }));
+      if (config.you.mode === "web") return webModels(config);
+      if (config.you["api-key"].length === 0) return [];
+      return agentModels(config).map((id) => ({ id, owned_by: "you" }));
     },
 
     resolve(model, config) {
-      const name = youModel(model, config);
-      return name === undefined ? undefined : { upstreamModel: name, toolMode: "emulated" };
+      if (config.you.mode === "web") return webResolve(model, config);
+      const agent = resolveAgent(model, config);
+      return agent === undefined ? undefined : { upstreamModel: agent, toolMode: "emulated" };
     },
 
     renderPrompt(req, ctx) {
-      return describePrompt(promptOf(req, ctx));
+      if (ctx.config.you.mode === "web") return webRenderPrompt(req, ctx);
+      return youInput(req, ctx.flags.charSequences);
     },
 
     chat(req, ctx) {
-      const cfg = ctx.config.you;
-      const model = ctx.route.upstreamModel;
-      const prompt = promptOf(req, ctx);
-      const pool = pools.get("you", cfg.cookies, {
-        concurrency: cfg.concurrency ?? 1,
-        cooldown: cfg.cooldown,
-      });
-      return (async function* () {
-        // The clearance comes before an account is taken: a busy account is not held while the
-        // browser works, and requests queued on the pool do not time out behind the challenge.
-        const opener = ctx.token ?? cfg.cookies[0];
-        if (cfg.clearance && opener) {
-          const { key, base, proxy } = site(ctx);
-          await clearanceFor(ctx, state, key, base, proxy, opener, model);
-        }
-        yield* withAccount(
-          pool,
-          { token: ctx.token, signal: ctx.signal },
-          (secret) => answer(ctx, state, model, prompt, secret),
-        );
-      })();
+      return ctx.config.you.mode === "web" ? webChat(web, req, ctx) : apiChat(pools, req, ctx);
     },
   };
-}
-
-/** The site, the proxy to it, and the clearance cache key of both. */
-function site(ctx: ChatContext): { base: string; proxy: string | undefined; key: string } {
-  const cfg = ctx.config.you;
-  const base = cfg["base-url"];
-  const proxy = proxyFor(new URL(base), ctx.config, cfg.proxies);
-  return { base, proxy, key: `${base} ${proxy ?? ""}` };
-}
-
-/** One attempt with one account: clearance, quota, upload, then the answer stream. */
-async function* answer(
-  ctx: ChatContext,
-  state: YouState,
-  model: string,
-  prompt: YouPrompt,
-  secret: string,
-): AsyncGenerator<ChatEvent> {
-  const cfg = ctx.config.you;
-  const { base, proxy, key } = site(ctx);
-  const http = ctx.upstream("you", cfg.proxies);
-  const useBrowser = cfg.clearance;
-  let clearance = useBrowser
-    ? await clearanceFor(ctx, state, key, base, proxy, secret, model)
-    : undefined;
-
-  let res: Response | undefined;
-  for (let round = 0; !res; round++) {
-    const api = new YouApi(http, base, secret, model, clearance, ctx.config.browser.lang);
-    try {
-      const quota = await api.quota();
-      if (quota.remaining <= 0) {
-        throw new QuotaExhausted(
-          `${quota.used ?? "?"} of ${quota.max ?? "?"} calls used`,
-          cfg["quota-cooldown"],
-        );
-      }
-      const files = prompt.file !== undefined ? await api.upload(prompt.file) : undefined;
-      res = await api.stream(prompt.query, prompt.chat, files);
-    } catch (err) {
-      if (!(err instanceof GatewayError) || err.status !== 403) throw err;
-      // A refused call means the clearance no longer works, whoever else is using it; but when a
-      // fresh one is refused by you.com itself (not Cloudflare's page), the account is at fault.
-      const challenge = (err as { challenge?: boolean }).challenge === true;
-      if (useBrowser && (round === 0 || challenge)) state.clearances.drop(key, clearance);
-      if (useBrowser && round === 0) {
-        ctx.log.info("you: 403 from you.com; passing the Cloudflare challenge again");
-        clearance = await clearanceFor(ctx, state, key, base, proxy, secret, model);
-        continue;
-      }
-      if (!useBrowser && challenge) {
-        throw new GatewayError(
-          403,
-          `Cloudflare's challenge stopped the call to ${
-            new URL(base).host
-          } (you.clearance is off; turn it on to pass it with Chromium): ${err.message}`,
-          "permission_error",
-          "upstream_forbidden",
-        );
-      }
-      throw new GatewayError(
-        403,
-        `you.com refused account ${maskSecret(secret)}${
-          useBrowser ? " even with a fresh Cloudflare clearance" : ""
-        }: ${err.message}`,
-        "permission_error",
-        "upstream_forbidden",
-      );
-    }
-  }
-
-  const deltas = answerDeltas(
-    res.body!,
-    (notice) => ctx.log.warn(`you: quota notice in the answer (${notice.slice(0, 60)}…)`),
-  );
-  yield* guardAnswer(fromYouStream(deltas, ctx), {
-    provider: "you",
-    promptTokens: prompt.tokens,
-    empty: "the answer was empty",
-  });
-}
-
-/** The text of an answer stream; its end without 'done' is noted in the log. */
-async function* fromYouStream(
-  deltas: AsyncGenerator<string, boolean, boolean>,
-  ctx: ChatContext,
-): AsyncGenerator<ChatEvent> {
-  let done = false;
-  let any = false;
-  try {
-    while (true) {
-      const r = await deltas.next();
-      if (r.done) {
-        done = r.value;
-        break;
-      }
-      any = true;
-      yield { type: "text", text: r.value };
-    }
-  } finally {
-    await deltas.return(false);
-  }
-  if (!any && !done) throw upstreamFailed("you", "the answer stream ended before any text");
-  if (!done) ctx.log.warn("you: the answer stream ended without its 'done' event");
-  yield { type: "finish", reason: "stop" };
-}
-
-/** The kept clearance for `key`, or a new one from the shared browser (one run at a time). */
-async function clearanceFor(
-  ctx: ChatContext,
-  state: YouState,
-  key: string,
-  base: string,
-  proxy: string | undefined,
-  secret: string,
-  model: string,
-): Promise<Clearance> {
-  const browserCfg = ctx.config.browser;
-  const log = ctx.log;
-  const config = ctx.config;
-  return await state.clearances.get(key, async () => {
-    const browser = await state.browsers.get(config);
-    log.info(`you: passing the Cloudflare challenge of ${new URL(base).host} with Chromium`);
-    const started = Date.now();
-    try {
-      const c = await passChallenge(browser, {
-        url: `${base}/`,
-        cookieHeader: cookieHeader(secret, model),
-        proxy,
-        lang: browserCfg.lang,
-        timeoutMs: browserCfg.timeout * 1000,
-      });
-      log.info(
-        `you: challenge passed in ${Date.now() - started} ms (${
-          c.cookies.cf_clearance ? "cf_clearance" : "no clearance cookie needed"
-        })`,
-      );
-      return c;
-    } catch (err) {
-      if (err instanceof GatewayError) throw err;
-      if (err instanceof ChallengeTimeout) throw upstreamTimeout("you", err.message);
-      throw upstreamFailed("you", `Cloudflare challenge: ${(err as Error).message}`, err);
-    }
-  }, ctx.signal);
 }

@@ -1,46 +1,44 @@
 /**
- * Shared setup of the Coze tests: the fakes and a gateway pointed at them.
+ * Shared setup of the Coze API tests: the fake API and a gateway pointed at it.
  */
 import OpenAI from "openai";
 import {
-  type FakeBot,
-  type FakeCoze,
-  type FakeCozeOptions,
-  startFakeCoze,
-} from "../../fakes/coze.ts";
-import { settled, startGateway, type TestGateway } from "../../helpers.ts";
+  type FakeCozeApi,
+  type FakeCozeBot,
+  type FakeCozeToken,
+  startFakeCozeApi,
+} from "../../fakes/coze_api.ts";
+import { startGateway, type TestGateway } from "../../helpers.ts";
 import { type PoolAccount, poolAccounts } from "../web_helpers.ts";
 
-/** Logged-in sessions of the fake. */
-export const SESSION_A = "sessA0123456789abcdef0123456789ab";
-export const SESSION_B = "sessB0123456789abcdef0123456789ab";
+/** Personal access tokens the fake knows: A may use workspace 1, B workspaces 1 and 2. */
+export const PAT_A = "pat_A0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS";
+export const PAT_B = "pat_B0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS";
+/** A token the fake does not know (expired, or made on the other region's site). */
+export const PAT_BAD = "pat_X0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS";
 
 /** Bots of the fake. */
-export const BOTS: FakeBot[] = [
-  { id: "7350000000000000008", version: "1716801150371" },
-  { id: "7350000000000000128", version: "1716801150999" },
-  {
-    id: "7350000000000000777",
-    spaceId: "7290000000000000001",
-    owner: SESSION_A,
-    model: "gpt-4o-8k",
-  },
-  { id: "7350000000000000555", websdk: true },
-  { id: "7350000000000000999", version: "1" },
-];
+export const BOT_1 = "7350000000000000001";
+export const BOT_2 = "7350000000000000002";
+export const BOT_DRAFT = "7350000000000000003";
+export const BOT_IMAGES = "7350000000000000009";
 
-/** The config bots matching `BOTS`. */
-export const BOT_8K = { "bot-id": BOTS[0].id, version: BOTS[0].version, scene: 2 };
-export const BOT_128K = { "bot-id": BOTS[1].id, version: BOTS[1].version, scene: 2 };
-export const OWNER_MODEL = `coze/${BOTS[2].id}-${BOTS[2].spaceId}-4-o`;
-export const WEBSDK_MODEL = `coze/${BOTS[3].id}-0-1000-w`;
+const TOKENS: FakeCozeToken[] = [
+  { token: PAT_A, workspaces: ["ws1"] },
+  { token: PAT_B, workspaces: ["ws1", "ws2"] },
+];
+const BOTS: FakeCozeBot[] = [
+  { id: BOT_1, workspace: "ws1" },
+  { id: BOT_2, workspace: "ws2" },
+  { id: BOT_DRAFT, workspace: "ws1", published: false },
+  { id: BOT_IMAGES, workspace: "ws1" },
+];
 
 /** Options of `setup`. */
 export interface SetupOptions {
-  fake?: FakeCozeOptions;
-  /** Keys of the `coze` section on top of the fake's URLs, the 8k/128k bots and one cookie. */
-  coze?: Record<string, unknown> | ((fake: FakeCoze) => Record<string, unknown>);
-  /** Set `server.password` (then pools serve) — default true. */
+  /** Keys of the `coze` section on top of the fake's URL, `tokens: [PAT_A]` and `bot: BOT_1`. */
+  coze?: Record<string, unknown>;
+  /** Set `server.password` (then pools serve); default true. */
   password?: boolean;
   /** The client's API key (default the gateway password). */
   apiKey?: string;
@@ -48,44 +46,33 @@ export interface SetupOptions {
 
 /** A running fake, gateway and OpenAI client; dispose with `await using`. */
 export interface Setup {
-  fake: FakeCoze;
+  fake: FakeCozeApi;
   gw: TestGateway;
   client: OpenAI;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Starts the fakes and a gateway for them. */
+/** Starts the fake and a gateway for it. */
 export async function setup(o: SetupOptions = {}): Promise<Setup> {
-  const fake = await startFakeCoze({ sessions: [SESSION_A, SESSION_B], bots: BOTS, ...o.fake });
+  const fake = await startFakeCozeApi({ tokens: TOKENS, bots: BOTS });
   const password = o.password ?? true;
   const gw = await startGateway({
     ...(password ? { server: { password: ["gw-pass"] } } : {}),
-    coze: {
-      ...fake.config,
-      cookies: [`sessionid=${SESSION_A}`],
-      "8k": BOT_8K,
-      "128k": BOT_128K,
-      ...(typeof o.coze === "function" ? o.coze(fake) : o.coze),
-    },
+    coze: { ...fake.config, tokens: [PAT_A], bot: BOT_1, ...o.coze },
   });
-  const client = new OpenAI({
-    baseURL: gw.url,
-    apiKey: o.apiKey ?? "gw-pass",
-    maxRetries: 0,
-  });
+  const client = new OpenAI({ baseURL: gw.url, apiKey: o.apiKey ?? "gw-pass", maxRetries: 0 });
   return {
     fake,
     gw,
     client,
     async [Symbol.asyncDispose]() {
-      await settled(gw, "coze");
       await gw.close();
       await fake.close();
     },
   };
 }
 
-/** `GET /v1/pool`'s coze accounts. */
-export function poolState(gw: TestGateway, key = "gw-pass"): Promise<PoolAccount[]> {
+/** `GET /v1/pool`'s coze (API token) accounts. */
+export function tokenState(gw: TestGateway, key = "gw-pass"): Promise<PoolAccount[]> {
   return poolAccounts(gw, "coze", key);
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseCookieHeader } from "../../browser/mod.ts";
+import { parseCookieHeader } from "../../../browser/mod.ts";
 
 /**
  * The account's cookies as name/value pairs. A value without any `=` is taken as a bare session

@@ -9,9 +9,9 @@ import {
   assertMatch,
   assertRejects,
   assertStringIncludes,
-} from "../../assert.ts";
-import { waitFor } from "../../helpers.ts";
-import { countTokens } from "../../../src/util/tokens.ts";
+} from "../../../assert.ts";
+import { waitFor } from "../../../helpers.ts";
+import { countTokens } from "../../../../src/util/tokens.ts";
 import {
   BOT_8K,
   BOTS,

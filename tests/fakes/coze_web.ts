@@ -538,7 +538,8 @@ export async function startFakeCoze(options: FakeCozeOptions = {}): Promise<Fake
     sdk,
     upload: { origin: uploadOrigin, requests: uploadRequests, images },
     config: {
-      "base-url": api.origin,
+      mode: "web",
+      "web-url": api.origin,
       "sign-url": sign.origin,
       "websdk-url": sdk.origin,
       "upload-url": uploadOrigin,

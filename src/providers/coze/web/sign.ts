@@ -1,13 +1,13 @@
 /**
- * The external signing service (`coze.sign-url`): it makes msTokens (`GET /report` gives a report
+ * The external signing service (`coze.sign-url`, which has no default): it makes msTokens (`GET /report` gives a report
  * URL and payload; `POST <url>/web/report` answers with `Set-Cookie: msToken=...`) and signs chat
  * payloads (`POST /?msToken=` gives `X-Bogus` and `_signature`). msTokens it made are kept per
  * credential for a while so that each request does not cost two more round trips.
  *
  * @module
  */
-import { snippet, type Upstream, type UpstreamInit } from "../../net/http.ts";
-import { upstreamFailed } from "../../openai/errors.ts";
+import { snippet, type Upstream, type UpstreamInit } from "../../../net/http.ts";
+import { GatewayError, upstreamFailed } from "../../../openai/errors.ts";
 
 /** The signature of one chat request. */
 export interface Signature {
@@ -47,9 +47,21 @@ function remember(tokens: Tokens, key: string, token: string): void {
 export class Signer {
   constructor(
     private readonly http: Upstream,
-    private readonly signUrl: string,
+    private readonly configured: string | undefined,
     private readonly tokens: Tokens,
   ) {}
+
+  /** The service's URL; the web mode has no default one (the original's host is gone). */
+  get signUrl(): string {
+    if (this.configured) return this.configured;
+    throw new GatewayError(
+      500,
+      "coze web mode needs a request-signing service: set coze.sign-url (there is no default; " +
+        "the original's host is gone), or use Coze's API (coze.mode: api, coze.tokens)",
+      "server_error",
+      "sign_url_missing",
+    );
+  }
 
   /**
    * An msToken for `cookie` (or "" for the web SDK): a remembered one, else a new one from the
@@ -88,7 +100,7 @@ export class Signer {
 
   /** Forgets the msToken made for `cookie` (after a failure, so the next try makes a new one). */
   forget(cookie: string): void {
-    this.tokens.delete(`${this.signUrl}\n${cookie}`);
+    this.tokens.delete(`${this.configured}\n${cookie}`);
   }
 
   /** Signs `body` (the exact JSON text that will be sent) for `msToken`. */

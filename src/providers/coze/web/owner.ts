@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { GatewayError } from "../../openai/errors.ts";
-import type { BotLock } from "./state.ts";
+import { GatewayError } from "../../../openai/errors.ts";
+import type { BotLock } from "../state.ts";
 
 /**
  * Takes the lock of `botId`, waiting at most `waitSeconds`. Resolves with the release function

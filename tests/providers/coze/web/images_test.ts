@@ -2,14 +2,14 @@
  * `generateCozeImage` (used by `/v1/images/generations`) against the fake Coze: the painting
  * query, the URL from the answer, retries, the cookie from the argument or the pool.
  */
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../assert.ts";
-import { startFakeCoze } from "../../fakes/coze.ts";
-import { parseConfig } from "../../../src/config/mod.ts";
-import { GatewayError } from "../../../src/openai/errors.ts";
-import { createCozeProvider } from "../../../src/providers/coze/mod.ts";
-import type { RequestContext } from "../../../src/providers/types.ts";
-import { createLogger } from "../../../src/util/log.ts";
-import { requestContext, testDeps } from "../../context.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../../assert.ts";
+import { startFakeCoze } from "../../../fakes/coze_web.ts";
+import { parseConfig } from "../../../../src/config/mod.ts";
+import { GatewayError } from "../../../../src/openai/errors.ts";
+import { createCozeProvider } from "../../../../src/providers/coze/mod.ts";
+import type { RequestContext } from "../../../../src/providers/types.ts";
+import { createLogger } from "../../../../src/util/log.ts";
+import { requestContext, testDeps } from "../../../context.ts";
 import { BOTS, SESSION_A, SESSION_B } from "./helpers.ts";
 
 const IMAGE_BOT = { "bot-id": BOTS[4].id, version: "1", scene: 2 };
@@ -94,7 +94,7 @@ Deno.test("image: an invalid pooled cookie is set aside and the next serves", as
   });
   t.fake.respond = () => ({ text: "![x](https://s.coze.example/x.png)" });
   assertEquals(await t.paint("e"), "https://s.coze.example/x.png");
-  const accounts = t.coze.pools!().find((p) => p.provider === "coze")!.accounts;
+  const accounts = t.coze.pools!().find((p) => p.provider === "coze-web")!.accounts;
   assertEquals(accounts.map((a) => a.ready), [false, true]);
 });
 

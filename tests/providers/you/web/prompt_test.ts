@@ -2,20 +2,20 @@
  * The you.com request parts that need no server: the conversation as query and history or as an
  * uploaded file, the cookie rewrites, and the answer stream parser fed split at every position.
  */
-import type { Message } from "../../../src/openai/schema.ts";
-import { answerDeltas } from "../../../src/providers/you/api.ts";
-import { accountCookies, cookieHeader } from "../../../src/providers/you/cookies.ts";
-import { youModel } from "../../../src/providers/you/mod.ts";
+import type { Message } from "../../../../src/openai/schema.ts";
+import { answerDeltas } from "../../../../src/providers/you/web/api.ts";
+import { accountCookies, cookieHeader } from "../../../../src/providers/you/web/cookies.ts";
+import { youModel } from "../../../../src/providers/you/web/mod.ts";
 import {
   buildPrompt,
   CONTINUE,
   describePrompt,
   URL_LIMIT,
-} from "../../../src/providers/you/prompt.ts";
-import { configSchema } from "../../../src/config/schema.ts";
-import { GatewayError } from "../../../src/openai/errors.ts";
-import { assert, assertEquals, assertRejects } from "../../assert.ts";
-import { loadTokenizer } from "../../../src/util/tokens.ts";
+} from "../../../../src/providers/you/web/prompt.ts";
+import { configSchema } from "../../../../src/config/schema.ts";
+import { GatewayError } from "../../../../src/openai/errors.ts";
+import { assert, assertEquals, assertRejects } from "../../../assert.ts";
+import { loadTokenizer } from "../../../../src/util/tokens.ts";
 
 await loadTokenizer();
 

@@ -1,34 +1,18 @@
 /**
- * Image generation with the `coze.images` bot: the bot is asked to paint, and the image URL is
- * taken from its answer (a markdown link, or `"url":"..."` of a plugin's JSON). Bots sometimes
- * apologise instead of painting, so a request is tried up to three times.
+ * Image generation with the `coze.images` bot through the legacy web route (the query and the
+ * reading of the answer are `../paint.ts`'s). Bots sometimes apologise instead of painting, so a
+ * request is tried up to three times.
  *
  * @module
  */
-import { GatewayError, upstreamFailed } from "../../openai/errors.ts";
-import type { RequestContext } from "../types.ts";
-import type { CozeState } from "./state.ts";
+import { GatewayError, upstreamFailed } from "../../../openai/errors.ts";
+import type { RequestContext } from "../../types.ts";
+import type { CozeState } from "../state.ts";
 import { useCookie } from "./account.ts";
 import { parseCredential } from "./cookie.ts";
 import { cookieChat, webSdkChat } from "./flow.ts";
 import { configuredBot } from "./model.ts";
-
-/** Attempts per image request. */
-const ATTEMPTS = 3;
-
-/** The query that asks the image bot to paint `prompt`. */
-export function paintingQuery(prompt: string): string {
-  return `Paint on command:\n    style: exquisite, HD\n    prompt: ${prompt}`;
-}
-
-/** The first image URL in a bot's answer, or undefined. */
-export function imageUrlOf(answer: string): string | undefined {
-  const link = /\[[^\]]*\]\((https?:\/\/[^)\s]+)\)/.exec(answer);
-  if (link) return link[1];
-  // JSON may escape the slashes (`https:\/\/...`).
-  const json = /"url"\s*:\s*"(https?:(?:\\?\/){2}[^"]+)"/.exec(answer);
-  return json ? json[1].replaceAll("\\/", "/") : undefined;
-}
+import { imageUrlOf, PAINT_ATTEMPTS, paintingQuery } from "../paint.ts";
 
 async function collect(deltas: AsyncIterable<string>): Promise<string> {
   let text = "";
@@ -79,7 +63,7 @@ export async function generateCozeImage(
     );
   // A bot that does not paint is no account's fault: undefined ends the pool's retries.
   const paint = async (secret?: string): Promise<string | undefined> => {
-    for (let i = 0; i < ATTEMPTS; i++) {
+    for (let i = 0; i < PAINT_ATTEMPTS; i++) {
       last = await once(secret);
       const url = imageUrlOf(last);
       if (url) return url;
@@ -91,7 +75,7 @@ export async function generateCozeImage(
   if (url) return url;
   throw upstreamFailed(
     "coze",
-    `the image bot gave no image URL in ${ATTEMPTS} attempts; its last answer: ${
+    `the image bot gave no image URL in ${PAINT_ATTEMPTS} attempts; its last answer: ${
       last.replace(/\s+/g, " ").trim().slice(0, 200) || "(empty)"
     }`,
   );

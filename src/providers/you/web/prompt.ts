@@ -6,9 +6,15 @@
  *
  * @module
  */
-import type { Message } from "../../openai/schema.ts";
-import { countTokens } from "../../util/tokens.ts";
-import { HUMAN_ASSISTANT, renderTurns, toTurns, type Turn, withCharSequences } from "../combine.ts";
+import type { Message } from "../../../openai/schema.ts";
+import { countTokens } from "../../../util/tokens.ts";
+import {
+  HUMAN_ASSISTANT,
+  renderTurns,
+  toTurns,
+  type Turn,
+  withCharSequences,
+} from "../../combine.ts";
 
 /** One earlier exchange as you.com's `chat` parameter takes it. */
 export interface ChatPair {

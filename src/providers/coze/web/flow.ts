@@ -6,13 +6,14 @@
  *
  * @module
  */
-import type { Upstream } from "../../net/http.ts";
-import type { ChatContext } from "../types.ts";
+import type { Upstream } from "../../../net/http.ts";
+import type { ChatContext } from "../../types.ts";
 import { CozeSession, type DraftSettings, type HistoryTurn } from "./client.ts";
 import type { CozeCredential } from "./cookie.ts";
 import type { CozeBot } from "./model.ts";
-import type { CozeState } from "./state.ts";
+import type { CozeState } from "../state.ts";
 import { readAnswer } from "./stream.ts";
+import { WebSdk } from "./websdk.ts";
 
 /** Owner mode's settings for the draft bot. */
 export interface OwnerDraft {
@@ -81,9 +82,10 @@ export async function* webSdkChat(o: WebSdkChat): AsyncGenerator<string> {
     o.ctx.log,
     o.state,
   );
+  const sdk = new WebSdk(o.http, o.ctx.config.coze["websdk-url"], o.bot, () => session.msToken());
   try {
-    const user = await session.webSdkUser();
-    const body = await session.webChat(user, o.history, o.query);
+    const user = await sdk.webSdkUser();
+    const body = await sdk.webChat(user, o.history, o.query);
     yield* readAnswer(body);
   } catch (err) {
     session.forgetToken();

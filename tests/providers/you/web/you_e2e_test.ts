@@ -4,16 +4,27 @@
  * no Chromium is installed.
  */
 import OpenAI from "openai";
-import { assert, assertEquals, assertInstanceOf, assertMatch } from "../../assert.ts";
-import { type FakeAccount, type FakeYou, type SearchCall, startFakeYou } from "../../fakes/you.ts";
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertMatch,
+  assertRejects,
+} from "../../../assert.ts";
+import {
+  type FakeAccount,
+  type FakeYou,
+  type SearchCall,
+  startFakeYou,
+} from "../../../fakes/you_web.ts";
 import {
   parseSseBody,
   readTextThenAbort,
   startGateway,
   type TestGateway,
   waitFor,
-} from "../../helpers.ts";
-import { browserTest } from "../../browser/chromium.ts";
+} from "../../../helpers.ts";
+import { browserTest } from "../../../browser/chromium.ts";
 
 const A = "sess-alpha-0000000000";
 const B = "sess-bravo-1111111111";
@@ -43,7 +54,8 @@ async function setup(
   const gw = await startGateway({
     server: { password: ["gw-pass"] },
     you: {
-      "base-url": fake.origin,
+      mode: "web",
+      "web-url": fake.origin,
       cookies: accounts.map((a) => cookie(a.session)),
       ...options.you,
     },
@@ -60,7 +72,7 @@ async function setup(
         headers: { authorization: "Bearer gw-pass" },
       });
       const body = await res.json();
-      return body.data.find((p: { provider: string }) => p.provider === "you")?.accounts ?? [];
+      return body.data.find((p: { provider: string }) => p.provider === "you-web")?.accounts ?? [];
     },
     async [Symbol.asyncDispose]() {
       await gw.close();
@@ -334,16 +346,20 @@ browserTest("you: upstream errors keep an honest status; secrets stay masked", a
 });
 
 browserTest(
-  "you: a stream without 'done' still answers; a broken one ends with an error event",
+  "you: a stream without 'done' is an error, not an answer; a broken one ends with an error event",
   async () => {
     await using t = await setup([{ session: A }]);
     t.fake.respond = () => ({ tokens: ["partial "], noDone: true });
-    const r = await t.client.chat.completions.create({
-      model: "you/gpt_4o",
-      messages: [{ role: "user", content: "hi" }],
-    });
-    assertEquals(r.choices[0].message.content, "partial ");
-    assert(t.gw.logs.some((l) => l.includes("ended without its 'done' event")));
+    const cut = await assertRejects(
+      () =>
+        t.client.chat.completions.create({
+          model: "you/gpt_4o",
+          messages: [{ role: "user", content: "hi" }],
+        }),
+      OpenAI.APIError,
+    );
+    assertEquals(cut.status, 502);
+    assertMatch(cut.message, /ended without its 'done' event/);
 
     t.fake.respond = () => ({ tokens: ["first ", "second"], delayMs: 20, dropAfter: 1 });
     const res = await fetch(`${t.gw.url}/chat/completions`, {

@@ -4,7 +4,7 @@
  * answer become OpenAI tool calls, tool results go back in the next query.
  */
 import OpenAI from "openai";
-import { assert, assertEquals, assertStringIncludes } from "../../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../../../assert.ts";
 import { setup } from "./helpers.ts";
 
 const tools: OpenAI.Chat.ChatCompletionTool[] = [{

@@ -1,35 +1,21 @@
 /**
- * The coze.com web API of one request: conversations (`get_message_list`, `clear_message`,
- * `create_section`), the signed chat stream, the owner's draft bot (`get_bot_info`, `update`) and
- * the anonymous web SDK (`onboarding`, `web_chat`). Every call carries `?msToken=`; cookie calls
- * carry the credential's cookie with that msToken.
+ * The coze.com web API of one request (legacy web mode): conversations (`get_message_list`,
+ * `clear_message`, `create_section`), the signed chat stream and the owner's draft bot
+ * (`get_bot_info`, `update`). Every call carries `?msToken=` and the credential's cookie with that
+ * msToken. The web SDK is in `websdk.ts`.
  *
  * @module
  */
-import type { Config } from "../../config/schema.ts";
-import {
-  httpErrorOf,
-  jsonOrUndefined,
-  readCapped,
-  readJson,
-  snippet,
-  type Upstream,
-} from "../../net/http.ts";
-import { upstreamFailed } from "../../openai/errors.ts";
-import type { Logger } from "../../util/log.ts";
+import type { Config } from "../../../config/schema.ts";
+import { readJson, snippet, type Upstream } from "../../../net/http.ts";
+import { upstreamFailed } from "../../../openai/errors.ts";
+import type { Logger } from "../../../util/log.ts";
 import { cookieHeader, type CozeCredential } from "./cookie.ts";
 import { errorOfBody } from "./errors.ts";
 import type { CozeBot } from "./model.ts";
 import { Signer } from "./sign.ts";
-import type { CozeState } from "./state.ts";
-
-/** The browser Coze's web API expects. */
-export const USER_AGENT =
-  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/123.0.0.0 Safari/537.36 Edg/123.0.0.0";
-
-/** The origins Coze checks (fixed: a mirror in `base-url` still talks to coze.com's pages). */
-const WEB_ORIGIN = "https://www.coze.com";
-const SDK_ORIGIN = "https://api.coze.com";
+import type { CozeState } from "../state.ts";
+import { deviceId, localMessageId, streamOrError, USER_AGENT, WEB_ORIGIN } from "./wire.ts";
 
 /** One prior turn for the web SDK's `chat_history`. */
 export interface HistoryTurn {
@@ -46,27 +32,10 @@ export interface DraftSettings {
   max_tokens: number;
 }
 
-const ID_CHARS = "1234567890abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
-
-/** A random id like the web client's `local_message_id` (21 characters). */
-export function localMessageId(n = 21): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(n));
-  let out = "";
-  for (const b of bytes) out += ID_CHARS[b % ID_CHARS.length];
-  return out;
-}
-
-/** A random numeric device id, as the web client sends. */
-function deviceId(): string {
-  const r = crypto.getRandomValues(new Uint32Array(1))[0] % 999_999_999;
-  return String(r + Math.floor(Date.now() / 1000));
-}
-
-/** Talks to Coze for one request with one credential (or none, for the web SDK). */
+/** Talks to Coze for one request with one credential (none for the web SDK's msToken). */
 export class CozeSession {
   readonly #signer: Signer;
   readonly #base: string;
-  readonly #sdk: string;
   #msToken?: string;
 
   constructor(
@@ -78,8 +47,7 @@ export class CozeSession {
     private readonly state: CozeState,
   ) {
     this.#signer = new Signer(http, config.coze["sign-url"], state.tokens);
-    this.#base = config.coze["base-url"];
-    this.#sdk = config.coze["websdk-url"];
+    this.#base = config.coze["web-url"];
   }
 
   /** The msToken: the credential's own, else one the signing service makes. */
@@ -94,11 +62,11 @@ export class CozeSession {
     if (!this.cred.msToken) this.#signer.forget(this.cred.cookie);
   }
 
-  #headers(referer: string, origin = WEB_ORIGIN): Record<string, string> {
+  #headers(referer: string): Record<string, string> {
     return {
       "user-agent": USER_AGENT,
       cookie: cookieHeader(this.cred.cookie, this.#msToken ?? ""),
-      origin,
+      origin: WEB_ORIGIN,
       referer,
       "content-type": "application/json",
     };
@@ -314,96 +282,4 @@ export class CozeSession {
       "create_section",
     );
   }
-
-  /** The anonymous user id the web SDK gives for the bot (`onboarding`). */
-  async webSdkUser(): Promise<string> {
-    const msToken = await this.msToken();
-    const q = new URLSearchParams({ source: "web_sdk", bot_id: this.bot.botId, msToken });
-    const res = await this.http.ok(`${this.#sdk}/open_api/v1/bot/onboarding?${q}`, {
-      method: "GET",
-      headers: { "user-agent": USER_AGENT },
-    });
-    const answer = await readJson<Record<string, unknown>>(this.http.provider, res);
-    const err = errorOfBody("web sdk onboarding", answer);
-    if (err) throw err;
-    if (typeof answer?.user_id !== "string" || answer.user_id === "") {
-      throw upstreamFailed("coze", "web sdk onboarding gave no user_id");
-    }
-    return answer.user_id;
-  }
-
-  /** The body of a web SDK chat. */
-  webChatPayload(user: string, history: HistoryTurn[], query: string): Record<string, unknown> {
-    const chatHistory = history.map((t, index) => {
-      const id = deviceId();
-      return {
-        bot_id: this.bot.botId,
-        content: t.content,
-        content_obj: t.content,
-        content_type: "text",
-        extra_info: { local_message_id: localMessageId() },
-        index,
-        is_finish: true,
-        mention_list: [],
-        message_id: id,
-        preset_bot: "",
-        reply_id: id,
-        role: t.role,
-        section_id: "999",
-        type: t.role === "assistant" ? "answer" : "ack",
-      };
-    });
-    return {
-      query,
-      local_message_id: localMessageId(),
-      extra: {},
-      scene: this.bot.scene,
-      bot_id: this.bot.botId,
-      conversation_id: localMessageId(),
-      draft_mode: false,
-      stream: true,
-      chat_history: chatHistory,
-      mention_list: [],
-      device_id: deviceId(),
-      content_type: "text",
-      user,
-    };
-  }
-
-  /** Sends a web SDK chat (no cookie, no signature). */
-  async webChat(user: string, history: HistoryTurn[], query: string) {
-    const msToken = await this.msToken();
-    const res = await this.http.fetch(
-      `${this.#sdk}/open_api/v1/web_chat?msToken=${encodeURIComponent(msToken)}`,
-      {
-        method: "POST",
-        headers: this.#headers(`${SDK_ORIGIN}/open-platform/sdk/chatapp`, SDK_ORIGIN),
-        body: JSON.stringify(this.webChatPayload(user, history, query)),
-      },
-    );
-    return await streamOrError(res, "web_chat");
-  }
-}
-
-/**
- * The body of a chat response that is a 200 event stream. A JSON answer (Coze refuses with
- * `{"code":...,"msg":...}` and status 200) becomes its error; other statuses map as usual.
- */
-async function streamOrError(
-  res: Response,
-  what: string,
-): Promise<ReadableStream<Uint8Array>> {
-  const type = (res.headers.get("content-type") ?? "").toLowerCase();
-  if (res.status === 200 && type.includes("text/event-stream") && res.body) return res.body;
-  // As much as `httpError` reads of an error body: a block page cannot fill the memory.
-  const text = await readCapped(res);
-  const err = errorOfBody(what, jsonOrUndefined(text));
-  if (err) throw err;
-  if (res.status < 200 || res.status >= 300) throw httpErrorOf("coze", res, text);
-  throw upstreamFailed(
-    "coze",
-    `${what} answered ${res.status} ${
-      type || "without a content type"
-    } instead of an event stream: ${snippet(text)}`,
-  );
 }

@@ -3,10 +3,10 @@
  * handling of accounts, and a client that leaves mid-stream.
  */
 import OpenAI from "openai";
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../assert.ts";
-import { abortedWithin, parseSseBody, readThenAbort, waitFor } from "../../helpers.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../../assert.ts";
+import { abortedWithin, parseSseBody, readThenAbort, waitFor } from "../../../helpers.ts";
 import { poolState, SESSION_A, SESSION_B, setup } from "./helpers.ts";
-import { ask } from "../web_helpers.ts";
+import { ask } from "../../web_helpers.ts";
 
 const UNUSUAL = {
   code: 700012014,
@@ -172,6 +172,14 @@ Deno.test("the signing service unreachable: 502 naming it", async () => {
   const err = await assertRejects(() => ask(t.client, "coze"), OpenAI.APIError);
   assertEquals(err.status, 502);
   assertStringIncludes(err.message, "127.0.0.1:9");
+});
+
+Deno.test("web mode without coze.sign-url (no default any more): 500 naming the key, nothing sent", async () => {
+  await using t = await setup({ coze: { "sign-url": undefined } });
+  const err = await assertRejects(() => ask(t.client, "coze"), OpenAI.APIError);
+  assertEquals(err.status, 500);
+  assertStringIncludes(err.message, "set coze.sign-url");
+  assertEquals(t.fake.api.requests.length, 0);
 });
 
 Deno.test("the signing service refusing: 502 with its message", async () => {

@@ -4,10 +4,10 @@
  * notices, and what happens when the challenge is there but the browser is off or missing.
  */
 import OpenAI from "openai";
-import { DEFAULT_USER_AGENT } from "../../../src/providers/you/api.ts";
-import { assert, assertEquals, assertInstanceOf, assertMatch } from "../../assert.ts";
-import { type FakeAccount, type FakeYou, startFakeYou } from "../../fakes/you.ts";
-import { startGateway, type TestGateway } from "../../helpers.ts";
+import { DEFAULT_USER_AGENT } from "../../../../src/providers/you/web/api.ts";
+import { assert, assertEquals, assertInstanceOf, assertMatch } from "../../../assert.ts";
+import { type FakeAccount, type FakeYou, startFakeYou } from "../../../fakes/you_web.ts";
+import { startGateway, type TestGateway } from "../../../helpers.ts";
 
 const A = "sess-api-alpha-00000000";
 const B = "sess-api-bravo-11111111";
@@ -33,7 +33,8 @@ async function setup(
   const gw = await startGateway({
     ...(options.password === false ? {} : { server: { password: ["gw-pass"] } }),
     you: {
-      "base-url": fake.origin,
+      mode: "web",
+      "web-url": fake.origin,
       cookies: options.cookies ?? accounts.map((a) => `stytch_session=${a.session}`),
       clearance: false,
       ...options.you,
@@ -92,6 +93,37 @@ Deno.test("you: the client's own cookie (Authorization) is used without any pool
   );
 });
 
+Deno.test("you: an sk-... key does not displace the accounts; a cookie-looking key does", async () => {
+  await using t = await setup([{ session: A }, { session: B }], {
+    cookies: [`stytch_session=${A}`],
+    password: false,
+    apiKey: "sk-placeholder-0123456789",
+  });
+  const r = await t.client.chat.completions.create({
+    model: "you/gpt_4o",
+    messages: [{ role: "user", content: "hi" }],
+  });
+  assertEquals(r.choices[0].message.content, "You said: hi");
+  assertEquals(t.fake.searches[0].session, A);
+  assert(!(t.fake.searches[0].rec.headers.get("cookie") ?? "").includes("sk-placeholder"));
+  const own = new OpenAI({ baseURL: t.gw.url, apiKey: `stytch_session=${B}`, maxRetries: 0 });
+  await own.chat.completions.create({
+    model: "you/gpt_4o",
+    messages: [{ role: "user", content: "mine" }],
+  });
+  assertEquals(t.fake.searches[1].session, B);
+});
+
+Deno.test("you: youChatUpdate texts are read; progress notes without text are not", async () => {
+  await using t = await setup([{ session: A }]);
+  t.fake.respond = () => ({ tokens: ["Thinking. "], updates: ["Agent ", "answer"] });
+  const r = await t.client.chat.completions.create({
+    model: "you/gpt_4o",
+    messages: [{ role: "user", content: "hi" }],
+  });
+  assertEquals(r.choices[0].message.content, "Thinking. Agent answer");
+});
+
 Deno.test("you: no account configured and none sent is a 401", async () => {
   await using t = await setup([], { cookies: [] });
   const err = await t.client.chat.completions.create({
@@ -99,7 +131,7 @@ Deno.test("you: no account configured and none sent is a 401", async () => {
     messages: [{ role: "user", content: "hi" }],
   }).catch((e) => e);
   assertInstanceOf(err, OpenAI.AuthenticationError);
-  assertMatch(err.message, /no you credential/);
+  assertMatch(err.message, /no you-web credential/);
 });
 
 Deno.test("you: an invalid session is set aside and the next account answers", async () => {
@@ -114,7 +146,7 @@ Deno.test("you: an invalid session is set aside and the next account answers", a
   const pool = await (await fetch(`${t.gw.origin}/v1/pool`, {
     headers: { authorization: "Bearer gw-pass" },
   })).json();
-  const accounts = pool.data.find((p: { provider: string }) => p.provider === "you").accounts;
+  const accounts = pool.data.find((p: { provider: string }) => p.provider === "you-web").accounts;
   assertEquals(accounts[0].ready, false);
   assertMatch(accounts[0].last_error, /answered 401/);
   assertEquals(accounts[1].ready, true);

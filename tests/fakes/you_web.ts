@@ -34,6 +34,8 @@ export interface FakeAccount {
 export interface FakeAnswer {
   /** The `youChatToken` deltas. */
   tokens?: string[];
+  /** Texts sent as `youChatUpdate` events (`{"t": ...}`, as the agent modes answer) after the tokens. */
+  updates?: string[];
   /** Milliseconds between events. */
   delayMs?: number;
   /** Answer with this status and a JSON error instead. */
@@ -349,6 +351,11 @@ export async function startFakeYou(options: FakeYouOptions): Promise<FakeYou> {
             if (rec.wasAborted) return;
             send(sse("youChatToken", JSON.stringify({ youChatToken: t })));
             n++;
+          }
+          for (const t of script.updates ?? []) {
+            // A progress note without text, then the text update.
+            send(sse("youChatUpdate", JSON.stringify({ i: 3, msg: "Responding", done: false })));
+            send(sse("youChatUpdate", JSON.stringify({ t })));
           }
           if (!script.noDone) send(sse("done", "I'm done!"));
           controller.close();

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { Config } from "../../config/schema.ts";
-import { GatewayError } from "../../openai/errors.ts";
+import type { Config } from "../../../config/schema.ts";
+import { GatewayError } from "../../../openai/errors.ts";
 
 /** How a bot is talked to. */
 export type CozeMode = "normal" | "owner" | "websdk";

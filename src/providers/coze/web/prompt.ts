@@ -6,10 +6,11 @@
  *
  * @module
  */
-import type { Upstream } from "../../net/http.ts";
-import { invalidRequest, upstreamFailed } from "../../openai/errors.ts";
-import type { ChatRequest } from "../../openai/schema.ts";
-import { type PromptStyle, renderTurns, toTurns, type Turn } from "../combine.ts";
+import type { Upstream } from "../../../net/http.ts";
+import { invalidRequest, upstreamFailed } from "../../../openai/errors.ts";
+import { decodeDataUrl } from "../files.ts";
+import type { ChatRequest } from "../../../openai/schema.ts";
+import { type PromptStyle, renderTurns, toTurns, type Turn } from "../../combine.ts";
 
 /** The role-tag style of Coze prompts, with `<char_sequences>` role names if given. */
 export function cozeStyle(seq?: { user: string; assistant: string }): PromptStyle {
@@ -63,36 +64,6 @@ export function renderQuery(
   images: ImageUrls,
 ): string {
   return renderTurns(turns.map((t) => ({ ...t, text: turnText(t, images) })), style);
-}
-
-/** A data URL's parts, or a 400 naming what is wrong. */
-function decodeDataUrl(url: string): { type: string; bytes: Uint8Array; ext: string } {
-  const m = /^data:(image\/[A-Za-z0-9.+-]+);base64,(.*)$/s.exec(url);
-  if (!m) {
-    throw invalidRequest(
-      "An image data URL must look like data:image/<type>;base64,<data>",
-      "messages",
-    );
-  }
-  const ext = {
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "image/jpg": "jpg",
-    "image/gif": "gif",
-    "image/webp": "webp",
-  }[
-    m[1].toLowerCase()
-  ];
-  if (!ext) {
-    throw invalidRequest(`Unsupported image type ${m[1]}; use png, jpeg, gif or webp`, "messages");
-  }
-  let bytes: Uint8Array;
-  try {
-    bytes = Uint8Array.from(atob(m[2].replace(/\s+/g, "")), (c) => c.charCodeAt(0));
-  } catch {
-    throw invalidRequest("An image data URL holds invalid base64", "messages");
-  }
-  return { type: m[1].toLowerCase(), bytes, ext };
 }
 
 /**
