@@ -8,7 +8,7 @@ import { assertEquals, assertRejects, assertStringIncludes } from "../assert.ts"
 import { settled, startGateway } from "../helpers.ts";
 import { startFakeCoze } from "../fakes/coze.ts";
 import { serveFake } from "../fakes/serve.ts";
-import { pngBytes } from "../fakes/gradio.ts";
+import { pngBytes } from "../fakes/gradio_spaces.ts";
 
 const SESSION_A = "sessA0123456789abcdef0123456789ab";
 const SESSION_B = "sessB0123456789abcdef0123456789ab";

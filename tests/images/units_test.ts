@@ -8,7 +8,7 @@ import { extractTags, promptToTags } from "../../src/images/tags.ts";
 import { ImageStore, sniffImage } from "../../src/images/store.ts";
 import { defaultConfig } from "../../src/config/mod.ts";
 import { GatewayError } from "../../src/openai/errors.ts";
-import { jpegBytes, pngBytes } from "../fakes/gradio.ts";
+import { jpegBytes, pngBytes } from "../fakes/gradio_spaces.ts";
 
 Deno.test("selectBackend: the original's tokens, cookies, playground tokens and aliases", () => {
   const config = defaultConfig();
