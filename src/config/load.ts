@@ -7,6 +7,7 @@
 import { isMap, isScalar, LineCounter, parseDocument } from "npm:yaml@^2.9.1";
 import type { z } from "npm:zod@^4.6.7";
 import { keyPath } from "../util/key_path.ts";
+import { migrateLegacy } from "./legacy.ts";
 import { type Config, configSchema } from "./schema.ts";
 
 /** A configuration that cannot be used; `message` names file, line and key. */
@@ -44,6 +45,10 @@ export function parseConfig(text: string, file: string): LoadResult {
   };
 
   const warnings: string[] = [];
+  // Keys of older configurations become today's, each with a warning.
+  migrateLegacy(raw as Record<string, unknown>, (path, message) => {
+    warnings.push(`${where(path)}: ${message}`);
+  });
   let input: unknown = raw;
   let result = configSchema.safeParse(input);
   if (!result.success) {
