@@ -53,7 +53,12 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     registry,
     clients,
     plans: new TaskPlans(),
-    images: { stores: new ImageStores(), resting: new Map(), pools: new PoolSet(log) },
+    images: {
+      stores: new ImageStores(),
+      resting: new Map(),
+      pools: new PoolSet(log),
+      notices: new Set(),
+    },
   };
   const app = createApp(deps);
   const port = options.port ?? store.current.server.port;

@@ -23,8 +23,16 @@ export interface AppDeps {
   clients: HttpClients;
   /** Tasks-mode plans of the tool-call emulator. */
   plans: TaskPlans;
-  /** Stored images, when each up-scaling key may be used again, and backend credentials. */
-  images: { stores: ImageStores; resting: Map<string, number>; pools: PoolSet };
+  /**
+   * Stored images, when each up-scaling key may be used again, backend credentials, and the
+   * notices about retired backend names already logged.
+   */
+  images: {
+    stores: ImageStores;
+    resting: Map<string, number>;
+    pools: PoolSet;
+    notices: Set<string>;
+  };
 }
 
 /** Per-request values shared by middleware and handlers. */
