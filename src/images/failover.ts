@@ -22,6 +22,11 @@ export class NoFailover extends Error {
 export class Failover {
   #dead = new Set<string>();
   #failures: { name: string; error: GatewayError }[] = [];
+  /**
+   * The first attempt on each backend, until it is known to work: the request's other images
+   * wait for it instead of asking a backend that may be failing at the same time.
+   */
+  #probes = new Map<string, Promise<boolean>>();
 
   constructor(
     readonly backends: readonly Backend[],
@@ -32,10 +37,18 @@ export class Failover {
   /** Runs `attempt` on the first backend that works; throws when none does. */
   async run<T>(attempt: (backend: Backend) => Promise<T>): Promise<T> {
     for (const [i, b] of this.backends.entries()) {
+      const probe = this.#probes.get(b.name);
+      if (probe && !(await probe)) continue;
       if (this.#dead.has(b.name)) continue;
+      let settle: ((ok: boolean) => void) | undefined;
+      if (!probe) this.#probes.set(b.name, new Promise((r) => settle = r));
       try {
-        return await attempt(b);
+        const out = await attempt(b);
+        settle?.(true);
+        return out;
       } catch (err) {
+        // A probe that ends with the request's own failure counts as failed for the others.
+        settle?.(false);
         if (err instanceof NoFailover) throw err.error;
         if (this.signal.aborted) throw err;
         const e = toGatewayError(err);

@@ -40,11 +40,17 @@ export function pollinationsUrl(
   query: URLSearchParams,
 ) {
   const q = query.toString();
-  const room = MAX_URL - base.length - path.length - q.length - 2;
-  let encoded = encodeURIComponent(prompt);
+  const room = MAX_URL - base.length - path.length - q.length - 1;
+  // Cut between characters, never inside one's escapes; lone surrogates cannot be encoded.
+  const text = prompt.toWellFormed();
+  let encoded = encodeURIComponent(text);
   if (encoded.length > room) {
-    // Cut on a whole escape (never inside `%XX`).
-    encoded = encoded.slice(0, Math.max(0, room)).replace(/%[0-9A-F]?$/i, "");
+    encoded = "";
+    for (const ch of text) {
+      const e = encodeURIComponent(ch);
+      if (encoded.length + e.length > room) break;
+      encoded += e;
+    }
   }
   return `${base}${path}${encoded}?${q}`;
 }

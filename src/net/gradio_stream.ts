@@ -157,7 +157,10 @@ function processError(provider: string, m: GradioMessage): GatewayError {
  */
 export function appError(provider: string, text?: string, title?: unknown): GatewayError {
   const clean = (text ?? "").replace(/<[^>]*>/g, "").replace(/\s+/g, " ").trim();
-  const heading = typeof title === "string" && title && !clean.includes(title) ? `${title}: ` : "";
+  // "Error" is gradio's default title and says nothing.
+  const heading = typeof title === "string" && title && title !== "Error" && !clean.includes(title)
+    ? `${title}: `
+    : "";
   if (/\bGPU quota\b|ZeroGPU.*quota|quota exceeded/i.test(`${title ?? ""} ${clean}`)) {
     const wait = /(\d+):(\d{2}):(\d{2})/.exec(clean);
     const retryAfter = wait ? Number(wait[1]) * 3600 + Number(wait[2]) * 60 + Number(wait[3]) : 60;

@@ -200,7 +200,8 @@ Deno.test("ZeroGPU quota: 429 with the message (link reduced to text) on both ro
   assertEquals([older.status, older.retryAfter], [429, 588]);
   const other = appError("s", "CUDA out of memory", "Error");
   assertEquals(other.status, 502);
-  assertStringIncludes(other.message, "Error: CUDA out of memory");
+  assertStringIncludes(other.message, "the app failed: CUDA out of memory");
+  assertStringIncludes(appError("s", "boom", "Model crashed").message, "Model crashed: boom");
 });
 
 Deno.test("trackCall: the same updates at every split; an early end or an error event fails", async () => {
