@@ -4,7 +4,8 @@
  * - the original's `hf.<space>` blocks (`base-url` / `baseUrl` / `reversal`, `fn`, `data` with
  *   its placeholders; or just a root URL) become `images.spaces` entries (the built-in entry of
  *   that name gets the values, another name a new entry); `hf.rmbg` is ignored;
- * - the original's top-level `llm` and `magnify` become `images.llm` and `images.magnify`;
+ * - the original's top-level `llm`, `magnify` and `domain` (the public base of image URLs)
+ *   become `images.llm`, `images.magnify` and `server.domain`;
  * - this gateway's 2024 per-backend keys `images.<space>.{base-url, fn, proxies}` apply to the
  *   `images.spaces` entry of that name; the prodia spaces are gone, so their keys are ignored
  *   unless they name a root of one's own (a mirror keeps working);
@@ -42,6 +43,17 @@ interface SpacePatch {
 
 /** Rewrites the legacy image keys of `raw` in place. */
 export function migrateImageKeys(raw: RawObject, warn: LegacyWarn): void {
+  if (raw.domain !== undefined) {
+    const domain = raw.domain;
+    delete raw.domain;
+    if (raw.server === undefined) raw.server = {};
+    if (!isObject(raw.server) || raw.server.domain !== undefined) {
+      warn(["domain"], "'domain' ignored: 'server.domain' (its successor) is set");
+    } else {
+      raw.server.domain = domain;
+      warn(["domain"], "'domain' is now 'server.domain' (the base of stored image URLs); applied");
+    }
+  }
   const hasOld = raw.hf !== undefined || raw.llm !== undefined || raw.magnify !== undefined ||
     (isObject(raw.images) &&
       OLD_SPACE_KEYS.some((k) => (raw.images as RawObject)[k] !== undefined));
@@ -198,7 +210,8 @@ function applySpace(
   }
   const retired = RETIRED_IMAGE_NAMES[canonical];
   const template = RETIRED_SPACES[canonical];
-  if (template && typeof patch.root === "string") {
+  // The 2024 host itself is gone; only a root of one's own (a mirror) keeps the entry.
+  if (template && typeof patch.root === "string" && patch.root !== template.root) {
     list.push({ ...structuredClone(template), ...Object.fromEntries(given) } as RawObject);
     out.warn(
       out.path,
