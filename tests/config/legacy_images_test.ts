@@ -91,7 +91,7 @@ Deno.test("legacy config: every image and interpreter key of 2024 loads, mapped 
   assertEquals(config.interpreter["echo-code"], true);
   assertEquals([config.interpreter.concurrency, config.interpreter.cooldown], [1, 30]);
   assert(!warnings.some((w) => w.includes("unknown key")), warnings.join("\n"));
-  assertEquals(warnings.length, 9, warnings.join("\n"));
+  assertEquals(warnings.length, 8, warnings.join("\n"));
 });
 
 Deno.test("legacy config: an hf block with the original's data template draws through the gateway", async () => {
