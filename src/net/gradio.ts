@@ -24,7 +24,6 @@ import { readJson, snippet, type Upstream } from "./http.ts";
 import { requestHeaders } from "./gradio_queue.ts";
 import type { CookieJar } from "./cookie_jar.ts";
 import { type GradioUpdate, lastOutput, trackCall } from "./gradio_stream.ts";
-import { readSse } from "./sse.ts";
 
 export { CookieJar } from "./cookie_jar.ts";
 export { applyDiff, type DiffOp, OutputTracker } from "./gradio_diff.ts";

@@ -75,7 +75,7 @@ export async function startFakePollinations(
   const hits: PollinationsHit[] = [];
   const balance = new Map(Object.entries(options.keys ?? {}));
   const used = new Map<string, number>();
-  const fake = await serveFake((req, rec) => {
+  const fake = await serveFake((req) => {
     const url = new URL(req.url);
     const gen = url.pathname.startsWith("/image/");
     const legacy = url.pathname.startsWith("/prompt/");
