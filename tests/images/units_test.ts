@@ -13,6 +13,8 @@ import {
 import { defaultOrder, selectBackends } from "../../src/images/backends.ts";
 import { fillInputs, imageOf, valueAt } from "../../src/images/space_inputs.ts";
 import { pollinationsUrl } from "../../src/images/pollinations.ts";
+import { Failover } from "../../src/images/failover.ts";
+import { createLogger } from "../../src/util/log.ts";
 import { extractTags, promptToTags } from "../../src/images/tags.ts";
 import { ImageStore, sniffImage } from "../../src/images/store.ts";
 import { defaultConfig } from "../../src/config/mod.ts";
@@ -68,7 +70,7 @@ Deno.test("selectBackends: the original's tokens, cookies, playground tokens and
   assertEquals(names("pg.dall-e-3", "sk-x", on), one("playground"));
 });
 
-Deno.test("defaultOrder: spaces in their order, Pollinations last (first with a key), default first", () => {
+Deno.test("defaultOrder: spaces in their order, Pollinations last (first with a key), default first", async () => {
   const config = defaultConfig();
   const spaces = [
     "flux-dev",
@@ -93,6 +95,12 @@ Deno.test("defaultOrder: spaces in their order, Pollinations last (first with a 
   config.images.order = undefined;
   config.images["default-backend"] = undefined;
   assertEquals(defaultOrder(config), spaces.slice(1));
+  // Nothing left to try: an empty plan, which the route answers with a 503.
+  for (const s of config.images.spaces) s.enabled = false;
+  assertEquals(names("dall-e-3", undefined, config)?.tried, []);
+  const none = new Failover([], createLogger("silent", () => {}), new AbortController().signal);
+  const err = await assertRejects(() => none.run(() => Promise.resolve(1)), GatewayError);
+  assertEquals(err.status, 503);
 });
 
 Deno.test("fillInputs: typed placeholders, text inside strings, the original's JSON template", () => {

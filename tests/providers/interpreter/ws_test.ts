@@ -61,8 +61,60 @@ Deno.test("interpreter ws: auth frame, the message between start and end, messag
   await waitFor(() => t.oi.closedSockets === 1, 5000, "the socket to close");
   // No HTTP route was called.
   assertEquals(t.oi.requests.filter((r) => r.path !== "/").length, 0);
-  // open-interpreter-ws uses the socket whatever interpreter.ws says.
-  assertEquals(t.gw.store.current.interpreter.ws, true);
+  // Streamed: the chunks arrive as they come.
+  t.oi.respond = (m) => ({ ...defaultScript(m), delayMs: 2 });
+  const stream = await t.client.chat.completions.create({
+    model: "open-interpreter",
+    messages: [{ role: "user", content: "7*6" }],
+    stream: true,
+  });
+  const parts: string[] = [];
+  for await (const c of stream) {
+    if (c.choices[0]?.delta.content) parts.push(c.choices[0].delta.content);
+  }
+  assert(parts.length >= 4, "streamed in pieces");
+  assertEquals(parts.join(""), "Let me compute 7*6.\n\nThe answer is 42.");
+});
+
+Deno.test("fake interpreter: refuses what the 0.4 server refuses", async () => {
+  const oi = await startFakeInterpreter({ apiKey: KEY });
+  try {
+    const post = (body: unknown, key?: string) =>
+      fetch(`${oi.origin}/openai/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(key ? { "x-api-key": key } : {}) },
+        body: JSON.stringify(body),
+      });
+    const user = { messages: [{ role: "user", content: "x" }], stream: false };
+    const noKey = await post(user);
+    assertEquals([noKey.status, await noKey.json()], [403, { detail: "Authentication failed" }]);
+    const wrong = await post(user, "nope");
+    assertEquals(wrong.status, 403);
+    await wrong.body?.cancel();
+    const notUser = await post({ messages: [{ role: "assistant", content: "x" }] }, KEY);
+    assertEquals(notUser.status, 500);
+    await notUser.body?.cancel();
+    const noMessages = await post({}, KEY);
+    assertEquals(noMessages.status, 422);
+    await noMessages.body?.cancel();
+    const heartbeat = await fetch(`${oi.origin}/heartbeat`);
+    assertEquals(await heartbeat.json(), { status: "alive" });
+    // A websocket that skips the auth frame gets {"auth": false} and nothing runs.
+    const ws = new WebSocket(oi.origin.replace("http", "ws") + "/");
+    const replies: unknown[] = [];
+    ws.onmessage = (e) => replies.push(JSON.parse(e.data));
+    await new Promise((r) => ws.onopen = r);
+    ws.send(JSON.stringify({ role: "user", start: true }));
+    ws.send(JSON.stringify({ role: "user", type: "message", content: "hi" }));
+    ws.send(JSON.stringify({ role: "user", end: true }));
+    await waitFor(() => replies.length === 3, 5000, "three refusals");
+    assertEquals(replies, [{ auth: false }, { auth: false }, { auth: false }]);
+    assertEquals(oi.messages.length, 0);
+    ws.close();
+    await waitFor(() => oi.closedSockets === 1, 5000, "the socket to close");
+  } finally {
+    await oi.close();
+  }
 });
 
 Deno.test("interpreter ws: echo-code and echo-console, each on its own", async () => {
