@@ -44,8 +44,17 @@ export interface ValueRule {
   map(value: unknown): { value: unknown; note: string } | undefined;
 }
 
+/** Reports one old key: its path in the file and what became of it (after the location). */
+export type LegacyWarn = (path: PropertyKey[], message: string) => void;
+
+/** A rewrite too involved for a table (merging old image spaces into today's list). */
+export interface CustomRule {
+  kind: "custom";
+  apply(root: Obj, warn: LegacyWarn): void;
+}
+
 /** One rewrite of an older configuration. */
-export type LegacyRule = KeyRule | MoveRule | ValueRule;
+export type LegacyRule = KeyRule | MoveRule | ValueRule | CustomRule;
 
 /**
  * Applies `rules` in order to `root` (the raw parsed file, changed in place) and returns the
@@ -58,7 +67,9 @@ export function applyLegacy(
 ): string[] {
   const warnings: string[] = [];
   for (const rule of rules) {
-    if (rule.kind === "move") warnings.push(...moveSection(root, rule, where));
+    if (rule.kind === "custom") {
+      rule.apply(root, (path, message) => warnings.push(`${where(path.map(String))}: ${message}`));
+    } else if (rule.kind === "move") warnings.push(...moveSection(root, rule, where));
     else if (rule.kind === "value") warnings.push(...mapValue(root, rule, where));
     else warnings.push(...rewriteKey(root, rule, where));
   }
@@ -123,7 +134,8 @@ function mapValue(root: Obj, rule: ValueRule, where: (p: Path) => string): strin
   return [warning];
 }
 
-function isObject(v: unknown): v is Obj {
+/** True for a plain object (a YAML mapping). */
+export function isObject(v: unknown): v is Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 

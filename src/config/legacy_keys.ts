@@ -6,6 +6,8 @@
  * @module
  */
 import type { KeyRule as LegacyKey, LegacyRule } from "./legacy.ts";
+import { migrateImageKeys } from "./legacy_images.ts";
+import { migrateInterpreterKeys } from "./legacy_interpreter.ts";
 
 /** True unless the raw file turns `<section>.mode` to `web`. */
 function notWebMode(section: string): (value: unknown, root: Record<string, unknown>) => boolean {
@@ -123,4 +125,6 @@ export const LEGACY_KEYS: readonly LegacyRule[] = [
   ...cohereLegacy,
   ...cozeLegacy,
   ...youLegacy,
+  { kind: "custom", apply: migrateImageKeys },
+  { kind: "custom", apply: migrateInterpreterKeys },
 ];

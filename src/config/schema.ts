@@ -9,6 +9,7 @@
  */
 import { z } from "npm:zod@^4.6.7";
 import { registerSecrets } from "../util/mask.ts";
+import { DEFAULT_SPACES, type SpaceInput } from "./image_spaces.ts";
 
 /** A number of seconds given as a non-negative number. */
 const seconds = z.number().nonnegative();
@@ -252,43 +253,96 @@ const you = z.strictObject({
 
 const interpreter = z.strictObject({
   "base-url": baseUrl.default("http://127.0.0.1:8000"),
+  /** `INTERPRETER_API_KEY` of the server: sent as `X-API-KEY` and in the websocket's auth frame. */
+  "api-key": secret.optional(),
+  /** Show the code the interpreter runs as fenced blocks. */
   "echo-code": z.boolean().default(false),
-  /** Accept the interpreter's socket.io connection (`open-interpreter-ws`) at /socket.io/open-i/. */
+  /** Show the computer's console output too (websocket route only). */
+  "echo-console": z.boolean().default(false),
+  /** `open-interpreter` uses the stock websocket `/` (true) or `/openai/chat/completions`. */
   ws: z.boolean().default(false),
-  /** Seconds an `open-interpreter-ws` request waits for the interpreter's next message. */
+  /** Seconds a request waits for the interpreter's next message (it may run code meanwhile). */
   "ws-timeout": seconds.default(300),
   ...poolSettings,
 });
 
+const proxySetting = z.union([proxyUrl, z.literal(false)]).optional();
+
+/** The inputs of a space: a positional list, a map by parameter name, or a JSON text template. */
+const spaceData = z.union([
+  z.array(z.unknown()),
+  z.record(z.string(), z.unknown()),
+  z.string(),
+]);
+
+/** A built-in list of styles or samplers by name, or a list of one's own. */
+const presetList = z.union([z.string(), z.array(z.string())]);
+
+/** One gradio space `dall-e-3` can draw on (see docs/images.md). */
+const imageSpace = z.strictObject({
+  /** The backend's name: `sk-<name>` and `<name>.dall-e-3` select it. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "letters, digits, '.', '_' or '-' only"),
+  /** `https://<owner>-<space>.hf.space` (`wss://` for a gradio 3 space). */
+  root: baseUrl,
+  /** A named endpoint, called at `<prefix>/call/<api-name>`. */
+  "api-name": z.string().regex(/^\/?[A-Za-z0-9_.-]+$/).optional(),
+  /** `fn_index` (or `[fn_index, trigger_id]`) for the queue, when there is no `api-name`. */
+  fn: z.union([
+    z.number().int().nonnegative(),
+    z.tuple([z.number().int().nonnegative(), z.number().int()]),
+  ]).optional(),
+  /** The API prefix; read from the space's `/config` when absent. */
+  "api-prefix": z.string().regex(/^(\/[A-Za-z0-9_.-]+)*$/).optional(),
+  /** The inputs, with placeholders ({{prompt}}, {{seed}}, ...). */
+  data: spaceData,
+  /** Where the image is in the outputs: indexes and keys joined by dots (`0`, `0.0.image`). */
+  image: z.string().regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/).default("0"),
+  /** What the prompt-to-tags step writes for this space. */
+  tags: z.enum(["keywords", "phrases", "off"]).default("keywords"),
+  styles: presetList.optional(),
+  samplers: presetList.optional(),
+  /** A Hugging Face token for this space (private spaces, ZeroGPU time of an account). */
+  token: secret.optional(),
+  proxies: proxySetting,
+  enabled: z.boolean().default(true),
+}).refine((s) => s["api-name"] !== undefined || s.fn !== undefined, {
+  message: "needs 'api-name' or 'fn'",
+});
+
 const imageBackend = z.strictObject({
   "base-url": baseUrl.optional(),
-  /** `[fn_index, trigger_id]` of a gradio space. */
+  /** Unused; accepted so that configurations of the 2024 gateway load. */
   fn: z.tuple([z.number().int(), z.number().int()]).optional(),
-  proxies: z.union([proxyUrl, z.literal(false)]).optional(),
+  proxies: proxySetting,
   /** Credentials used when the client sends none (playground session tokens). */
   tokens: secretList.default([]),
 });
 
-/** The image backends, as `images.default-backend` and model prefixes name them. */
-export const IMAGE_BACKENDS = [
-  "prodia-sd",
-  "prodia-xl",
-  "dalle-4k",
-  "dalle-3-xl",
-  "animagine-xl",
-  "google-xl",
-  "playground",
-  "coze",
-] as const;
+const pollinations = z.strictObject({
+  /** The keyed gateway. */
+  "base-url": baseUrl.default("https://gen.pollinations.ai"),
+  /** The anonymous 2024 host, tried (best effort) when no key is at hand; false = never. */
+  "legacy-url": z.union([baseUrl, z.literal(false)]).default("https://image.pollinations.ai"),
+  /** A `sk_` or `pk_` key from enter.pollinations.ai. */
+  key: secret.optional(),
+  /** The model when the request names none (`flux`, `turbo`, `gptimage`, ...). */
+  model: z.string().default("flux"),
+  enhance: z.boolean().default(false),
+  safe: z.boolean().default(false),
+  private: z.boolean().default(true),
+  proxies: proxySetting,
+});
 
 const images = z.strictObject({
-  "prodia-sd": imageBackend.prefault({}),
-  "prodia-xl": imageBackend.prefault({}),
-  "dalle-4k": imageBackend.prefault({}),
-  "dalle-3-xl": imageBackend.prefault({}),
-  "animagine-xl": imageBackend.prefault({}),
-  "google-xl": imageBackend.prefault({}),
-  playground: imageBackend.prefault({}),
+  /** The gradio spaces, in the order `dall-e-3` tries them. */
+  spaces: z.array(imageSpace).prefault(() => structuredClone(DEFAULT_SPACES) as SpaceInput[]),
+  /** A Hugging Face token for every space (`Authorization: Bearer`). */
+  "hf-token": secret.optional(),
+  /** Backends `dall-e-3` tries in turn when the key names none; unset = see docs/images.md. */
+  order: z.array(z.string()).optional(),
+  pollinations: pollinations.prefault({}),
+  /** playground.com (2024 route, status unknown): off unless enabled. */
+  playground: imageBackend.extend({ enabled: z.boolean().default(false) }).prefault({}),
   coze: imageBackend.prefault({}),
   /** The LLM (any model of this server) that turns a prompt into tags. */
   llm: z
@@ -298,8 +352,8 @@ const images = z.strictObject({
       token: secret.optional(),
     })
     .prefault({}),
-  /** Backend of `dall-e-3` when the Authorization names none; unset = a random gradio space. */
-  "default-backend": z.enum(IMAGE_BACKENDS).optional(),
+  /** The backend `dall-e-3` tries first when the key names none. */
+  "default-backend": z.string().optional(),
   /** Seconds one image request may take (tags, every generation, up-scaling). */
   timeout: seconds.default(180),
   /** bigjpg.com API keys for up-scaling HD sizes. */
@@ -382,6 +436,8 @@ export const configSchema = z.strictObject({
 
 /** The parsed configuration. */
 export type Config = z.output<typeof configSchema>;
+/** One parsed `images.spaces` entry. */
+export type SpaceConfig = Config["images"]["spaces"][number];
 /** One `custom-llm` entry. */
 export type CustomLlmConfig = Config["custom-llm"][number];
 /** The upstream timeouts in seconds. */

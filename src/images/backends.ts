@@ -1,60 +1,44 @@
 /**
- * Which image backend serves a request. Model `dall-e-3` (or `dall-e-2`) picks it from the
- * `Authorization` value as the original did: `sk-prodia-sd`, `sk-prodia-xl`, `sk-dalle-4k`,
- * `sk-dalle-3-xl`, `sk-animagine-xl-3.1`, `sk-google-xl`, a playground session token, a coze
- * cookie; anything else gets `images.default-backend` or a random gradio space (every one of the
- * six, unlike the original's off-by-one). Model `<backend>.dall-e-3` names the backend.
+ * Which image backends serve a request, in the order they are tried.
+ *
+ * - Model `dall-e-3` (or `dall-e-2`): the `Authorization` value picks one backend as in the
+ *   original (`sk-<name>` for a space: `sk-dalle-4k`, `sk-animagine-xl-3.1`, ...; a Pollinations
+ *   key `sk_…`/`pk_…`; a playground session token; a coze cookie); anything else tries the
+ *   backends in order: `images.default-backend` first, then `images.order`, else the spaces in
+ *   their listed order with Pollinations last (first when it has a key).
+ * - Model `<name>.dall-e-3` names the backend, whatever the key; `pollinations/<model>` names a
+ *   Pollinations model.
+ *
+ * Names of retired backends (`prodia-sd`, `sd`, `prodia-xl`, `xl`) map to their successors with a
+ * notice; short names (`4k`, `google`, `pg`, ...) are aliases.
  *
  * @module
  */
-import type { Config, IMAGE_BACKENDS } from "../config/schema.ts";
+import { IMAGE_ALIASES, OTHER_BACKENDS, RETIRED_IMAGE_NAMES } from "../config/image_spaces.ts";
+import type { Config, SpaceConfig } from "../config/schema.ts";
+import { GatewayError } from "../openai/errors.ts";
 
-/** An image backend. */
-export type BackendId = typeof IMAGE_BACKENDS[number];
+/** One backend to try, with the client's credential for it when it sent one. */
+export type Backend =
+  | { kind: "space"; name: string; space: SpaceConfig }
+  | { kind: "pollinations"; name: "pollinations"; model?: string; credential?: string }
+  | { kind: "playground"; name: "playground"; credential?: string }
+  | { kind: "coze"; name: "coze"; credential?: string };
 
-/** The gradio spaces (no credential needed). */
-export const SPACES: readonly BackendId[] = [
-  "prodia-sd",
-  "prodia-xl",
-  "dalle-4k",
-  "dalle-3-xl",
-  "animagine-xl",
-  "google-xl",
-];
-
-/** The selector tokens of the original. */
-const SELECTORS: Record<string, BackendId> = {
-  "sk-prodia-sd": "prodia-sd",
-  "sk-prodia-xl": "prodia-xl",
-  "sk-dalle-4k": "dalle-4k",
-  "sk-dalle-3-xl": "dalle-3-xl",
-  "sk-animagine-xl-3.1": "animagine-xl",
-  "sk-google-xl": "google-xl",
-};
-
-/** Names accepted before `.dall-e-3` in a model id. */
-const ALIASES: Record<string, BackendId> = {
-  sd: "prodia-sd",
-  "prodia-sd": "prodia-sd",
-  xl: "prodia-xl",
-  "prodia-xl": "prodia-xl",
-  "dalle-4k": "dalle-4k",
-  "4k": "dalle-4k",
-  "dalle-3-xl": "dalle-3-xl",
-  "3-xl": "dalle-3-xl",
-  animagine: "animagine-xl",
-  "animagine-xl": "animagine-xl",
-  "animagine-xl-3.1": "animagine-xl",
-  google: "google-xl",
-  "google-xl": "google-xl",
-  pg: "playground",
-  playground: "playground",
-  coze: "coze",
-};
+/** The backends of a request, in order, and notices about retired names it used. */
+export interface Plan {
+  backends: Backend[];
+  /** True when the request named its backend (then it is the only one tried). */
+  explicit: boolean;
+  notices: string[];
+}
 
 /** A playground.com session token (the value of `__Secure-next-auth.session-token`). */
 const PLAYGROUND_TOKEN =
   /^(__Secure-next-auth\.session-token=)?\w{8,10}-\w{4}-\w{4}-\w{4}-\w{10,15}$/;
+
+/** A Pollinations key: secret `sk_` or publishable `pk_`. */
+const POLLINATIONS_KEY = /^(sk|pk)_[A-Za-z0-9]{8,}$/;
 
 /** True for a coze.com cookie string. */
 export function isCozeCookie(token: string): boolean {
@@ -66,45 +50,142 @@ export function isPlaygroundToken(token: string): boolean {
   return PLAYGROUND_TOKEN.test(token.trim());
 }
 
-/** The backend chosen, and the client's credential for it when it sent one. */
-export interface Selection {
-  backend: BackendId;
-  credential?: string;
+/** True for a Pollinations key. */
+export function isPollinationsKey(token: string): boolean {
+  return POLLINATIONS_KEY.test(token.trim());
 }
 
-/** Every model id the image route accepts, for messages. */
-export function imageModelIds(): string[] {
-  return ["dall-e-3", ...Object.keys(ALIASES).map((a) => `${a}.dall-e-3`)];
+/** Today's name of a backend name (aliases, retired names with a notice), or undefined. */
+export function resolveName(
+  name: string,
+  config: Config,
+): { name: string; notice?: string } | undefined {
+  const n = name.toLowerCase();
+  const known = (x: string) =>
+    config.images.spaces.some((s) => s.name.toLowerCase() === x) || OTHER_BACKENDS.includes(x);
+  const spaceName = (x: string) =>
+    config.images.spaces.find((s) => s.name.toLowerCase() === x)?.name ?? x;
+  if (known(n)) return { name: spaceName(n) };
+  const alias = IMAGE_ALIASES[n];
+  if (alias && known(alias)) return { name: spaceName(alias) };
+  const retired = RETIRED_IMAGE_NAMES[n];
+  if (retired && known(retired.to)) {
+    return {
+      name: spaceName(retired.to),
+      notice: `images: '${name}' is retired (${retired.why}); it now draws on '${retired.to}'`,
+    };
+  }
+  return undefined;
 }
 
-/** The backend of a request, or undefined when the model is no image model. */
-export function selectBackend(
+/** The backend of a (resolved) name, or a 404 when it is turned off. */
+function backendOf(name: string, config: Config, credential?: string): Backend {
+  if (name === "pollinations") return { kind: "pollinations", name, credential };
+  if (name === "coze") return { kind: "coze", name, credential };
+  if (name === "playground") {
+    if (!config.images.playground.enabled) {
+      throw turnedOff("playground", "images.playground.enabled");
+    }
+    return { kind: "playground", name, credential };
+  }
+  const space = config.images.spaces.find((s) => s.name === name)!;
+  if (!space.enabled) throw turnedOff(name, `images.spaces '${name}' enabled`);
+  return { kind: "space", name, space };
+}
+
+function turnedOff(name: string, key: string): GatewayError {
+  return new GatewayError(
+    404,
+    `The image backend '${name}' is turned off on this server (${key}: false)`,
+    "invalid_request_error",
+    "model_not_found",
+    "model",
+  );
+}
+
+/** The names `dall-e-3` tries when the request names no backend. */
+export function defaultOrder(config: Config): string[] {
+  const c = config.images;
+  const enabled = c.spaces.filter((s) => s.enabled).map((s) => s.name);
+  const pollinations = c.pollinations.key || c.pollinations["legacy-url"] ? ["pollinations"] : [];
+  const base = c.order ??
+    (c.pollinations.key ? [...pollinations, ...enabled] : [...enabled, ...pollinations]);
+  const first = c["default-backend"] ? [c["default-backend"]] : [];
+  const out: string[] = [];
+  for (const n of [...first, ...base]) {
+    const name = resolveName(n, config)?.name;
+    if (!name || out.includes(name)) continue;
+    if (name === "playground" && !c.playground.enabled) continue;
+    if (c.spaces.some((s) => s.name === name && !s.enabled)) continue;
+    out.push(name);
+  }
+  return out;
+}
+
+/** Every model id the image route lists. */
+export function imageModelIds(config: Config): string[] {
+  const names = [
+    ...config.images.spaces.filter((s) => s.enabled).map((s) => s.name),
+    "pollinations",
+    ...(config.images.playground.enabled ? ["playground"] : []),
+    "coze",
+  ];
+  return ["dall-e-3", ...names.map((n) => `${n}.dall-e-3`)];
+}
+
+/**
+ * The backends of a request, or undefined when the model is no image model. A named backend that
+ * is turned off is a 404.
+ */
+export function selectBackends(
   model: string,
   token: string | undefined,
   config: Config,
-  random: () => number = Math.random,
-): Selection | undefined {
+): Plan | undefined {
   const t = token?.trim();
-  const credentialFor = (backend: BackendId) => {
+  const credentialFor = (name: string) => {
     if (!t) return undefined;
-    if (backend === "playground" && isPlaygroundToken(t)) return t;
-    if (backend === "coze" && isCozeCookie(t)) return t;
+    if (name === "playground" && isPlaygroundToken(t)) return t;
+    if (name === "coze" && isCozeCookie(t)) return t;
+    if (name === "pollinations" && isPollinationsKey(t)) return t;
     return undefined;
   };
+  const one = (name: string, notice?: string): Plan => ({
+    backends: [backendOf(name, config, credentialFor(name))],
+    explicit: true,
+    notices: notice ? [notice] : [],
+  });
+  if (model.startsWith("pollinations/") && model.length > "pollinations/".length) {
+    return {
+      backends: [{
+        kind: "pollinations",
+        name: "pollinations",
+        model: model.slice("pollinations/".length),
+        credential: credentialFor("pollinations"),
+      }],
+      explicit: true,
+      notices: [],
+    };
+  }
   const dot = model.lastIndexOf(".dall-e-");
   if (dot > 0) {
-    const backend = ALIASES[model.slice(0, dot).toLowerCase()];
-    if (!backend || !/^dall-e-[23]$/.test(model.slice(dot + 1))) return undefined;
-    return { backend, credential: credentialFor(backend) };
+    if (!/^dall-e-[23]$/.test(model.slice(dot + 1))) return undefined;
+    const resolved = resolveName(model.slice(0, dot), config);
+    return resolved ? one(resolved.name, resolved.notice) : undefined;
   }
   if (model !== "dall-e-3" && model !== "dall-e-2") return undefined;
   if (t) {
-    const chosen = SELECTORS[t];
-    if (chosen) return { backend: chosen };
-    if (isPlaygroundToken(t)) return { backend: "playground", credential: t };
-    if (isCozeCookie(t)) return { backend: "coze", credential: t };
+    if (/^sk-/i.test(t)) {
+      const resolved = resolveName(t.slice(3), config);
+      if (resolved) return one(resolved.name, resolved.notice);
+    }
+    if (isPollinationsKey(t)) return one("pollinations");
+    if (isPlaygroundToken(t) && config.images.playground.enabled) return one("playground");
+    if (isCozeCookie(t)) return one("coze");
   }
-  const fallback = config.images["default-backend"];
-  if (fallback) return { backend: fallback, credential: credentialFor(fallback) };
-  return { backend: SPACES[Math.floor(random() * SPACES.length)] };
+  return {
+    backends: defaultOrder(config).map((n) => backendOf(n, config)),
+    explicit: false,
+    notices: [],
+  };
 }

@@ -1,7 +1,8 @@
 /**
- * Image generation: pick the backend, turn the prompt into tags (gradio spaces), run `n`
- * generations, store each image, up-scale HD sizes through bigjpg, and answer in OpenAI's shape
- * (`created`, `data[].url` or `data[].b64_json`, `revised_prompt`).
+ * Image generation: pick the backends (`backends.ts`), turn the prompt into tags for the spaces
+ * that want them, run `n` generations (each on the first backend that works, `failover.ts`),
+ * store each image, up-scale HD sizes through bigjpg, and answer in OpenAI's shape (`created`,
+ * `data[].url` or `data[].b64_json`, `revised_prompt`).
  *
  * @module
  */
@@ -9,18 +10,21 @@ import { readBytes, type Upstream, upstreamFactory } from "../net/http.ts";
 import { GatewayError, invalidRequest, upstreamTimeout } from "../openai/errors.ts";
 import type { ImageRequest } from "../openai/schema.ts";
 import type { PoolSet } from "../pool/mod.ts";
+import type { Config } from "../config/schema.ts";
 import type { Provider, RequestContext } from "../providers/types.ts";
-import { type BackendId, imageModelIds, selectBackend, type Selection } from "./backends.ts";
+import { type Backend, imageModelIds, type Plan, selectBackends } from "./backends.ts";
 import { generateOnCoze } from "./coze.ts";
+import { Failover, NoFailover } from "./failover.ts";
 import { magnify } from "./magnify.ts";
 import { generateOnPlayground } from "./playground.ts";
-import { generateOnSpace } from "./spaces.ts";
+import { generateOnPollinations } from "./pollinations.ts";
+import { type AppCache, generateOnSpace } from "./spaces.ts";
 import { type ImageStore, type StoredImage, tooLarge } from "./store.ts";
 import { type Complete, promptToTags } from "./tags.ts";
 import { type BackendResult, encodeBase64, type Generation, type ImageSource } from "./types.ts";
 import { linkedController } from "../util/signal.ts";
 
-export { type BackendId, selectBackend } from "./backends.ts";
+export { type Backend, imageModelIds, selectBackends } from "./backends.ts";
 export { type ImageStore, ImageStores } from "./store.ts";
 export { type Complete, remoteComplete, tagsRequest } from "./tags.ts";
 
@@ -37,6 +41,8 @@ export interface ImageOptions {
   coze?: Provider;
   /** The image backends' credential pools (playground tokens). */
   pools: PoolSet;
+  /** Notices already logged (retired backend names), kept by the server. */
+  notices: Set<string>;
 }
 
 /** One entry of `data`. */
@@ -69,6 +75,20 @@ function checkRequest(req: ImageRequest): void {
   }
 }
 
+/** The size to draw: `WxH` clamped to 256..2048 per side, 1024x1024 otherwise. */
+export function sizeOf(req: ImageRequest): { width: number; height: number } {
+  const m = /^(\d+)x(\d+)$/.exec(req.size ?? "");
+  const clamp = (n: number) => Math.min(2048, Math.max(256, n));
+  return m ? { width: clamp(Number(m[1])), height: clamp(Number(m[2])) } : SQUARE;
+}
+
+const SQUARE = { width: 1024, height: 1024 };
+
+/** A seed of its own for each image (gradio spaces take 32-bit ones). */
+function randomSeed(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0] % 2_147_483_647;
+}
+
 /** Answers an image request. */
 export async function generateImages(
   req: ImageRequest,
@@ -77,18 +97,24 @@ export async function generateImages(
 ): Promise<ImagesResponse> {
   checkRequest(req);
   const config = ctx.config.images;
-  const selection = selectBackend(req.model, ctx.token, ctx.config);
-  if (!selection) {
+  const plan = selectBackends(req.model, ctx.token, ctx.config);
+  if (!plan) {
     throw new GatewayError(
       404,
-      `The model '${req.model}' is not an image model here; use dall-e-3 (the backend chosen by ` +
-        `the Authorization value) or one of ${
-          imageModelIds().filter((m) => m !== "dall-e-3").join(", ")
+      `The model '${req.model}' is not an image model here; use dall-e-3 (the backends tried ` +
+        `in turn, or the one the Authorization value names), pollinations/<model>, or one of ${
+          imageModelIds(ctx.config).filter((m) => m !== "dall-e-3").join(", ")
         }`,
       "invalid_request_error",
       "model_not_found",
       "model",
     );
+  }
+  for (const notice of plan.notices) {
+    // Logged once per server, not per request.
+    if (options.notices.has(notice)) continue;
+    options.notices.add(notice);
+    ctx.log.warn(notice);
   }
   // The whole request (tags, generations, up-scaling) is bounded by images.timeout.
   const limit = new AbortController();
@@ -105,11 +131,11 @@ export async function generateImages(
     upstream: upstreamFactory(ctx.config, signal, ctx.upstream("images").clients),
   };
   try {
-    return await run(req, bounded, selection, options);
+    return await run(req, bounded, plan, options);
   } catch (err) {
     if (limit.signal.aborted && !ctx.signal.aborted) {
       throw upstreamTimeout(
-        selection.backend,
+        plan.explicit ? plan.backends[0].name : "images",
         `the image was not ready within ${config.timeout}s (images.timeout)`,
       );
     }
@@ -119,53 +145,100 @@ export async function generateImages(
   }
 }
 
+/** The prompt-to-tags mode of a backend: spaces have their own, others draw the text. */
+function tagsMode(backend: Backend): "keywords" | "phrases" | "off" {
+  return backend.kind === "space" ? backend.space.tags : "off";
+}
+
+/** The proxy setting of a backend (its file host sits behind the same network path). */
+function proxiesOf(backend: Backend, config: Config): string | false | undefined {
+  if (backend.kind === "space") return backend.space.proxies;
+  return config.images[backend.kind].proxies;
+}
+
 async function run(
   req: ImageRequest,
   ctx: RequestContext,
-  selection: Selection,
+  plan: Plan,
   options: ImageOptions,
 ): Promise<ImagesResponse> {
   const config = ctx.config.images;
-  const { backend, credential } = selection;
-  const isSpace = backend !== "playground" && backend !== "coze";
-  const prompt = isSpace
-    ? await promptToTags(
-      req.prompt,
-      options.complete && ((instruction) => options.complete!(instruction, ctx)),
-      backend === "dalle-4k" || backend === "dalle-3-xl",
+  // An empty prompt (once its markers are gone) is the client's error, before any backend.
+  await promptToTags(req.prompt, undefined);
+  const prompts = new Map<string, Promise<string>>();
+  const promptFor = (mode: "keywords" | "phrases" | "off") => {
+    let p = prompts.get(mode);
+    if (!p) {
+      const llm = mode !== "off" && options.complete
+        ? (instruction: string) => options.complete!(instruction, ctx)
+        : undefined;
+      p = promptToTags(req.prompt, llm, mode === "phrases");
+      prompts.set(mode, p);
+    }
+    return p;
+  };
+  const apps: AppCache = new Map();
+  const failover = new Failover(plan.backends, ctx.log, ctx.signal);
+  const size = sizeOf(req);
+  const results = await inBatches(req.n ?? 1, PARALLEL, () =>
+    failover.run(async (backend) => {
+      let prompt: string;
+      try {
+        prompt = await promptFor(tagsMode(backend));
+      } catch (err) {
+        // The tags LLM failing is no backend's fault: no other backend would fare better.
+        throw new NoFailover(err);
+      }
+      const gen: Generation = {
+        prompt,
+        negative: config["negative-prompt"],
+        style: req.style,
+        quality: req.quality,
+        seed: randomSeed(),
+        ...size,
+      };
+      const result = await draw(backend, gen, ctx, options, apps);
+      const stored = await keep(result.image, backend, ctx, options.store);
+      return { stored, prompt: result.prompt };
+    }));
+  const upscaled = wantsHd(req) && config.magnify.length > 0
+    ? await Promise.all(
+      results.map(async (r) => ({ ...r, stored: await upscale(r.stored, ctx, options) })),
     )
-    : req.prompt.trim();
-  const gen: Generation = {
-    prompt,
-    negative: config["negative-prompt"],
-    style: req.style,
-    quality: req.quality,
-  };
-  const once = (): Promise<BackendResult> => {
-    if (backend === "playground") {
-      return generateOnPlayground(gen, ctx, options.pools, credential);
-    }
-    if (backend === "coze") return generateOnCoze(gen, ctx, options.coze, credential);
-    return generateOnSpace(backend, gen, ctx);
-  };
-  const n = req.n ?? 1;
-  const results = await inBatches(n, PARALLEL, async () => {
-    const result = await once();
-    let stored = await keep(result.image, backend, ctx, options.store);
-    if (wantsHd(req) && config.magnify.length > 0) {
-      stored = await upscale(stored, ctx, options);
-    }
-    return { stored, prompt: result.prompt };
-  });
+    : results;
   const created = Math.floor(Date.now() / 1000);
   return {
     created,
-    data: results.map(({ stored, prompt }) =>
+    data: upscaled.map(({ stored, prompt }) =>
       req.response_format === "b64_json"
         ? { b64_json: encodeBase64(stored.bytes), revised_prompt: prompt }
         : { url: `${options.domain}/file/${stored.rel}`, revised_prompt: prompt }
     ),
   };
+}
+
+/** One image on one backend. */
+function draw(
+  backend: Backend,
+  gen: Generation,
+  ctx: RequestContext,
+  options: ImageOptions,
+  apps: AppCache,
+): Promise<BackendResult> {
+  switch (backend.kind) {
+    case "space":
+      return generateOnSpace(backend.space, gen, ctx, apps);
+    case "pollinations":
+      return generateOnPollinations(gen, ctx, {
+        model: backend.model,
+        credential: backend.credential,
+        maxBytes: options.store.maxBytes,
+      });
+    case "playground":
+      return generateOnPlayground(gen, ctx, options.pools, backend.credential);
+    case "coze":
+      return generateOnCoze(gen, ctx, options.coze, backend.credential);
+  }
 }
 
 /** Runs `count` jobs, at most `width` at a time; fails with the first error. */
@@ -185,15 +258,14 @@ async function inBatches<T>(count: number, width: number, job: () => Promise<T>)
 /** Stores an image source: bytes directly, a URL after downloading it (capped). */
 async function keep(
   source: ImageSource,
-  backend: BackendId,
+  backend: Backend,
   ctx: RequestContext,
   store: ImageStore,
 ): Promise<StoredImage> {
-  if ("bytes" in source) return await store.save(source.bytes, backend);
-  // Through the backend's own proxy: its file host sits behind the same network path.
-  const http = ctx.upstream(backend, ctx.config.images[backend].proxies);
-  const bytes = await download(http, source.url, store.maxBytes, source.cookie);
-  return await store.save(bytes, backend);
+  if ("bytes" in source) return await store.save(source.bytes, backend.name);
+  const http = ctx.upstream(backend.name, proxiesOf(backend, ctx.config));
+  const bytes = await download(http, source.url, store.maxBytes, source.headers);
+  return await store.save(bytes, backend.name);
 }
 
 /** Downloads an image, refusing (and stopping) once it exceeds `max` bytes. */
@@ -201,9 +273,9 @@ export async function download(
   http: Upstream,
   url: string,
   max: number,
-  cookie?: string,
+  headers: Record<string, string> = {},
 ): Promise<Uint8Array> {
-  const res = await http.ok(url, { headers: cookie ? { cookie } : {} });
+  const res = await http.ok(url, { headers });
   return await readBytes(res, max, (size) => tooLarge(size, max, http.provider));
 }
 

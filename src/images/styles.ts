@@ -180,3 +180,32 @@ export function pickSampler(list: readonly string[], wanted?: string | null): st
   const hit = wanted ? list.find((s) => s.toLowerCase() === wanted.toLowerCase()) : undefined;
   return hit ?? "Euler a";
 }
+
+/** The built-in style lists, by the name `images.spaces[].styles` may give. */
+const STYLE_PRESETS: Readonly<Record<string, readonly string[]>> = {
+  "prodia-sd": PRODIA_SD_MODELS,
+  "prodia-xl": PRODIA_XL_MODELS,
+  "dalle-4k": DALLE_4K_STYLES,
+  animagine: ANIMAGINE_STYLES,
+  google: GOOGLE_STYLES,
+  playground: PLAYGROUND_STYLES,
+};
+
+/** The built-in sampler lists, by the name `images.spaces[].samplers` may give. */
+const SAMPLER_PRESETS: Readonly<Record<string, readonly string[]>> = {
+  prodia: PRODIA_SAMPLERS,
+  animagine: ANIMAGINE_SAMPLERS,
+};
+
+/**
+ * The list a space's `styles` or `samplers` setting stands for: a built-in list by name, a list
+ * of its own, one fixed value, or none.
+ */
+export function presetOf(
+  value: string | readonly string[] | undefined,
+  kind: "styles" | "samplers",
+): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") return value.length > 0 ? value : undefined;
+  return (kind === "styles" ? STYLE_PRESETS : SAMPLER_PRESETS)[value] ?? [value];
+}

@@ -13,11 +13,16 @@ export interface Generation {
   style?: string | null;
   /** `quality` of the request (a sampler; unknown = `Euler a`). */
   quality?: string | null;
+  /** A seed of its own for each generation (so that `n` images differ). */
+  seed: number;
+  /** The size asked for (`size`, clamped), 1024x1024 by default. */
+  width: number;
+  height: number;
 }
 
 /** Where a backend's image is: a URL to fetch, or the bytes. */
 export type ImageSource =
-  | { url: string; cookie?: string }
+  | { url: string; headers?: Record<string, string> }
   | { bytes: Uint8Array };
 
 /** A backend's answer: the image and the prompt it was given. */

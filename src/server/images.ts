@@ -88,6 +88,7 @@ export async function handleImages(c: Ctx): Promise<Response> {
       resting: deps.images.resting,
       coze: deps.registry.get("coze"),
       pools: deps.images.pools,
+      notices: deps.images.notices,
     });
     return c.json(body);
   } finally {

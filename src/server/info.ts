@@ -4,7 +4,7 @@
  * @module
  */
 import { upstreamFactory } from "../net/http.ts";
-import { imageModelIds } from "../images/backends.ts";
+import { imageModelIds } from "../images/mod.ts";
 import { NAME, VERSION } from "../version.ts";
 import type { Config } from "../config/schema.ts";
 import type { Registry } from "../providers/registry.ts";
@@ -48,7 +48,7 @@ export async function handleModels(c: Ctx): Promise<Response> {
       signal,
       upstream: upstreamFactory(config, signal, deps.clients),
     }),
-    ...imageModelIds().map((id) => ({ id, owned_by: "images", created: undefined })),
+    ...imageModelIds(config).map((id) => ({ id, owned_by: "images", created: undefined })),
   ];
   return c.json({
     object: "list",

@@ -63,7 +63,12 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
       const r = store.current.responses;
       return { maxEntries: r["max-entries"], maxBytes: r["max-bytes"], ttl: r.ttl };
     }),
-    images: { stores: new ImageStores(), resting: new Map(), pools: new PoolSet(log) },
+    images: {
+      stores: new ImageStores(),
+      resting: new Map(),
+      pools: new PoolSet(log),
+      notices: new Set(),
+    },
   };
   const app = createApp(deps);
   const port = options.port ?? store.current.server.port;

@@ -26,8 +26,16 @@ export interface AppDeps {
   plans: TaskPlans;
   /** Stored responses of the Responses API. */
   responses: ResponseStore;
-  /** Stored images, when each up-scaling key may be used again, and backend credentials. */
-  images: { stores: ImageStores; resting: Map<string, number>; pools: PoolSet };
+  /**
+   * Stored images, when each up-scaling key may be used again, backend credentials, and the
+   * notices about retired backend names already logged.
+   */
+  images: {
+    stores: ImageStores;
+    resting: Map<string, number>;
+    pools: PoolSet;
+    notices: Set<string>;
+  };
 }
 
 /** Per-request values shared by middleware and handlers. */

@@ -10,7 +10,7 @@
  * @module
  */
 import { type Fake, json, serveFake } from "./serve.ts";
-import { jpegBytes } from "./gradio.ts";
+import { jpegBytes } from "./gradio_spaces.ts";
 
 /** Options of the fake. */
 export interface FakeBigjpgOptions {

@@ -1,29 +1,45 @@
 /**
- * A fake gradio app speaking the queue protocol as gradio 4 serves it over HTTP and gradio 3 over
- * a websocket, plus an LMSYS arena ("Direct Chat") and the image spaces built on it.
+ * A fake gradio app as gradio 3, 4, 5 and 6 serve it (reference: upstreams-2026 section 8,
+ * gradio `routes.py`), plus an LMSYS arena ("Direct Chat") built on it. The image spaces are in
+ * `gradio_spaces.ts`.
  *
- * Gradio 4 (`POST /queue/join`, `GET /queue/data?session_hash=`): a join without a session hash
- * is 400 `{"detail":"Session hash not found."}`, a full queue 503 `{"detail":"Queue is full."}`,
- * else 200 `{"event_id"}`. The data stream (`text/event-stream`) carries, per event,
- * `estimation`, `process_starts`, `process_generating` (the first with whole output values, then
- * one list of diff operations per output, computed as gradio's `utils.diff` does: `replace`,
- * `append`, `add`, `delete`), `process_completed` (whole values; `success:false` with
- * `output.error` when the function raises, the error hidden unless `showError`), `heartbeat`
- * every `heartbeatMs` while idle, and `close_stream` once the session has no pending event. An
- * unknown session gets one `unexpected_error` ("404: Session not found.").
+ * Paths: `GET /config` stays at the root; every other route lives under the API prefix, which is
+ * `/gradio_api` on Gradio 5 and 6 (and then the un-prefixed `/queue/join`, `/queue/data`,
+ * `/info`, `/call/...`, `/upload` and `/file=` answer 404 `{"detail":"Not Found"}`) and empty on
+ * Gradio 4. `/config` tells `version`, `api_prefix` (5+), `protocol` (`sse_v3`) and the
+ * `dependencies` (`id` = fn_index, `targets` = `[[trigger_id, "click"]]`, `api_name`).
+ *
+ * Queue (`POST <prefix>/queue/join`, `GET <prefix>/queue/data?session_hash=`): a join without a
+ * session hash is 400 `{"detail":"Session hash not found."}`, an unknown `fn_index` 400, data
+ * that is not a list 422, a full queue 503 `{"detail":"Queue is full."}`, else `{"event_id"}`.
+ * The data stream carries, per event, `estimation`, `process_starts`, `process_generating` (the
+ * first with whole output values, then one list of diff operations per output, computed as
+ * gradio's `utils.diff` does), `process_completed` (whole values; `success:false` with
+ * `output.error` when the function raises, hidden unless `showError`; a ZeroGPU quota error is
+ * always shown), `heartbeat` every `heartbeatMs` while idle, and `close_stream` once the session
+ * has no pending event. An unknown session gets one `unexpected_error` ("404: Session not
+ * found.").
+ *
+ * Simple REST (`POST <prefix>/call/<api_name>` `{data}` → `{event_id}`, `GET
+ * <prefix>/call/<api_name>/<event_id>`): `event: generating | complete | error | heartbeat` with
+ * whole values, the error output, or the message of an unknown event. An unknown api name is 500
+ * (gradio's uncaught `FnIndexInferError`).
+ *
+ * `GET <prefix>/info` lists the named endpoints and their parameters; `POST <prefix>/upload`
+ * (multipart `files`) stores files and answers their paths, served at `<prefix>/file=<path>`.
  *
  * Gradio 3 (websocket `/queue/join`): `send_hash` -> `{fn_index, session_hash}` -> `estimation`,
  * `send_data` -> `{data, fn_index, session_hash}` -> `process_starts`, `process_generating`
  * (whole values), `process_completed`, then the server closes.
  *
- * As gradio's `clean_events`, a client that drops a session's data stream (or its socket) before
- * the end cancels that session's running events. `close()` cancels what still runs and waits for
- * it, so no fake work outlives a test.
+ * A private space (`token`) answers 401 without `Authorization: Bearer <token>`. As gradio's
+ * `clean_events`, a client that drops a session's data stream (or its socket) before the end
+ * cancels that session's running events. `close()` cancels what still runs and waits for it.
  *
  * Like lmarena behind HAProxy, the app may run as several backends (`servers`): `GET /info`
- * (gradio's API info) sets `SERVERID=<name>|<stamp>`, requests are routed by that cookie, and
- * without it to the next backend (which also sets the cookie), so a session started on one
- * backend is unknown to another. A backend listed in `downServers` answers 503.
+ * sets `SERVERID=<name>|<stamp>`, requests are routed by that cookie, and without it to the next
+ * backend (which also sets the cookie), so a session started on one backend is unknown to
+ * another. A backend listed in `downServers` answers 503.
  *
  * @module
  */
@@ -31,7 +47,7 @@ import { linkedController } from "../../src/util/signal.ts";
 import { type Fake, json, type Recorded, serveFake } from "./serve.ts";
 
 /** Resolves after `ms`, or at once when `signal` aborts (a cancelled event stops waiting). */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const done = () => {
@@ -57,7 +73,7 @@ export interface FnContext {
   state: Map<string, unknown>;
   /** The backend that runs the call. */
   server: string;
-  /** Stores a file and returns gradio 4's `FileData` for it (served at `/file=`). */
+  /** Stores a file and returns its `FileData` (served at `<prefix>/file=`). */
   addFile(bytes: Uint8Array, mime: string, name?: string): Record<string, unknown>;
   /** The origin of the fake (`http://127.0.0.1:<port>`). */
   origin: string;
@@ -74,19 +90,34 @@ export type FakeFn = (
   ctx: FnContext,
 ) => AsyncGenerator<unknown[], unknown[] | void> | Promise<unknown[]>;
 
+/** A parameter of a named endpoint, as `/info` lists it. */
+export interface FakeParameter {
+  name: string;
+  /** The default value (the parameter is then optional). */
+  default?: unknown;
+}
+
 /** Options of a fake gradio app. */
 export interface FakeGradioOptions {
   /** The functions by `fn_index`. */
   fns: Record<number, FakeFn>;
   /** Number of inputs each function takes (a call with another count fails the event). */
   inputs?: Record<number, number>;
+  /** Gradio's major version: 3 (websocket queue), 4 (no prefix, default), 5 or 6 (`/gradio_api`). */
+  version?: 3 | 4 | 5 | 6;
+  /** Named endpoints: api name (without `/`) -> fn_index. */
+  apiNames?: Record<string, number>;
+  /** The parameters `/info` lists per api name. */
+  parameters?: Record<string, FakeParameter[]>;
+  /** Trigger ids by fn_index, as `/config` lists them (default fn_index + 100). */
+  triggers?: Record<number, number>;
   /** Backend names for sticky routing; none = one backend, no SERVERID. */
   servers?: string[];
   /** Backends that answer 503 (e.g. `S0`). */
   downServers?: string[];
   /** SERVERID values `/info` hands out in order (then round-robin over `servers`). */
   infoSequence?: string[];
-  /** Gradio 3 websocket instead of the HTTP queue. */
+  /** Gradio 3 websocket instead of the HTTP queue (same as `version: 3`). */
   websocket?: boolean;
   /** Show function errors to clients (`show_error=True`). */
   showError?: boolean;
@@ -96,6 +127,10 @@ export interface FakeGradioOptions {
   stepMs?: number;
   /** Answer joins with 503 "Queue is full.". */
   queueFull?: boolean;
+  /** Every event fails with this ZeroGPU quota message (shown whatever `showError` says). */
+  quotaError?: string;
+  /** A private space: every route but `/config`'s 404 needs `Authorization: Bearer <token>`. */
+  token?: string;
   /**
    * A cookie (`name`) the front set on the first join, required on every later queue request
    * (as a bot-management cookie is): requests without it get 403.
@@ -106,12 +141,18 @@ export interface FakeGradioOptions {
 /** A running fake gradio app. */
 export interface FakeGradio extends Fake {
   options: FakeGradioOptions;
+  /** The API prefix it serves under (`/gradio_api` or ""). */
+  prefix: string;
   /** Queue joins received (parsed bodies) with the backend that took them. */
   joins: { body: Record<string, unknown>; server: string; cookie: string }[];
+  /** Simple REST calls received: api name and body. */
+  calls: { apiName: string; body: Record<string, unknown> }[];
   /** Websocket messages received from clients. */
   socketMessages: Record<string, unknown>[];
   /** Number of `/info` calls. */
   infoCalls: number;
+  /** Number of `/config` calls. */
+  configCalls: number;
   /** Stored files (`/file=` path -> bytes and type). */
   files: Map<string, { bytes: Uint8Array; mime: string }>;
 }
@@ -129,8 +170,13 @@ interface SessionQueue {
   stop: AbortController;
 }
 
+const NOT_FOUND = { detail: "Not Found" };
+
 /** Starts a fake gradio app. */
 export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeGradio> {
+  const version = options.websocket ? 3 : options.version ?? 4;
+  const socketQueue = version === 3;
+  const prefix = version >= 5 ? "/gradio_api" : "";
   const servers = options.servers ?? ["main"];
   const backends = new Map<string, Backend>(
     servers.map((s) => [s, { sessions: new Map(), state: new Map() }]),
@@ -139,6 +185,7 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
   let infoIndex = 0;
   const files = new Map<string, { bytes: Uint8Array; mime: string }>();
   const joins: FakeGradio["joins"] = [];
+  const calls: FakeGradio["calls"] = [];
   const socketMessages: Record<string, unknown>[] = [];
   const issuedStepCookies = new Set<string>();
   let origin = "";
@@ -158,6 +205,12 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
     return { server, setCookie: serverCookie(server) };
   };
 
+  const storeFile = (bytes: Uint8Array, mime: string, name: string) => {
+    const path = `/tmp/gradio/${crypto.randomUUID().replaceAll("-", "")}/${name}`;
+    files.set(path, { bytes, mime });
+    return path;
+  };
+
   const ctxFor = (server: string, session: string, signal: AbortSignal): FnContext => {
     const backend = backends.get(server)!;
     let state = backend.state.get(session);
@@ -168,11 +221,10 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
       origin,
       signal,
       addFile(bytes, mime, name = "image.png") {
-        const path = `/tmp/gradio/${crypto.randomUUID().replaceAll("-", "")}/${name}`;
-        files.set(path, { bytes, mime });
+        const path = storeFile(bytes, mime, name);
         return {
           path,
-          url: `${origin}/file=${path}`,
+          url: `${origin}${prefix}/file=${path}`,
           size: bytes.length,
           orig_name: name,
           mime_type: mime,
@@ -216,6 +268,7 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
     const fn = options.fns[fnIndex];
     let last: unknown[] | undefined;
     try {
+      if (options.quotaError) throw new QuotaError(options.quotaError);
       const expected = options.inputs?.[fnIndex];
       if (expected !== undefined && data.length !== expected) {
         throw new Error(
@@ -268,38 +321,256 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
       });
     } catch (err) {
       if (signal.aborted) return;
+      const shown = options.showError || err instanceof QuotaError;
       emit({
         msg: "process_completed",
         event_id: eventId,
-        output: { error: options.showError ? (err as Error).message : null },
+        output: { error: shown ? (err as Error).message : null },
         success: false,
-        title: null,
+        title: shown ? "Error" : null,
       });
     }
   };
 
-  const fake = await serveFake((req: Request, rec: Recorded) => {
+  /** The session's queue on `backend`, made on first use. */
+  const sessionOf = (backend: Backend, session: string): SessionQueue => {
+    let q = backend.sessions.get(session);
+    if (!q) {
+      q = { messages: [], pending: new Set(), stop: new AbortController() };
+      backend.sessions.set(session, q);
+    }
+    return q;
+  };
+
+  /** Queues an event on a session and returns its id. */
+  const enqueue = (
+    backend: Backend,
+    server: string,
+    session: string,
+    fnIndex: number,
+    data: unknown[],
+    incremental: boolean,
+  ): string => {
+    const q = sessionOf(backend, session);
+    const eventId = crypto.randomUUID().replaceAll("-", "");
+    q.pending.add(eventId);
+    startEvent(
+      server,
+      session,
+      eventId,
+      fnIndex,
+      data,
+      (m) => {
+        q.messages.push(m);
+        q.wake?.();
+      },
+      incremental,
+      q.stop.signal,
+    );
+    return eventId;
+  };
+
+  /**
+   * The SSE stream of a session's messages; `render` turns a message into the bytes to send (or
+   * nothing). Ends after the last pending event completed; a client that leaves before cancels
+   * the session's events.
+   */
+  const sessionStream = (
+    q: SessionQueue | undefined,
+    rec: Recorded,
+    render: (m: Record<string, unknown>) => string | undefined,
+    extra: Headers,
+  ): Response => {
+    const headers = new Headers(extra);
+    headers.set("content-type", "text/event-stream; charset=utf-8");
+    headers.set("cache-control", "no-cache");
+    const enc = new TextEncoder();
+    const send = (c: ReadableStreamDefaultController<Uint8Array>, m: Record<string, unknown>) => {
+      const text = render(m);
+      if (text !== undefined) c.enqueue(enc.encode(text));
+    };
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        let ended = false;
+        try {
+          if (!q) {
+            send(controller, {
+              msg: "unexpected_error",
+              message: "404: Session not found.",
+              success: false,
+              session_not_found: true,
+            });
+            controller.close();
+            return;
+          }
+          let lastBeat = performance.now();
+          while (!rec.wasAborted) {
+            const m = q.messages.shift();
+            if (!m) {
+              await new Promise<void>((r) => {
+                const t = setTimeout(r, Math.min(50, heartbeatMs));
+                q.wake = () => {
+                  clearTimeout(t);
+                  r();
+                };
+              });
+              q.wake = undefined;
+              if (performance.now() - lastBeat > heartbeatMs) {
+                send(controller, { msg: "heartbeat" });
+                lastBeat = performance.now();
+              }
+              continue;
+            }
+            send(controller, m);
+            if (m.msg === "process_completed") {
+              q.pending.delete(m.event_id as string);
+              if (q.pending.size === 0) {
+                send(controller, { msg: "close_stream" });
+                controller.close();
+                ended = true;
+                return;
+              }
+            }
+          }
+        } catch {
+          // The client went away.
+        } finally {
+          if (q && !ended) {
+            // The client left before the end: its events are cancelled.
+            q.stop.abort();
+            q.stop = new AbortController();
+          }
+        }
+      },
+    });
+    return new Response(body, { headers });
+  };
+
+  const fnsWithApi = new Map(Object.entries(options.apiNames ?? {}).map(([k, v]) => [v, k]));
+  const configBody = () => {
+    const last = Math.max(-1, ...Object.keys(options.fns).map(Number));
+    const dependencies = Array.from({ length: last + 1 }, (_, id) => {
+      const trigger = options.triggers?.[id] ?? id + 100;
+      const dep: Record<string, unknown> = {
+        targets: version === 3 ? [trigger] : [[trigger, "click"]],
+        api_name: fnsWithApi.get(id) ?? null,
+        queue: true,
+      };
+      if (version > 3) dep.id = id;
+      return dep;
+    });
+    const config: Record<string, unknown> = {
+      version: { 3: "3.50.2", 4: "4.44.1", 5: "5.49.1", 6: "6.25.0" }[version],
+      mode: "blocks",
+      app_id: 1234567890,
+      components: [],
+      dependencies,
+    };
+    if (version >= 4) config.protocol = "sse_v3";
+    if (prefix) config.api_prefix = prefix;
+    return config;
+  };
+
+  const fake = await serveFake(async (req: Request, rec: Recorded) => {
     const url = new URL(req.url);
-    if (url.pathname === "/info" && req.method === "GET") {
+    if (options.token && req.headers.get("authorization") !== `Bearer ${options.token}`) {
+      return json({ error: "Invalid credentials in Authorization header" }, 401);
+    }
+    if (url.pathname === "/config" && req.method === "GET") {
+      fakeState.configCalls++;
+      return json(configBody());
+    }
+    if (prefix && !url.pathname.startsWith(`${prefix}/`)) return json(NOT_FOUND, 404);
+    const path = url.pathname.slice(prefix.length);
+
+    if (path === "/info" && req.method === "GET") {
       fakeState.infoCalls++;
       const headers = new Headers({ "content-type": "application/json" });
       if (sticky) {
         const name = options.infoSequence?.[infoIndex++] ?? nextServer();
         headers.append("set-cookie", serverCookie(name));
       }
+      const named: Record<string, unknown> = {};
+      for (const name of Object.keys(options.apiNames ?? {})) {
+        named[`/${name}`] = {
+          parameters: (options.parameters?.[name] ?? []).map((p) => ({
+            label: p.name,
+            parameter_name: p.name,
+            parameter_has_default: "default" in p,
+            parameter_default: p.default ?? null,
+            type: {},
+            python_type: { type: "Any", description: "" },
+            component: "Textbox",
+            example_input: null,
+          })),
+          returns: [],
+          show_api: true,
+        };
+      }
       return new Response(
-        JSON.stringify({ named_endpoints: {}, unnamed_endpoints: {} }),
+        JSON.stringify({ named_endpoints: named, unnamed_endpoints: {} }),
         { headers },
       );
     }
-    if (url.pathname.startsWith("/file=") && req.method === "GET") {
-      const f = files.get(decodeURIComponent(url.pathname.slice("/file=".length)));
+    if (path.startsWith("/file=") && req.method === "GET") {
+      const f = files.get(decodeURIComponent(path.slice("/file=".length)));
       if (!f) return json({ detail: "File not found" }, 404);
       return new Response(f.bytes as Uint8Array<ArrayBuffer>, {
         headers: { "content-type": f.mime, "content-length": String(f.bytes.length) },
       });
     }
-    if (!url.pathname.startsWith("/queue/")) return json({ detail: "Not Found" }, 404);
+    if (path === "/upload" && req.method === "POST") {
+      if (!url.searchParams.get("upload_id")) return json({ detail: "upload_id missing" }, 422);
+      let form: FormData;
+      try {
+        form = await new Response(rec.body, {
+          headers: { "content-type": req.headers.get("content-type") ?? "" },
+        }).formData();
+      } catch {
+        return json({ detail: "There was an error parsing the body" }, 400);
+      }
+      const parts = form.getAll("files").filter((f): f is File => f instanceof File);
+      if (parts.length === 0) return json({ detail: "No files" }, 422);
+      const paths: string[] = [];
+      for (const f of parts) {
+        paths.push(storeFile(new Uint8Array(await f.arrayBuffer()), f.type, f.name));
+      }
+      return json(paths);
+    }
+
+    const call = /^\/call\/([^/]+)(?:\/([^/]+))?\/?$/.exec(path);
+    if (call && !socketQueue) {
+      const [, apiName, eventId] = call;
+      const backend = backends.get(servers[0])!;
+      if (req.method === "POST" && !eventId) {
+        const fnIndex = options.apiNames?.[apiName];
+        if (fnIndex === undefined) {
+          return new Response("Internal Server Error", {
+            status: 500,
+            headers: { "content-type": "text/plain" },
+          });
+        }
+        const body = rec.json as Record<string, unknown> | undefined;
+        if (!body || !Array.isArray(body.data)) {
+          return json({
+            detail: [{ type: "missing", loc: ["body", "data"], msg: "Field required" }],
+          }, 422);
+        }
+        calls.push({ apiName, body });
+        if (options.queueFull) return json({ detail: "Queue is full." }, 503);
+        // Without a session hash of its own, the event's id is its session (gradio's `Event`).
+        const session = crypto.randomUUID().replaceAll("-", "");
+        const id = enqueue(backend, servers[0], session, fnIndex, body.data, false);
+        backend.sessions.set(id, backend.sessions.get(session)!);
+        return json({ event_id: id });
+      }
+      if (req.method === "GET" && eventId) {
+        return sessionStream(backend.sessions.get(eventId), rec, renderCall, new Headers());
+      }
+      return json({ detail: "Method Not Allowed" }, 405);
+    }
+
+    if (!path.startsWith("/queue/")) return json(NOT_FOUND, 404);
 
     const { server, setCookie } = route(req);
     if (options.downServers?.includes(server)) {
@@ -312,7 +583,7 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
     if (setCookie) extra.append("set-cookie", setCookie);
     if (options.stepCookie) {
       const have = cookieOf(req, options.stepCookie);
-      const firstJoin = issuedStepCookies.size === 0 && url.pathname === "/queue/join";
+      const firstJoin = issuedStepCookies.size === 0 && path === "/queue/join";
       if (!firstJoin && (!have || !issuedStepCookies.has(have))) {
         return new Response("<html><title>Just a moment...</title></html>", {
           status: 403,
@@ -327,7 +598,7 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
     }
     const backend = backends.get(server)!;
 
-    if (url.pathname === "/queue/join" && options.websocket) {
+    if (path === "/queue/join" && socketQueue) {
       if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
         return json({ detail: "Method Not Allowed" }, 405);
       }
@@ -336,7 +607,7 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
       return response;
     }
 
-    if (url.pathname === "/queue/join" && req.method === "POST") {
+    if (path === "/queue/join" && req.method === "POST") {
       const body = rec.json as Record<string, unknown> | undefined;
       if (!body || typeof body !== "object") {
         return reply(
@@ -367,32 +638,11 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
         );
       }
       joins.push({ body, server, cookie: req.headers.get("cookie") ?? "" });
-      const session = body.session_hash;
-      let q = backend.sessions.get(session);
-      if (!q) {
-        q = { messages: [], pending: new Set(), stop: new AbortController() };
-        backend.sessions.set(session, q);
-      }
-      const eventId = crypto.randomUUID().replaceAll("-", "");
-      q.pending.add(eventId);
-      const queue = q;
-      startEvent(
-        server,
-        session,
-        eventId,
-        fnIndex,
-        body.data,
-        (m) => {
-          queue.messages.push(m);
-          queue.wake?.();
-        },
-        true,
-        queue.stop.signal,
-      );
+      const eventId = enqueue(backend, server, body.session_hash, fnIndex, body.data, true);
       return reply({ event_id: eventId }, 200, extra);
     }
 
-    if (url.pathname === "/queue/data" && req.method === "GET") {
+    if (path === "/queue/data" && req.method === "GET") {
       const session = url.searchParams.get("session_hash");
       if (!session) {
         return reply(
@@ -401,66 +651,12 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
           extra,
         );
       }
-      const q = backend.sessions.get(session);
-      const headers = new Headers(extra);
-      headers.set("content-type", "text/event-stream; charset=utf-8");
-      headers.set("cache-control", "no-cache");
-      const enc = new TextEncoder();
-      const line = (m: unknown) => enc.encode(`data: ${JSON.stringify(m)}\n\n`);
-      const body = new ReadableStream<Uint8Array>({
-        async start(controller) {
-          let ended = false;
-          try {
-            if (!q) {
-              controller.enqueue(line({
-                msg: "unexpected_error",
-                message: "404: Session not found.",
-                success: false,
-              }));
-              controller.close();
-              return;
-            }
-            let lastBeat = performance.now();
-            while (!rec.wasAborted) {
-              const m = q.messages.shift();
-              if (!m) {
-                await new Promise<void>((r) => {
-                  const t = setTimeout(r, Math.min(50, heartbeatMs));
-                  q.wake = () => {
-                    clearTimeout(t);
-                    r();
-                  };
-                });
-                q.wake = undefined;
-                if (performance.now() - lastBeat > heartbeatMs) {
-                  controller.enqueue(line({ msg: "heartbeat" }));
-                  lastBeat = performance.now();
-                }
-                continue;
-              }
-              controller.enqueue(line(m));
-              if (m.msg === "process_completed") {
-                q.pending.delete(m.event_id as string);
-                if (q.pending.size === 0) {
-                  controller.enqueue(line({ msg: "close_stream" }));
-                  controller.close();
-                  ended = true;
-                  return;
-                }
-              }
-            }
-          } catch {
-            // The client went away.
-          } finally {
-            if (q && !ended) {
-              // The client left before the end: its events are cancelled.
-              q.stop.abort();
-              q.stop = new AbortController();
-            }
-          }
-        },
-      });
-      return new Response(body, { headers });
+      return sessionStream(
+        backend.sessions.get(session),
+        rec,
+        (m) => `data: ${JSON.stringify(m)}\n\n`,
+        extra,
+      );
     }
     return reply({ detail: "Method Not Allowed" }, 405, extra);
   });
@@ -545,13 +741,47 @@ export async function startFakeGradio(options: FakeGradioOptions): Promise<FakeG
       await fake.close();
     },
     options,
+    prefix,
     joins,
+    calls,
     socketMessages,
     infoCalls: 0,
+    configCalls: 0,
     files,
   };
   origin = fake.origin;
   return fakeState;
+}
+
+/** A ZeroGPU quota refusal (always shown to clients, as `gr.Error` is). */
+class QuotaError extends Error {}
+
+/** A queue message as the simple REST stream writes it (gradio's `simple_predict_get`). */
+function renderCall(m: Record<string, unknown>): string | undefined {
+  const out = (m.output ?? {}) as Record<string, unknown>;
+  let event: string;
+  let data: unknown;
+  switch (m.msg) {
+    case "process_completed":
+      event = m.success ? "complete" : "error";
+      data = m.success ? out.data : out;
+      break;
+    case "process_generating":
+      event = m.success ? "generating" : "error";
+      data = m.success ? out.data : out;
+      break;
+    case "heartbeat":
+      event = "heartbeat";
+      data = null;
+      break;
+    case "unexpected_error":
+      event = "error";
+      data = m.message;
+      break;
+    default:
+      return undefined;
+  }
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 function serverCookie(name: string): string {
@@ -717,142 +947,4 @@ export async function startFakeArena(options: FakeArenaOptions = {}): Promise<Fa
     inputs[fn + 1] = 4;
   }
   return await startFakeGradio({ fns, inputs, ...options.gradio });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Image spaces
-
-/** A tiny valid PNG (1x1), optionally padded to `size` bytes with an extra chunk. */
-export function pngBytes(size = 0): Uint8Array {
-  const base = Uint8Array.from(
-    atob(
-      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
-    ),
-    (c) => c.charCodeAt(0),
-  );
-  if (size <= base.length) return base;
-  const out = new Uint8Array(size);
-  out.set(base);
-  return out;
-}
-
-/** A tiny JPEG-looking payload (SOI marker, JFIF header, EOI). */
-export function jpegBytes(): Uint8Array {
-  return Uint8Array.from([
-    0xff,
-    0xd8,
-    0xff,
-    0xe0,
-    0x00,
-    0x10,
-    0x4a,
-    0x46,
-    0x49,
-    0x46,
-    0x00,
-    0x01,
-    0x01,
-    0x00,
-    0x00,
-    0x01,
-    0x00,
-    0x01,
-    0x00,
-    0x00,
-    0xff,
-    0xd9,
-  ]);
-}
-
-/** `data:<mime>;base64,...` of bytes. */
-export function dataUrl(bytes: Uint8Array, mime: string): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return `data:${mime};base64,${btoa(bin)}`;
-}
-
-/** Which image space a fake plays. */
-export type SpaceKind =
-  | "prodia-sd"
-  | "prodia-xl"
-  | "dalle-4k"
-  | "dalle-3-xl"
-  | "animagine-xl"
-  | "google-xl";
-
-/** Options of a fake image space. */
-export interface FakeSpaceOptions {
-  /** Fail every generation with this message (shown when `showError`). */
-  fail?: string;
-  /** Bytes of the generated image (default a 1x1 PNG). */
-  image?: () => Uint8Array;
-  /** Delay before the result, in ms. */
-  delayMs?: number;
-  gradio?: Partial<FakeGradioOptions>;
-}
-
-/**
- * A fake image space: the `fn_index`, inputs and output shape each real space has (prodia-sd: a
- * file; prodia-xl: a base64 PNG over gradio 3; dalle-4k, dalle-3-xl, animagine: a gallery of
- * files; google-xl: base64 JPEGs over gradio 3).
- */
-export async function startFakeSpace(
-  kind: SpaceKind,
-  options: FakeSpaceOptions = {},
-): Promise<FakeGradio> {
-  const image = options.image ?? (() => pngBytes());
-  const wait = (signal: AbortSignal) =>
-    options.delayMs ? pause(options.delayMs, signal) : Promise.resolve();
-  const check = (data: unknown[]) => {
-    if (typeof data[0] !== "string" || data[0].trim() === "") throw new Error("empty prompt");
-    if (options.fail) throw new Error(options.fail);
-  };
-  const gallery: FakeFn = async (data, ctx) => {
-    check(data);
-    await wait(ctx.signal);
-    return [[{ image: ctx.addFile(image(), "image/png", "image.png"), caption: null }], 12345];
-  };
-  const specs: Record<SpaceKind, { fn: number; inputs: number; run: FakeFn; ws?: boolean }> = {
-    "prodia-sd": {
-      fn: 0,
-      inputs: 9,
-      run: async (data, ctx) => {
-        check(data);
-        await wait(ctx.signal);
-        return [ctx.addFile(image(), "image/png", "image.png")];
-      },
-    },
-    "prodia-xl": {
-      fn: 0,
-      inputs: 9,
-      ws: true,
-      run: async (data, ctx) => {
-        check(data);
-        await wait(ctx.signal);
-        return [dataUrl(image(), "image/png")];
-      },
-    },
-    "dalle-4k": { fn: 3, inputs: 9, run: gallery },
-    "dalle-3-xl": { fn: 3, inputs: 8, run: gallery },
-    "animagine-xl": { fn: 5, inputs: 15, run: gallery },
-    "google-xl": {
-      fn: 2,
-      inputs: 4,
-      ws: true,
-      run: async (data, ctx) => {
-        check(data);
-        await wait(ctx.signal);
-        const img = options.image ? image() : jpegBytes();
-        return [[dataUrl(img, "image/jpeg"), dataUrl(img, "image/jpeg")]];
-      },
-    },
-  };
-  const spec = specs[kind];
-  return await startFakeGradio({
-    fns: { [spec.fn]: spec.run },
-    inputs: { [spec.fn]: spec.inputs },
-    websocket: spec.ws,
-    showError: true,
-    ...options.gradio,
-  });
 }

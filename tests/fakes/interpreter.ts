@@ -1,22 +1,28 @@
 /**
- * Fakes of open-interpreter in both of the gateway's modes:
+ * A fake open-interpreter 0.4 server (`interpreter --server`; upstreams-2026 section 10, oi-main
+ * `interpreter/core/async_core.py` and `docs/server/usage.mdx`):
  *
- * - `startFakeInterpreter`: its HTTP server (the patched fastapi + sse-starlette `server.py` the
- *   original relied on): `POST /settings` takes `{messages: [{role, type: "message", content}],
- *   system}` and answers JSON; `POST /chat` takes `{message}` and streams
- *   `text/event-stream; charset=utf-8` events `data: {role, type, format, content, start, end}`
- *   separated by CRLF CRLF as sse-starlette writes them, then `data: [DONE]`. A body that does not
- *   validate gets fastapi's 422 `{"detail":[...]}`.
- * - `connectWsInterpreter`: the interpreter as a socket.io client of the gateway (the real
- *   `socket.io-client` package), at `/socket.io/open-i/`: it answers each `reply` event with
- *   `message` events carrying the same JSON strings, then `[DONE]`.
+ * - Every HTTP route but `/heartbeat` needs `X-API-KEY: <INTERPRETER_API_KEY>` when a key is set:
+ *   403 `{"detail":"Authentication failed"}` otherwise.
+ * - `POST /openai/chat/completions` (`{model, messages, max_tokens, temperature, stream}`,
+ *   validated as pydantic does: 422): only the last message counts and must be the user's (a
+ *   `ValueError`, 500 "Internal Server Error"); image parts must be `data:` URLs (500). The
+ *   server keeps the conversation. With `stream`, `data: {chat.completion.chunk}` lines labelled
+ *   `application/x-ndjson`: the assistant's message text, code as inline fences (the opening
+ *   `` ```<lang>\n `` and closing `` \n```\n `` each a chunk), no console output, no `[DONE]`: the
+ *   body just ends. Control strings (`{AUTO_RUN_ON}`, `{STOP}`, ...) answer a JSON `null`.
+ * - The websocket at `/`: until a frame `{"auth": <key>}` authenticates, every frame gets
+ *   `{"auth": false}` and is dropped (`requireAuth: false` skips that); then LMC input chunks
+ *   (a content chunk before any `start` is an error frame), `end` runs the message's script:
+ *   its chunks, then `{"role":"server","type":"status","content":"complete"}` (an error frame
+ *   first when the script fails). A `stop` command stops the run (no `complete`).
+ *   `requireAck` puts an `id` on each output and re-sends it until `{"ack": id}` arrives.
  *
  * @module
  */
-import { io, type Socket } from "socket.io-client";
 import { json, type Recorded, serveFake, sleep } from "./serve.ts";
 
-/** One message the interpreter streams. */
+/** One LMC chunk the interpreter streams. */
 export interface OiChunk {
   role: string;
   type: string;
@@ -30,18 +36,15 @@ export interface OiChunk {
 export interface OiScript {
   chunks: OiChunk[];
   delayMs?: number;
-  /** Answer `/chat` with this status instead. */
-  status?: number;
   /** Stop sending after this many chunks (and keep the connection open). */
   stallAfter?: number;
-  /**
-   * Over socket.io: after a `cancel`, still send this many chunks (already on their way) and
-   * then `[DONE]`, as a run that stops at its next step does.
-   */
-  finishesAfterCancel?: number;
+  /** After the chunks, fail with this traceback (websocket: an error frame; HTTP: a cut body). */
+  error?: string;
+  /** Websocket: close the connection after the chunks, without `complete`. */
+  hangUp?: boolean;
 }
 
-/** A conversation step as open-interpreter 0.2 streams it: text, code, its output, text. */
+/** A conversation step as open-interpreter streams it: text, code, its output, text. */
 export function defaultScript(message: string): OiScript {
   return {
     chunks: [
@@ -64,83 +67,288 @@ export function defaultScript(message: string): OiScript {
   };
 }
 
-/** A running fake HTTP interpreter. */
+/** Options of the fake. */
+export interface FakeInterpreterOptions {
+  /** `INTERPRETER_API_KEY` (unset: any key, and the websocket still wants its auth frame). */
+  apiKey?: string;
+  /** `INTERPRETER_REQUIRE_AUTH` (default true). */
+  requireAuth?: boolean;
+  /** `INTERPRETER_REQUIRE_ACKNOWLEDGE`. */
+  requireAck?: boolean;
+}
+
+/** A running fake interpreter. */
 export interface FakeInterpreter {
   origin: string;
   requests: Recorded[];
-  /** The settings bodies received, in order. */
-  settings: unknown[];
+  /** The conversation the server keeps (LMC messages, user and assistant). */
+  messages: Record<string, unknown>[];
+  /** Websocket frames received, parsed, per connection. */
+  frames: Record<string, unknown>[][];
+  /** Websocket connections closed so far. */
+  closedSockets: number;
+  /** Runs stopped by a `stop` command. */
+  stops: number;
+  /** Chunks sent again because no acknowledgement came. */
+  resent: number;
   respond: (message: string) => OiScript;
   close(): Promise<void>;
 }
 
-function validationError(loc: string[], msg: string): Response {
-  return json({ detail: [{ loc, msg, type: "value_error" }] }, 422);
-}
+const COMPLETE = { role: "server", type: "status", content: "complete" };
 
-/** Starts the fake HTTP interpreter on 127.0.0.1. */
-export async function startFakeInterpreter(): Promise<FakeInterpreter> {
-  const settings: unknown[] = [];
-  const state = { respond: defaultScript };
+/** Starts the fake on 127.0.0.1. */
+export async function startFakeInterpreter(
+  options: FakeInterpreterOptions = {},
+): Promise<FakeInterpreter> {
+  const state = {
+    messages: [] as Record<string, unknown>[],
+    frames: [] as Record<string, unknown>[][],
+    closedSockets: 0,
+    stops: 0,
+    resent: 0,
+    respond: defaultScript,
+  };
+  const authenticate = (key: unknown) => options.apiKey === undefined || key === options.apiKey;
+  /** The text of the last user message, as the scripts take it. */
+  const lastUserText = () => {
+    const last = [...state.messages].reverse().find((m) =>
+      m.role === "user" && m.type === "message"
+    );
+    return String(last?.content ?? "");
+  };
+
   const fake = await serveFake((req, rec) => {
-    const body = rec.json as Record<string, unknown> | undefined;
-    if (req.method === "POST" && rec.path === "/settings") {
-      if (!body || !Array.isArray(body.messages)) {
-        return validationError(["body", "messages"], "field required");
-      }
-      for (const [i, m] of (body.messages as Record<string, unknown>[]).entries()) {
-        if (
-          !["user", "assistant"].includes(String(m.role)) || m.type !== "message" ||
-          typeof m.content !== "string"
-        ) {
-          return validationError(["body", "messages", String(i)], "invalid message");
-        }
-      }
-      if (body.system !== undefined && typeof body.system !== "string") {
-        return validationError(["body", "system"], "str type expected");
-      }
-      settings.push(body);
-      return json({ status: "ok" });
+    const url = new URL(req.url);
+    if (url.pathname === "/heartbeat") return json({ status: "alive" });
+    if (url.pathname === "/" && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      // Starlette's HTTP middleware does not see websockets: the auth frame is their check.
+      const { socket, response } = Deno.upgradeWebSocket(req);
+      serveSocket(socket);
+      return response;
     }
-    if (req.method === "POST" && rec.path === "/chat") {
-      if (!body || typeof body.message !== "string") {
-        return validationError(["body", "message"], "field required");
-      }
-      const script = state.respond(body.message);
-      if (script.status) return json({ detail: "Internal Server Error" }, script.status);
-      const encoder = new TextEncoder();
-      const stream = new ReadableStream<Uint8Array>({
-        async start(controller) {
-          try {
-            for (const [i, c] of script.chunks.entries()) {
-              if (script.stallAfter !== undefined && i >= script.stallAfter) {
-                await rec.aborted;
-                controller.close();
-                return;
-              }
-              if (script.delayMs) await sleep(script.delayMs);
-              controller.enqueue(encoder.encode(`data: ${JSON.stringify(c)}\r\n\r\n`));
-            }
-            controller.enqueue(encoder.encode("data: [DONE]\r\n\r\n"));
-            controller.close();
-          } catch {
-            // The client went away.
-          }
-        },
-      });
-      return new Response(stream, {
-        headers: {
-          "content-type": "text/event-stream; charset=utf-8",
-          "cache-control": "no-cache",
-        },
-      });
+    if (!authenticate(req.headers.get("x-api-key") ?? undefined)) {
+      return json({ detail: "Authentication failed" }, 403);
+    }
+    if (url.pathname === "/openai/chat/completions" && req.method === "POST") {
+      return chatCompletion(rec);
     }
     return json({ detail: "Not Found" }, 404);
   });
+
+  function chatCompletion(rec: Recorded): Response {
+    const body = rec.json as Record<string, unknown> | undefined;
+    const messages = body?.messages;
+    if (!body || !Array.isArray(messages) || messages.length === 0) {
+      return json({
+        detail: [{ type: "missing", loc: ["body", "messages"], msg: "Field required" }],
+      }, 422);
+    }
+    for (const [i, m] of messages.entries()) {
+      const ok = m && typeof m.role === "string" &&
+        (typeof m.content === "string" || Array.isArray(m.content));
+      if (!ok) {
+        return json({
+          detail: [{ type: "string_type", loc: ["body", "messages", i], msg: "Invalid message" }],
+        }, 422);
+      }
+    }
+    const last = messages[messages.length - 1] as { role: string; content: unknown };
+    const crash = () =>
+      new Response("Internal Server Error", {
+        status: 500,
+        headers: { "content-type": "text/plain" },
+      });
+    if (last.role !== "user") return crash(); // ValueError("Last message must be from the user.")
+    if (typeof last.content === "string" && /^\{[A-Z_]+\}$/.test(last.content)) {
+      return json(null);
+    }
+    if (typeof last.content === "string") {
+      state.messages.push({ role: "user", type: "message", content: last.content });
+    } else {
+      for (const part of last.content as Record<string, unknown>[]) {
+        if (part.type === "text") {
+          // The 0.4 server stores `str(content)`: the whole part, as Python prints a dict.
+          const repr = `{'type': 'text', 'text': '${String(part.text)}'}`;
+          state.messages.push({ role: "user", type: "message", content: repr });
+        } else if (part.type === "image_url") {
+          const u = (part.image_url as { url?: string } | undefined)?.url ?? "";
+          if (!u.includes("base64,")) return crash();
+          const format = "base64." + u.split(";")[0].split("/")[1];
+          state.messages.push({
+            role: "user",
+            type: "image",
+            format,
+            content: u.split("base64,")[1],
+          });
+        }
+      }
+    }
+    const script = state.respond(lastUserText());
+    if (!body.stream) {
+      const text = script.chunks.filter((c) => c.type === "message" && c.content).map((c) =>
+        c.content
+      )
+        .join("");
+      return json({
+        id: "200",
+        object: "chat.completion",
+        created: Date.now() / 1000,
+        model: body.model ?? "default-model",
+        choices: [{ message: { role: "assistant", content: text } }],
+      });
+    }
+    const encoder = new TextEncoder();
+    const stream = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        try {
+          for (const [i, c] of script.chunks.entries()) {
+            if (script.stallAfter !== undefined && i >= script.stallAfter) {
+              await rec.aborted;
+              controller.close();
+              return;
+            }
+            if (script.delayMs) await sleep(script.delayMs);
+            let out: string | undefined;
+            if (c.type === "message" && c.content) out = c.content;
+            if (c.type === "code" && c.start) out = "```" + c.format + "\n";
+            if (c.type === "code" && c.content) out = c.content;
+            if (c.type === "code" && c.end) out = "\n```\n";
+            if (!out) continue;
+            const chunk = {
+              id: i,
+              object: "chat.completion.chunk",
+              created: Date.now() / 1000,
+              model: "open-interpreter",
+              choices: [{ delta: { content: out } }],
+            };
+            controller.enqueue(encoder.encode(`data: ${JSON.stringify(chunk)}\n\n`));
+          }
+          // A failing generator: uvicorn drops the connection in the middle of the body.
+          if (script.error) controller.error(new Error(script.error));
+          else controller.close();
+          state.messages.push({ role: "assistant", type: "message", content: "(answer)" });
+        } catch {
+          // The client went away.
+        }
+      },
+    });
+    return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
+  }
+
+  function serveSocket(socket: WebSocket) {
+    const frames: Record<string, unknown>[] = [];
+    state.frames.push(frames);
+    let authenticated = options.requireAuth === false;
+    let run: AbortController | undefined;
+    const acked = new Set<string>();
+    const send = (m: unknown) => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(m));
+    };
+    const output = async (m: Record<string, unknown>) => {
+      if (!options.requireAck) return send(m);
+      const id = crypto.randomUUID();
+      for (let attempt = 0; attempt < 4; attempt++) {
+        if (attempt > 0) state.resent++;
+        send({ ...m, id });
+        await sleep(100);
+        if (acked.has(id) || socket.readyState !== WebSocket.OPEN) return;
+      }
+    };
+    socket.onclose = () => {
+      state.closedSockets++;
+      run?.abort();
+    };
+    socket.onmessage = async (e) => {
+      let data: Record<string, unknown>;
+      try {
+        data = JSON.parse(String(e.data));
+      } catch {
+        send({ role: "server", type: "error", content: "JSONDecodeError: Expecting value" });
+        send(COMPLETE);
+        return;
+      }
+      frames.push(data);
+      if (!authenticated) {
+        if ("auth" in data && authenticate(data.auth)) {
+          authenticated = true;
+          send({ auth: true });
+        } else send({ auth: false });
+        return;
+      }
+      if (options.requireAck && "ack" in data) {
+        acked.add(String(data.ack));
+        return;
+      }
+      if ("start" in data) {
+        // A new message stops the run in progress.
+        run?.abort();
+        state.messages.push({ ...data, start: undefined, content: "" });
+        return;
+      }
+      if ("content" in data) {
+        const last = state.messages.at(-1);
+        if (!last) {
+          send({
+            role: "server",
+            type: "error",
+            content: "Exception: You must send a 'start: True' chunk first to create this message.",
+          });
+          send(COMPLETE);
+          return;
+        }
+        if (last.type === undefined || last.type === data.type) {
+          last.type ??= data.type;
+          last.content = String(last.content ?? "") + String(data.content);
+        } else state.messages.push({ ...data });
+        return;
+      }
+      if ("end" in data) {
+        const last = state.messages.at(-1);
+        if (last?.type === "command") {
+          state.messages.pop();
+          if (last.content === "stop") {
+            state.stops++;
+            run?.abort();
+          }
+          return;
+        }
+        run?.abort();
+        const mine = new AbortController();
+        run = mine;
+        const script = state.respond(lastUserText());
+        for (const [i, c] of script.chunks.entries()) {
+          if (mine.signal.aborted) return;
+          if (script.stallAfter !== undefined && i >= script.stallAfter) return;
+          if (script.delayMs) await sleep(script.delayMs);
+          if (mine.signal.aborted) return;
+          await output(c as unknown as Record<string, unknown>);
+        }
+        if (mine.signal.aborted) return;
+        if (script.hangUp) return socket.close();
+        if (script.error) await output({ role: "server", type: "error", content: script.error });
+        state.messages.push({ role: "assistant", type: "message", content: "(answer)" });
+        await output(COMPLETE);
+      }
+    };
+  }
+
   return {
     origin: fake.origin,
     requests: fake.requests,
-    settings,
+    get messages() {
+      return state.messages;
+    },
+    frames: state.frames,
+    get closedSockets() {
+      return state.closedSockets;
+    },
+    get stops() {
+      return state.stops;
+    },
+    get resent() {
+      return state.resent;
+    },
     get respond() {
       return state.respond;
     },
@@ -149,81 +357,4 @@ export async function startFakeInterpreter(): Promise<FakeInterpreter> {
     },
     close: fake.close,
   };
-}
-
-/** An interpreter connected to the gateway over socket.io. */
-export interface WsInterpreter {
-  socket: Socket;
-  /** `settings` events received. */
-  settings: unknown[];
-  /** `reply` events received (the user's texts). */
-  replies: string[];
-  /** Number of `cancel` events received. */
-  cancels: number;
-  /** `message` acknowledgements ("ok") received. */
-  acks: number;
-  respond: (message: string) => OiScript;
-  close(): void;
-}
-
-/** Connects a fake interpreter to the gateway at `origin` (resolves once connected). */
-export function connectWsInterpreter(
-  origin: string,
-  options: {
-    transports?: ("polling" | "websocket")[];
-    headers?: Record<string, string>;
-    path?: string;
-  } = {},
-): Promise<WsInterpreter> {
-  const socket = io(origin, {
-    path: options.path ?? "/socket.io/open-i/",
-    transports: options.transports ?? ["polling", "websocket"],
-    extraHeaders: options.headers,
-    reconnection: false,
-    timeout: 5000,
-  });
-  const w: WsInterpreter = {
-    socket,
-    settings: [],
-    replies: [],
-    cancels: 0,
-    acks: 0,
-    respond: defaultScript,
-    close: () => socket.close(),
-  };
-  // `cancel` stops the run in progress (the one of the latest reply), not the ones after it.
-  let run = 0;
-  let cancelledRun = 0;
-  socket.on("settings", (s: unknown) => w.settings.push(s));
-  socket.on("cancel", () => {
-    w.cancels++;
-    cancelledRun = run;
-  });
-  socket.on("message", (m: unknown) => {
-    if (m === "ok") w.acks++;
-  });
-  socket.on("reply", async (message: string) => {
-    w.replies.push(message);
-    const mine = ++run;
-    const script = w.respond(message);
-    let late = script.finishesAfterCancel;
-    for (const [i, c] of script.chunks.entries()) {
-      if (!socket.connected) return;
-      if (cancelledRun === mine) {
-        if (late === undefined) return;
-        if (late-- === 0) break;
-      }
-      if (script.stallAfter !== undefined && i >= script.stallAfter) return;
-      if (script.delayMs) await sleep(script.delayMs);
-      socket.emit("message", JSON.stringify(c));
-    }
-    socket.emit("message", "[DONE]");
-  });
-  return new Promise((resolve, reject) => {
-    socket.once("connect", () => resolve(w));
-    socket.once("connect_error", (e: Error) => {
-      socket.close();
-      reject(e);
-    });
-  });
 }

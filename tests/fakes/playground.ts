@@ -9,7 +9,7 @@
  * @module
  */
 import { type Fake, json, serveFake, sleep } from "./serve.ts";
-import { dataUrl, jpegBytes } from "./gradio.ts";
+import { dataUrl, jpegBytes } from "./gradio_spaces.ts";
 
 const COOKIE = "__Secure-next-auth.session-token";
 

@@ -10,7 +10,7 @@ import { settled, startGateway } from "../helpers.ts";
 import { startFakeCozeApi } from "../fakes/coze_api.ts";
 import { startFakeCoze } from "../fakes/coze_web.ts";
 import { serveFake } from "../fakes/serve.ts";
-import { pngBytes } from "../fakes/gradio.ts";
+import { pngBytes } from "../fakes/gradio_spaces.ts";
 
 const PAT = "pat_images0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM";
 const PAT_CLIENT = "pat_client0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL";

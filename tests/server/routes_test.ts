@@ -49,7 +49,7 @@ Deno.test("chat, models and embeddings aliases answer like the main routes", asy
     const ids = (await res.json()).data.map((m: { id: string }) => m.id);
     assert(ids.includes("up/gpt-4o-mini"), path);
     // Image models are listed too.
-    assert(ids.includes("dall-e-3") && ids.includes("sd.dall-e-3"), path);
+    assert(ids.includes("dall-e-3") && ids.includes("flux-dev.dall-e-3"), path);
   }
   for (const path of ["/v1/embeddings", "/proxies/v1/embeddings"]) {
     const res = await fetch(t.gw.origin + path, {

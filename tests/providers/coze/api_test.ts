@@ -6,7 +6,7 @@
 import OpenAI from "openai";
 import { assert, assertEquals, assertStringIncludes } from "../../assert.ts";
 import { abortedWithin, readThenAbort } from "../../helpers.ts";
-import { pngBytes } from "../../fakes/gradio.ts";
+import { pngBytes } from "../../fakes/gradio_spaces.ts";
 import { BOT_1, BOT_2, PAT_A, PAT_B, PAT_BAD, setup, tokenState } from "./helpers.ts";
 
 Deno.test("coze: a collected answer; the /v3/chat body as Coze takes it", async () => {

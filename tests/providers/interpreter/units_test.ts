@@ -1,133 +1,141 @@
 /**
- * Unit tests of the interpreter provider's parts: socket.io packet parsing, the engine.io
- * heartbeat and polling protocol spoken with raw HTTP, message conversion, stream mapping.
+ * Unit tests of the interpreter provider's parts: the last user message as the OpenAI route's
+ * body and as LMC chunks, the LMC mapper's fences per echo switch, the OpenAI route's inline
+ * code filter, and its chunk parser.
  */
-import { assert, assertEquals, assertThrows } from "../../assert.ts";
-import { toInterpreter } from "../../../src/providers/interpreter/messages.ts";
-import { parseSocketPacket, SocketIoServer } from "../../../src/providers/interpreter/socketio.ts";
-import { InterpreterMapper } from "../../../src/providers/interpreter/stream.ts";
+import { assertEquals, assertThrows } from "../../assert.ts";
+import {
+  toInterpreterInput,
+  toLmc,
+  toOpenAiRoute,
+} from "../../../src/providers/interpreter/request.ts";
+import {
+  CONFIRMATION,
+  deltaOf,
+  InlineCodeFilter,
+  type LmcChunk,
+  LmcMapper,
+} from "../../../src/providers/interpreter/stream.ts";
 import type { ChatRequest } from "../../../src/openai/schema.ts";
-import { waitFor } from "../../helpers.ts";
+import { GatewayError } from "../../../src/openai/errors.ts";
 
-Deno.test("socket.io packets: events, acks, namespaces", () => {
-  assertEquals(parseSocketPacket('2["reply","hi"]'), {
-    type: 2,
-    nsp: "/",
-    id: undefined,
-    data: ["reply", "hi"],
-  });
-  assertEquals(parseSocketPacket('212["message","x"]'), {
-    type: 2,
-    nsp: "/",
-    id: 12,
-    data: ["message", "x"],
-  });
-  assertEquals(parseSocketPacket("0"), { type: 0, nsp: "/", id: undefined, data: undefined });
-  assertEquals(parseSocketPacket('0{"token":"a"}'), {
-    type: 0,
-    nsp: "/",
-    id: undefined,
-    data: { token: "a" },
-  });
-  assertEquals(parseSocketPacket('2/admin,3["x"]'), { type: 2, nsp: "/admin", id: 3, data: ["x"] });
-  assertEquals(parseSocketPacket('51-["up",{"_placeholder":true,"num":0}]').type, 5);
-  assertThrows(() => parseSocketPacket("9"));
-});
+const req = (messages: unknown[]) => ({ model: "open-interpreter", messages }) as ChatRequest;
 
-Deno.test("engine.io over raw HTTP: handshake, connect, event, ack, heartbeat timeout", async () => {
-  const io = new SocketIoServer({ pingInterval: 300, pingTimeout: 200 });
-  const events: unknown[][] = [];
-  let closedWith = "";
-  io.onConnection((s) => {
-    s.on("message", (args, ack) => {
-      events.push(args);
-      ack?.("ok");
-    });
-    s.onClose((r) => closedWith = r);
-  });
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    (req) => io.handle(req),
-  );
-  const base = `http://127.0.0.1:${server.addr.port}/socket.io/open-i/?EIO=4&transport=polling`;
-  try {
-    assertEquals(
-      (await (await fetch(base.replace("EIO=4", "EIO=3"))).json()).message,
-      "Unsupported protocol version",
-    );
-    const open = await (await fetch(base)).text();
-    assertEquals(open[0], "0");
-    const hs = JSON.parse(open.slice(1));
-    assertEquals(hs.upgrades, ["websocket"]);
-    assertEquals(hs.pingInterval, 300);
-    const url = `${base}&sid=${hs.sid}`;
-    const post = async (body: string) => await (await fetch(url, { method: "POST", body })).text();
-    assertEquals(await post("40"), "ok");
-    const connected = await (await fetch(url)).text();
-    assert(connected.startsWith('40{"sid":'), connected);
-    // Two packets in one payload, the second with an ack id.
-    assertEquals(await post('42["message","a"]\x1e427["message","b"]'), "ok");
-    assertEquals(events, [["a"], ["b"]]);
-    // The ack, then a ping (they may share a poll on a slow machine); no pong is sent.
-    const packets: string[] = [];
-    while (!packets.includes("2") && packets.length < 10) {
-      packets.push(...(await (await fetch(url)).text()).split("\x1e"));
-    }
-    assertEquals(packets.slice(0, 2), ['437["ok"]', "2"]);
-    await waitFor(() => closedWith === "ping timeout", 2000, "ping timeout");
-    assertEquals(io.size, 0);
-    const gone = await fetch(url);
-    assertEquals([gone.status, (await gone.json()).message], [400, "Session ID unknown"]);
-  } finally {
-    io.closeAll();
-    await server.shutdown();
-  }
-});
-
-Deno.test("interpreter messages: history, system, images, last user turn", () => {
-  const req = {
-    model: "open-interpreter",
-    messages: [
-      { role: "system", content: "sys" },
-      { role: "user", content: "a" },
-      { role: "assistant", content: "b" },
-      { role: "system", content: "late system" },
-      {
-        role: "user",
-        content: [{ type: "text", text: "c" }, {
-          type: "image_url",
-          image_url: { url: "data:image/png;base64,AAA" },
-        }],
-      },
-    ],
-  } as ChatRequest;
-  assertEquals(toInterpreter(req), {
-    settings: {
-      messages: [{ role: "user", type: "message", content: "a" }, {
-        role: "assistant",
-        type: "message",
-        content: "b",
-      }],
-      system: "sys",
+Deno.test("interpreter input: the last user message only, images inline or by URL", () => {
+  const input = toInterpreterInput(req([
+    { role: "system", content: "sys" },
+    { role: "user", content: "a" },
+    { role: "assistant", content: "b" },
+    {
+      role: "user",
+      content: [
+        { type: "text", text: "c" },
+        { type: "image_url", image_url: { url: "data:image/PNG;base64,AAA=" } },
+        { type: "image_url", image_url: { url: "https://x/y.jpg" } },
+      ],
     },
-    message: "late system\n\nc\n*image*: (inline image omitted)",
+  ]));
+  assertEquals(input, {
+    text: "c\n*image*: https://x/y.jpg",
+    images: [{ url: "data:image/PNG;base64,AAA=", type: "png", base64: "AAA=" }],
   });
+  assertEquals(toOpenAiRoute(input, "open-interpreter"), {
+    model: "open-interpreter",
+    messages: [{
+      role: "user",
+      content: [
+        { type: "text", text: "c\n*image*: https://x/y.jpg" },
+        { type: "image_url", image_url: { url: "data:image/PNG;base64,AAA=" } },
+      ],
+    }],
+    stream: true,
+  });
+  assertEquals(toLmc(input), [
+    { role: "user", start: true },
+    { role: "user", type: "message", content: "c\n*image*: https://x/y.jpg" },
+    { role: "user", type: "image", format: "base64.png", content: "AAA=" },
+    { role: "user", end: true },
+  ]);
+  assertEquals(toOpenAiRoute({ text: "plain", images: [] }, "m").messages[0].content, "plain");
+  const notUser = assertThrows(
+    () =>
+      toInterpreterInput(
+        req([{ role: "user", content: "a" }, { role: "tool", content: "r", tool_call_id: "t" }]),
+      ),
+    GatewayError,
+  );
+  assertEquals([notUser.status, notUser.param], [400, "messages[1].role"]);
+  const empty = assertThrows(
+    () => toInterpreterInput(req([{ role: "user", content: [] }])),
+    GatewayError,
+  );
+  assertEquals(empty.param, "messages[0].content");
 });
 
-Deno.test("interpreter stream: fences close even when the interpreter leaves them open", () => {
-  const m = new InterpreterMapper(true);
-  const out: string[] = [];
-  for (
-    const c of [
-      { role: "assistant", type: "code", format: "js", start: true },
-      { role: "assistant", type: "code", format: "js", content: "1+1" },
-    ]
-  ) for (const e of m.map(c)) out.push((e as { text: string }).text);
-  for (const e of m.end()) out.push((e as { text: string }).text);
-  assertEquals(out.join(""), "```js\n1+1\n```");
-  const quiet = new InterpreterMapper(false);
+function run(mapper: LmcMapper, chunks: LmcChunk[]): string {
+  let out = "";
+  for (const c of chunks) for (const e of mapper.map(c)) out += (e as { text: string }).text;
+  for (const e of mapper.end()) out += (e as { text: string }).text;
+  return out;
+}
+
+Deno.test("LmcMapper: fences per switch, closed even when left open, confirmation told", () => {
+  const code: LmcChunk[] = [
+    { role: "assistant", type: "code", format: "js", start: true },
+    { role: "assistant", type: "code", format: "js", content: "1+1" },
+  ];
+  assertEquals(run(new LmcMapper({ code: true, console: false }), code), "```js\n1+1\n```");
+  assertEquals(run(new LmcMapper({ code: false, console: true }), code), "");
+  const console: LmcChunk[] = [
+    { role: "assistant", type: "message", content: "run:" },
+    { role: "computer", type: "console", start: true },
+    { role: "computer", type: "console", format: "active_line", content: "1" },
+    { role: "computer", type: "console", format: "output", content: "2" },
+    { role: "computer", type: "console", end: true },
+    { role: "assistant", type: "message", start: true },
+    { role: "assistant", type: "message", content: "done" },
+  ];
   assertEquals(
-    [...quiet.map({ role: "assistant", type: "code", format: "js", content: "1+1" })],
-    [],
+    run(new LmcMapper({ code: false, console: true }), console),
+    "run:\n\n```text\n2\n```\n\ndone",
   );
+  assertEquals(run(new LmcMapper({ code: true, console: false }), console), "run:\n\ndone");
+  assertEquals(
+    run(new LmcMapper({ code: false, console: false }), [
+      { role: "assistant", type: "message", content: "Here:" },
+      { role: "assistant", type: "confirmation", content: { format: "python", content: "x" } },
+      { role: "assistant", type: "review", content: "<SAFE>" },
+      { role: "computer", type: "image", format: "base64.png", content: "AAA" },
+    ]),
+    `Here:\n\n${CONFIRMATION}`,
+  );
+});
+
+Deno.test("InlineCodeFilter: code dropped or kept per echo-code, an unclosed fence given back", () => {
+  const deltas = ["Let me ", "compute.", "```python\n", "print(1)", "\n```\n", "Done."];
+  const through = (f: InlineCodeFilter, ds: string[]) =>
+    ds.map((d) => f.push(d)).join("") + f.end();
+  assertEquals(through(new InlineCodeFilter(false), deltas), "Let me compute.\n\nDone.");
+  assertEquals(
+    through(new InlineCodeFilter(true), deltas),
+    "Let me compute.\n\n```python\nprint(1)\n```\nDone.",
+  );
+  // A fence the server never closes: the text comes back at the end.
+  assertEquals(through(new InlineCodeFilter(false), ["a", "```\n", "b"]), "a```\nb");
+  // A fence inside the text of a message is no block of its own.
+  assertEquals(through(new InlineCodeFilter(false), ["see ```js\n", "x"]), "see ```js\nx");
+  // Past the hold limit the held text is given back and passes on.
+  const f = new InlineCodeFilter(false);
+  f.push("```sh\n");
+  const big = "x".repeat(1024 * 1024);
+  assertEquals(f.push(big), "```sh\n" + big);
+  assertEquals(f.push("tail"), "tail");
+});
+
+Deno.test("deltaOf: content deltas, empty chunks, errors and garbage", () => {
+  assertEquals(deltaOf('{"choices":[{"delta":{"content":"hi"}}]}'), "hi");
+  assertEquals(deltaOf('{"choices":[{"delta":{}}]}'), "");
+  assertThrows(() => deltaOf("not json"), GatewayError, "not JSON");
+  assertThrows(() => deltaOf('{"error":{"message":"boom"}}'), GatewayError, "boom");
+  assertThrows(() => deltaOf("42"), GatewayError, "not an object");
 });

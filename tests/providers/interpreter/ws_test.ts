@@ -1,272 +1,251 @@
 /**
- * `open-interpreter-ws`: the interpreter connects to the gateway over socket.io (the real
- * `socket.io-client`, as the interpreter's client library would) at `/socket.io/open-i/`, over
- * long-polling upgraded to WebSocket or WebSocket only; requests go to it as `settings` and
- * `reply` events and come back as `message` events, through the `openai` client.
+ * open-interpreter 0.4's websocket (`interpreter.ws: true`, or model `open-interpreter-ws`)
+ * through the running gateway with the `openai` client, against the fake 0.4 server: the auth
+ * frame first, the user message between start and end, LMC chunks until `complete`, code and
+ * console per the echo switches, refused keys, error frames, a socket that closes early,
+ * silence, acknowledgements, and a client that leaves (the run stopped, its rest dropped).
  */
 import OpenAI from "openai";
-import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
 import {
-  connectWsInterpreter,
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStringIncludes,
+} from "../../assert.ts";
+import {
   defaultScript,
+  type FakeInterpreterOptions,
+  type OiChunk,
   startFakeInterpreter,
 } from "../../fakes/interpreter.ts";
-import { readTextThenAbort, readThenAbort, startGateway, waitFor, within } from "../../helpers.ts";
-import { InterpreterBridge } from "../../../src/providers/interpreter/bridge.ts";
+import { readTextThenAbort, settled, startGateway, waitFor } from "../../helpers.ts";
 
-async function setup(config: Record<string, unknown> = {}) {
-  const http = await startFakeInterpreter();
+const KEY = "oi-server-key-0123456789";
+
+async function setup(
+  interpreter: Record<string, unknown> = {},
+  fake: FakeInterpreterOptions = { apiKey: KEY },
+) {
+  const oi = await startFakeInterpreter(fake);
   const gw = await startGateway({
-    interpreter: { "base-url": http.origin, ws: true, "echo-code": true, ...config },
+    interpreter: { "base-url": oi.origin, "api-key": KEY, ws: true, ...interpreter },
   });
   const client = new OpenAI({ baseURL: gw.url, apiKey: "unused", maxRetries: 0 });
+  const ask = (content: string, model = "open-interpreter") =>
+    client.chat.completions.create({ model, messages: [{ role: "user", content }] });
   return {
-    http,
+    oi,
     gw,
     client,
+    ask,
     async [Symbol.asyncDispose]() {
+      await settled(gw, "interpreter");
       await gw.close();
-      await http.close();
+      await oi.close();
     },
   };
 }
 
-const EXPECTED =
-  "Let me compute 6*7.\n```python\nprint(6*7)\n```\n```text\n42\n\n```\n\nThe answer is 42.";
-
-for (const transports of [["polling", "websocket"], ["websocket"], ["polling"]] as const) {
-  Deno.test(`interpreter ws: a chat over socket.io (${transports.join(" then ")})`, async () => {
-    await using t = await setup();
-    const oi = await connectWsInterpreter(t.gw.origin, { transports: [...transports] });
-    try {
-      if (transports.length === 2) {
-        await waitFor(() => oi.socket.io.engine.transport.name === "websocket", 3000, "upgrade");
-      }
-      const res = await t.client.chat.completions.create({
-        model: "open-interpreter-ws",
-        messages: [
-          { role: "system", content: "You run code." },
-          { role: "user", content: "earlier" },
-          { role: "assistant", content: "ok" },
-          { role: "user", content: "6*7" },
-        ],
-      });
-      assertEquals(res.choices[0].message.content, EXPECTED);
-      assertEquals(oi.replies, ["6*7"]);
-      assertEquals(oi.settings, [{
-        messages: [
-          { role: "user", type: "message", content: "earlier" },
-          { role: "assistant", type: "message", content: "ok" },
-        ],
-        system: "You run code.",
-      }]);
-      // Every message was acknowledged with "ok" (16 = 15 chunks and [DONE]).
-      await waitFor(() => oi.acks === 16, 3000, "acks");
-      // The original's /settings POST goes to the interpreter's HTTP server too.
-      assertEquals(t.http.settings.length, 1);
-
-      // Streamed, a second request on the same connection.
-      const stream = await t.client.chat.completions.create({
-        model: "open-interpreter-ws",
-        messages: [{ role: "user", content: "6*7" }],
-        stream: true,
-      });
-      let text = "";
-      let chunks = 0;
-      for await (const c of stream) {
-        text += c.choices[0]?.delta.content ?? "";
-        chunks++;
-      }
-      assertEquals(text, EXPECTED);
-      assert(chunks > 5);
-    } finally {
-      oi.close();
-    }
-  });
-}
-
-Deno.test("interpreter ws: ping gets pong; a second interpreter is refused", async () => {
+Deno.test("interpreter ws: auth frame, the message between start and end, messages until complete", async () => {
   await using t = await setup();
-  const oi = await connectWsInterpreter(t.gw.origin);
-  try {
-    const pong = new Promise((resolve) => oi.socket.once("pong", resolve));
-    oi.socket.emit("ping");
-    assertEquals(await pong, "ok");
-    const second = await connectWsInterpreter(t.gw.origin);
-    // Connected, then sent away at once (the two packets may arrive in one poll).
-    await waitFor(() => !second.socket.connected, 3000, "the second interpreter sent away");
-    second.close();
-    // The first still serves.
-    const res = await t.client.chat.completions.create({
-      model: "open-interpreter-ws",
-      messages: [{ role: "user", content: "6*7" }],
-    });
-    assertEquals(res.choices[0].message.content, EXPECTED);
-  } finally {
-    oi.close();
-  }
-});
-
-Deno.test("interpreter ws: a client that leaves cancels; a vanished interpreter is an error", async () => {
-  await using t = await setup();
-  const oi = await connectWsInterpreter(t.gw.origin, { transports: ["websocket"] });
-  try {
-    oi.respond = (m) => ({ ...defaultScript(m), stallAfter: 3 });
-    const controller = new AbortController();
-    const stream = await t.client.chat.completions.create(
-      { model: "open-interpreter-ws", messages: [{ role: "user", content: "x" }], stream: true },
-      { signal: controller.signal },
-    );
-    // Leave at the first content.
-    const text = await readTextThenAbort(stream, controller, (read) => read !== "");
-    assert(text !== "", "some content arrived before the client left");
-    await waitFor(() => oi.cancels === 1, 3000, "cancel event");
-    // The bridge is free again: the next request is served.
-    oi.respond = defaultScript;
-    const res = await t.client.chat.completions.create({
-      model: "open-interpreter-ws",
-      messages: [{ role: "user", content: "6*7" }],
-    });
-    assertEquals(res.choices[0].message.content, EXPECTED);
-    // The interpreter goes away in the middle of an answer.
-    oi.respond = (m) => ({ ...defaultScript(m), stallAfter: 2 });
-    const pending = t.client.chat.completions.create({
-      model: "open-interpreter-ws",
-      messages: [{ role: "user", content: "x" }],
-    });
-    await waitFor(() => oi.replies.length === 3, 3000, "third reply");
-    oi.close();
-    const err = await assertRejects(() => pending, OpenAI.InternalServerError);
-    assertMatch(err.message, /the interpreter disconnected/);
-  } finally {
-    oi.close();
-  }
-  // Nobody connected: a clear 503.
-  const none = await assertRejects(
-    () =>
-      t.client.chat.completions.create({
-        model: "open-interpreter-ws",
-        messages: [{ role: "user", content: "x" }],
-      }),
-    OpenAI.InternalServerError,
-  );
-  assertEquals(none.status, 503);
-  assertMatch(none.message, /no open-interpreter is connected/);
-});
-
-Deno.test("interpreter bridge: a request that leaves while waiting gives up its turn at once", async () => {
-  const bridge = new InterpreterBridge();
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    (req) => bridge.io.handle(req),
-  );
-  const oi = await connectWsInterpreter(`http://127.0.0.1:${server.addr.port}`, {
-    transports: ["websocket"],
+  const res = await t.ask("6*7");
+  assertEquals(res.choices[0].message.content, "Let me compute 6*7.\n\nThe answer is 42.");
+  assertEquals(res.choices[0].finish_reason, "stop");
+  assertEquals(t.oi.frames[0], [
+    { auth: KEY },
+    { role: "user", start: true },
+    { role: "user", type: "message", content: "6*7" },
+    { role: "user", end: true },
+  ]);
+  await waitFor(() => t.oi.closedSockets === 1, 5000, "the socket to close");
+  // No HTTP route was called.
+  assertEquals(t.oi.requests.filter((r) => r.path !== "/").length, 0);
+  // Streamed: the chunks arrive as they come.
+  t.oi.respond = (m) => ({ ...defaultScript(m), delayMs: 2 });
+  const stream = await t.client.chat.completions.create({
+    model: "open-interpreter",
+    messages: [{ role: "user", content: "7*6" }],
+    stream: true,
   });
-  const input = (message: string) => ({ settings: { messages: [] }, message });
-  const collect = async (run: AsyncGenerator<string>) => {
-    const out: string[] = [];
-    for await (const m of run) out.push(m);
-    return out;
-  };
+  const parts: string[] = [];
+  for await (const c of stream) {
+    if (c.choices[0]?.delta.content) parts.push(c.choices[0].delta.content);
+  }
+  assert(parts.length >= 4, "streamed in pieces");
+  assertEquals(parts.join(""), "Let me compute 7*6.\n\nThe answer is 42.");
+});
+
+Deno.test("fake interpreter: refuses what the 0.4 server refuses", async () => {
+  const oi = await startFakeInterpreter({ apiKey: KEY });
   try {
-    oi.respond = (m) => m === "a" ? { ...defaultScript(m), stallAfter: 1 } : defaultScript(m);
-    // A holds the interpreter; B waits for it and leaves; C waits.
-    const a = bridge.run(input("a"), new AbortController().signal, 0);
-    assertMatch((await a.next()).value as string, /"role":"assistant"/);
-    const leaving = new AbortController();
-    const b = collect(bridge.run(input("b"), leaving.signal, 0));
-    const c = collect(bridge.run(input("c"), new AbortController().signal, 0));
-    leaving.abort();
-    const err = await within(assertRejects(() => b), 5000, "the leaving request to give up");
-    assertMatch(String(err), /busy/);
-    // A ends: the turn goes to C now, not to B's stale place in the queue (nor after C's 30 s).
-    await a.return(undefined);
-    const answer = await within(c, 5000, "the waiting request to be served");
-    assertEquals(answer.length, defaultScript("c").chunks.length);
-    assertEquals(oi.replies, ["a", "c"]);
+    const post = (body: unknown, key?: string) =>
+      fetch(`${oi.origin}/openai/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(key ? { "x-api-key": key } : {}) },
+        body: JSON.stringify(body),
+      });
+    const user = { messages: [{ role: "user", content: "x" }], stream: false };
+    const noKey = await post(user);
+    assertEquals([noKey.status, await noKey.json()], [403, { detail: "Authentication failed" }]);
+    const wrong = await post(user, "nope");
+    assertEquals(wrong.status, 403);
+    await wrong.body?.cancel();
+    const notUser = await post({ messages: [{ role: "assistant", content: "x" }] }, KEY);
+    assertEquals(notUser.status, 500);
+    await notUser.body?.cancel();
+    const noMessages = await post({}, KEY);
+    assertEquals(noMessages.status, 422);
+    await noMessages.body?.cancel();
+    const heartbeat = await fetch(`${oi.origin}/heartbeat`);
+    assertEquals(await heartbeat.json(), { status: "alive" });
+    // A websocket that skips the auth frame gets {"auth": false} and nothing runs.
+    const ws = new WebSocket(oi.origin.replace("http", "ws") + "/");
+    const replies: unknown[] = [];
+    ws.onmessage = (e) => replies.push(JSON.parse(e.data));
+    await new Promise((r) => ws.onopen = r);
+    ws.send(JSON.stringify({ role: "user", start: true }));
+    ws.send(JSON.stringify({ role: "user", type: "message", content: "hi" }));
+    ws.send(JSON.stringify({ role: "user", end: true }));
+    await waitFor(() => replies.length === 3, 5000, "three refusals");
+    assertEquals(replies, [{ auth: false }, { auth: false }, { auth: false }]);
+    assertEquals(oi.messages.length, 0);
+    ws.close();
+    await waitFor(() => oi.closedSockets === 1, 5000, "the socket to close");
   } finally {
-    oi.close();
-    bridge.io.closeAll();
-    await server.shutdown();
+    await oi.close();
   }
 });
 
-Deno.test("interpreter ws: a silent interpreter times out with 504 and a cancel", async () => {
-  await using t = await setup({ "ws-timeout": 0.3 });
-  const oi = await connectWsInterpreter(t.gw.origin);
-  try {
-    oi.respond = (m) => ({ ...defaultScript(m), stallAfter: 1 });
-    const err = await assertRejects(
-      () =>
-        t.client.chat.completions.create({
-          model: "open-interpreter-ws",
-          messages: [{ role: "user", content: "x" }],
-        }),
-      OpenAI.APIError,
-    );
-    assertEquals(err.status, 504);
-    await waitFor(() => oi.cancels === 1, 3000, "cancel event");
-  } finally {
-    oi.close();
-  }
-});
-
-Deno.test("interpreter ws: off by default (404), other paths refused, password gate applies", async () => {
-  const off = await startGateway({});
-  try {
-    const res = await fetch(`${off.origin}/socket.io/open-i/?EIO=4&transport=polling`);
-    assertEquals(res.status, 404);
-    assertMatch((await res.json()).error.message, /interpreter.ws is off/);
-    await assertRejects(() => connectWsInterpreter(off.origin), Error);
-  } finally {
-    await off.close();
-  }
-  const gated = await startGateway({
-    server: { password: ["pw-123456"] },
-    interpreter: { ws: true },
-  });
-  try {
+Deno.test("interpreter ws: echo-code and echo-console, each on its own", async () => {
+  {
+    await using t = await setup({ "echo-code": true });
+    const res = await t.ask("6*7");
     assertEquals(
-      await fetch(`${gated.origin}/socket.io/other/?EIO=4&transport=polling`, {
-        headers: { authorization: "Bearer pw-123456" },
-      }).then(async (r) => (await r.body?.cancel(), r.status)),
-      404,
+      res.choices[0].message.content,
+      "Let me compute 6*7.\n\n```python\nprint(6*7)\n```\n\nThe answer is 42.",
     );
-    await assertRejects(() => connectWsInterpreter(gated.origin), Error);
-    const oi = await connectWsInterpreter(gated.origin, {
-      headers: { authorization: "Bearer pw-123456" },
-    });
-    oi.close();
-  } finally {
-    await gated.close();
+  }
+  {
+    await using t = await setup({ "echo-code": true, "echo-console": true });
+    const res = await t.ask("6*7");
+    assertEquals(
+      res.choices[0].message.content,
+      "Let me compute 6*7.\n\n```python\nprint(6*7)\n```\n\n```text\n42\n```\n\nThe answer is 42.",
+    );
+  }
+  {
+    // The model id forces the socket even when interpreter.ws is off.
+    await using t = await setup({ ws: false, "echo-console": true });
+    const res = await t.ask("6*7", "open-interpreter-ws");
+    assertEquals(
+      res.choices[0].message.content,
+      "Let me compute 6*7.\n\n```text\n42\n```\n\nThe answer is 42.",
+    );
+    assertEquals(t.oi.frames.length, 1);
   }
 });
 
-Deno.test("interpreter ws: a cancelled run's late messages never reach the next request", async () => {
-  await using t = await setup();
-  const oi = await connectWsInterpreter(t.gw.origin, { transports: ["websocket"] });
-  try {
-    // The first run is slow and, cancelled, still sends two chunks and its [DONE].
-    oi.respond = (m) =>
-      m === "slow"
-        ? { ...defaultScript(m), delayMs: 60, finishesAfterCancel: 2 }
-        : { ...defaultScript(m), delayMs: 20 };
-    const controller = new AbortController();
-    const stream = await t.client.chat.completions.create(
-      { model: "open-interpreter-ws", messages: [{ role: "user", content: "slow" }], stream: true },
-      { signal: controller.signal },
-    );
-    await readThenAbort(stream, controller, (c) => !!c.choices[0]?.delta.content);
-    await waitFor(() => oi.cancels === 1, 3000, "cancel event");
-    // Asked right away, the next request gets its own answer only.
-    const res = await t.client.chat.completions.create({
-      model: "open-interpreter-ws",
-      messages: [{ role: "user", content: "6*7" }],
-    });
-    assertEquals(res.choices[0].message.content, EXPECTED);
-    assertEquals(oi.replies, ["slow", "6*7"]);
-  } finally {
-    oi.close();
+Deno.test("interpreter ws: a refused key is a 403; without required auth no reply is awaited", async () => {
+  {
+    await using t = await setup({ "api-key": "wrong-key-111111111" });
+    const err = await assertRejects(() => t.ask("x"), OpenAI.PermissionDeniedError);
+    assertStringIncludes(err.message, "interpreter.api-key");
+    // The server answered {"auth": false} and dropped the message frames.
+    assertEquals(t.oi.messages.length, 0);
   }
+  {
+    await using t = await setup({ "api-key": undefined }, { requireAuth: false });
+    const res = await t.ask("x");
+    assertStringIncludes(res.choices[0].message.content!, "The answer is 42.");
+    // No configured key: the client's goes in the auth frame.
+    assertEquals(t.oi.frames[0][0], { auth: "unused" });
+  }
+});
+
+Deno.test("interpreter ws: error frames, a socket closing before complete, and silence are errors", async () => {
+  await using t = await setup({ "ws-timeout": 0.3 });
+  t.oi.respond = (m) => ({
+    ...defaultScript(m),
+    error: "Traceback (most recent call last):\nValueError: boom",
+  });
+  const e1 = await assertRejects(() => t.ask("x"), OpenAI.APIError);
+  assertEquals(e1.status, 502);
+  assertStringIncludes(e1.message, "ValueError: boom");
+
+  t.oi.respond = (m) => ({ ...defaultScript(m), hangUp: true });
+  const e2 = await assertRejects(() => t.ask("x"), OpenAI.APIError);
+  assertEquals(e2.status, 502);
+  assertStringIncludes(e2.message, "closed before the run completed");
+
+  t.oi.respond = (m) => ({ ...defaultScript(m), stallAfter: 2 });
+  const e3 = await assertRejects(() => t.ask("x"), OpenAI.APIError);
+  assertEquals(e3.status, 504);
+  assertMatch(e3.message, /no message from the interpreter for 0\.3s/);
+
+  // The interpreter is free again afterwards.
+  await settled(t.gw, "interpreter");
+  t.oi.respond = defaultScript;
+  const ok = await t.ask("again");
+  assertStringIncludes(ok.choices[0].message.content!, "compute again.");
+});
+
+Deno.test("interpreter ws: each chunk acknowledged when the server asks for it", async () => {
+  await using t = await setup({}, { apiKey: KEY, requireAck: true });
+  const res = await t.ask("6*7");
+  assertEquals(res.choices[0].message.content, "Let me compute 6*7.\n\nThe answer is 42.");
+  assertEquals(t.oi.resent, 0);
+  const acks = t.oi.frames[0].filter((f) => "ack" in f);
+  assertEquals(acks.length, defaultScript("").chunks.length + 1);
+});
+
+Deno.test("interpreter ws: inline images go as LMC image chunks", async () => {
+  await using t = await setup();
+  await t.client.chat.completions.create({
+    model: "open-interpreter",
+    messages: [{
+      role: "user",
+      content: [{ type: "text", text: "look" }, {
+        type: "image_url",
+        image_url: { url: "data:image/jpeg;base64,/9j/4AAQ" },
+      }],
+    }],
+  });
+  assertEquals(t.oi.frames[0].slice(1), [
+    { role: "user", start: true },
+    { role: "user", type: "message", content: "look" },
+    { role: "user", type: "image", format: "base64.jpeg", content: "/9j/4AAQ" },
+    { role: "user", end: true },
+  ]);
+});
+
+Deno.test("interpreter ws: a client that leaves stops the run; its rest never reaches the next answer", async () => {
+  await using t = await setup();
+  const many: OiChunk[] = Array.from({ length: 40 }, (_, i) => ({
+    role: "assistant",
+    type: "message",
+    content: `old${i} `,
+  }));
+  t.oi.respond = () => ({ chunks: many, delayMs: 15 });
+  const controller = new AbortController();
+  const stream = await t.client.chat.completions.create(
+    { model: "open-interpreter", messages: [{ role: "user", content: "long" }], stream: true },
+    { signal: controller.signal },
+  );
+  const read = await readTextThenAbort(stream, controller, (text) => text.includes("old1 "));
+  assertStringIncludes(read, "old0 ");
+  // The gateway notices the client leaving, stops the run and drains it in the background.
+  await waitFor(() => t.oi.stops === 1, 10_000, "the stop command");
+  await settled(t.gw, "interpreter");
+  assertEquals(t.oi.closedSockets, 1);
+  const stopFrames = t.oi.frames[0].filter((f) => f.type === "command");
+  assertEquals(stopFrames, [
+    { role: "user", type: "command", start: true },
+    { role: "user", type: "command", content: "stop" },
+    { role: "user", type: "command", end: true },
+  ]);
+  t.oi.respond = defaultScript;
+  const next = await t.ask("fresh");
+  assertEquals(next.choices[0].message.content, "Let me compute fresh.\n\nThe answer is 42.");
+  assert(!next.choices[0].message.content!.includes("old"));
 });
