@@ -8,58 +8,19 @@
  * @module
  */
 import { z } from "npm:zod@^4.6.7";
-import { registerSecrets } from "../util/mask.ts";
-import { DEFAULT_SPACES, type SpaceInput } from "./image_spaces.ts";
+import { images } from "./images_schema.ts";
+import {
+  baseUrl,
+  poolSettings,
+  proxyUrl,
+  seconds,
+  secret,
+  secretList,
+  timeouts,
+  transportSetting,
+} from "./schema_parts.ts";
 
-/** A number of seconds given as a non-negative number. */
-const seconds = z.number().nonnegative();
-
-/**
- * One credential or a list of them; normalised to a list. Every credential read from config is
- * registered for masking here, so that a new secret key is masked without anyone listing it.
- */
-const secretList = z
-  .union([z.string(), z.array(z.string())])
-  .transform((v) => {
-    const list = (Array.isArray(v) ? v : [v]).map((s) => s.trim()).filter((s) => s !== "");
-    registerSecrets(list);
-    return list;
-  });
-
-/** One credential, registered for masking like `secretList`'s. */
-const secret = z.string().transform((s) => {
-  registerSecrets([s]);
-  return s;
-});
-
-/** A proxy URL for upstream traffic: http, https, socks5 or socks5h. */
-export const proxyUrl: z.ZodType<string> = z.string().refine(
-  (v) => /^(https?|socks5h?):\/\/[^\s/]+/i.test(v),
-  { message: "must be an http://, https://, socks5:// or socks5h:// URL" },
-);
-
-/**
- * Which HTTP stack carries a provider's requests (docs/transport.md): `chrome` impersonates Chrome
- * at the TLS and HTTP/2 layer (sites behind Cloudflare), `fetch` is Deno's own. Spread into the
- * sections of Cloudflare-fronted sites.
- */
-const transportSetting = { transport: z.enum(["fetch", "chrome"]).default("chrome") };
-
-/** A URL root an upstream's endpoint paths are appended to. */
-const baseUrl = z
-  .string()
-  .refine((v) => /^(https?|wss?):\/\/[^\s]+$/i.test(v), { message: "must be an absolute URL" })
-  .transform((v) => v.replace(/\/+$/, ""));
-
-/** Upstream timeouts in seconds; 0 turns one off. */
-const timeouts = z.strictObject({
-  /** Until the upstream's response headers arrive (connection, TLS and request accepted). */
-  connect: seconds.default(30),
-  /** Until the first byte of the response body. */
-  "first-byte": seconds.default(120),
-  /** The longest silence between two chunks of a streamed body. */
-  idle: seconds.default(120),
-});
+export { proxyUrl } from "./schema_parts.ts";
 
 const server = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8080),
@@ -95,16 +56,6 @@ const customLlm = z.strictObject({
   /** Ask for usage in streams (`stream_options.include_usage`). */
   "stream-usage": z.boolean().default(true),
 });
-
-/** Settings every pooled provider shares. */
-const poolSettings = {
-  /** Requests one account serves at the same time. */
-  concurrency: z.number().int().positive().optional(),
-  /** Seconds an account rests after a 429 when the upstream gives no Retry-After. */
-  cooldown: seconds.optional(),
-  /** Per provider proxy URL, or `false` for none. */
-  proxies: z.union([proxyUrl, z.literal(false)]).optional(),
-};
 
 const safety = z.strictObject({ category: z.string(), threshold: z.string() });
 
@@ -264,113 +215,6 @@ const interpreter = z.strictObject({
   /** Seconds a request waits for the interpreter's next message (it may run code meanwhile). */
   "ws-timeout": seconds.default(300),
   ...poolSettings,
-});
-
-const proxySetting = z.union([proxyUrl, z.literal(false)]).optional();
-
-/** The inputs of a space: a positional list, a map by parameter name, or a JSON text template. */
-const spaceData = z.union([
-  z.array(z.unknown()),
-  z.record(z.string(), z.unknown()),
-  z.string(),
-]);
-
-/** A built-in list of styles or samplers by name, or a list of one's own. */
-const presetList = z.union([z.string(), z.array(z.string())]);
-
-/** One gradio space `dall-e-3` can draw on (see docs/images.md). */
-const imageSpace = z.strictObject({
-  /** The backend's name: `sk-<name>` and `<name>.dall-e-3` select it. */
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "letters, digits, '.', '_' or '-' only"),
-  /** `https://<owner>-<space>.hf.space` (`wss://` for a gradio 3 space). */
-  root: baseUrl,
-  /** A named endpoint, called at `<prefix>/call/<api-name>`. */
-  "api-name": z.string().regex(/^\/?[A-Za-z0-9_.-]+$/).optional(),
-  /** `fn_index` (or `[fn_index, trigger_id]`) for the queue, when there is no `api-name`. */
-  fn: z.union([
-    z.number().int().nonnegative(),
-    z.tuple([z.number().int().nonnegative(), z.number().int()]),
-  ]).optional(),
-  /** The API prefix; read from the space's `/config` when absent. */
-  "api-prefix": z.string().regex(/^(\/[A-Za-z0-9_.-]+)*$/).optional(),
-  /** The inputs, with placeholders ({{prompt}}, {{seed}}, ...). */
-  data: spaceData,
-  /** Where the image is in the outputs: indexes and keys joined by dots (`0`, `0.0.image`). */
-  image: z.string().regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/).default("0"),
-  /** What the prompt-to-tags step writes for this space. */
-  tags: z.enum(["keywords", "phrases", "off"]).default("keywords"),
-  styles: presetList.optional(),
-  samplers: presetList.optional(),
-  /** A Hugging Face token for this space (private spaces, ZeroGPU time of an account). */
-  token: secret.optional(),
-  proxies: proxySetting,
-  enabled: z.boolean().default(true),
-}).refine((s) => s["api-name"] !== undefined || s.fn !== undefined, {
-  message: "needs 'api-name' or 'fn'",
-});
-
-const imageBackend = z.strictObject({
-  "base-url": baseUrl.optional(),
-  /** Unused; accepted so that configurations of the 2024 gateway load. */
-  fn: z.tuple([z.number().int(), z.number().int()]).optional(),
-  proxies: proxySetting,
-  /** Credentials used when the client sends none (playground session tokens). */
-  tokens: secretList.default([]),
-});
-
-const pollinations = z.strictObject({
-  /** The keyed gateway. */
-  "base-url": baseUrl.default("https://gen.pollinations.ai"),
-  /** The anonymous 2024 host, tried (best effort) when no key is at hand; false = never. */
-  "legacy-url": z.union([baseUrl, z.literal(false)]).default("https://image.pollinations.ai"),
-  /** A `sk_` or `pk_` key from enter.pollinations.ai. */
-  key: secret.optional(),
-  /** The model when the request names none (`flux`, `turbo`, `gptimage`, ...). */
-  model: z.string().default("flux"),
-  enhance: z.boolean().default(false),
-  safe: z.boolean().default(false),
-  private: z.boolean().default(true),
-  proxies: proxySetting,
-});
-
-const images = z.strictObject({
-  /** The gradio spaces, in the order `dall-e-3` tries them. */
-  spaces: z.array(imageSpace).prefault(() => structuredClone(DEFAULT_SPACES) as SpaceInput[]),
-  /** A Hugging Face token for every space (`Authorization: Bearer`). */
-  "hf-token": secret.optional(),
-  /** Backends `dall-e-3` tries in turn when the key names none; unset = see docs/images.md. */
-  order: z.array(z.string()).optional(),
-  pollinations: pollinations.prefault({}),
-  /** playground.com (2024 route, status unknown): off unless enabled. */
-  playground: imageBackend.extend({ enabled: z.boolean().default(false) }).prefault({}),
-  coze: imageBackend.prefault({}),
-  /** The LLM (any model of this server) that turns a prompt into tags. */
-  llm: z
-    .strictObject({
-      model: z.string().optional(),
-      "base-url": baseUrl.optional(),
-      token: secret.optional(),
-    })
-    .prefault({}),
-  /** The backend `dall-e-3` tries first when the key names none. */
-  "default-backend": z.string().optional(),
-  /** Seconds one image request may take (tags, every generation, up-scaling). */
-  timeout: seconds.default(180),
-  /** bigjpg.com API keys for up-scaling HD sizes. */
-  magnify: secretList.default([]),
-  /** The bigjpg API root. */
-  "bigjpg-url": baseUrl.default("https://bigjpg.com"),
-  /** Seconds between two polls of a bigjpg task (20 polls at most). */
-  "magnify-poll": seconds.default(3),
-  /** Folder of stored images, relative to the config file. */
-  dir: z.string().default("data/images"),
-  /** Largest stored image in MiB. */
-  "max-size": z.number().positive().default(20),
-  /** Days a stored image is kept. */
-  "max-age": z.number().positive().default(7),
-  "negative-prompt": z.string().default(
-    "(deformed eyes, nose, ears, nose, leg, head), bad anatomy, ugly",
-  ),
 });
 
 const toolcall = z.strictObject({
