@@ -13,7 +13,7 @@
 import type { ChatEvent, UsageEvent } from "../core/events.ts";
 import { toGatewayError } from "../openai/errors.ts";
 import { CLIENT_CLOSED, type WriterEnd } from "../openai/writer.ts";
-import { streamEvents } from "../util/event_stream.ts";
+import { SSE_HEADERS, streamEvents } from "../util/event_stream.ts";
 import { type BlockOp, BlockSequencer, type BlockStart } from "./blocks.ts";
 import { anthropicErrorBody, anthropicErrorResponse } from "./errors.ts";
 
@@ -47,11 +47,6 @@ export interface MessagesWriterOptions {
 }
 
 const encoder = new TextEncoder();
-const SSE_HEADERS = {
-  "content-type": "text/event-stream; charset=utf-8",
-  "cache-control": "no-cache, no-transform",
-  "x-accel-buffering": "no",
-};
 const PING = encoder.encode('event: ping\ndata: {"type":"ping"}\n\n');
 const MESSAGE_STOP = encoder.encode('event: message_stop\ndata: {"type":"message_stop"}\n\n');
 

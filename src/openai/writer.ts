@@ -12,7 +12,9 @@
  */
 import type { ChatEvent, CitationEvent, FinishReason, UsageEvent } from "../core/events.ts";
 import { toolCallId } from "../util/id.ts";
-import { streamEvents } from "../util/event_stream.ts";
+import { CLIENT_CLOSED, SSE_HEADERS, streamEvents } from "../util/event_stream.ts";
+
+export { CLIENT_CLOSED } from "../util/event_stream.ts";
 import { type GatewayError, toGatewayError } from "./errors.ts";
 import {
   type ChoiceOut,
@@ -51,15 +53,7 @@ export interface WriterEnd {
   usage?: Usage;
 }
 
-/** HTTP status of a request whose client left before the answer (nginx's convention). */
-export const CLIENT_CLOSED = 499;
-
 const encoder = new TextEncoder();
-const SSE_HEADERS = {
-  "content-type": "text/event-stream; charset=utf-8",
-  "cache-control": "no-cache, no-transform",
-  "x-accel-buffering": "no",
-};
 const KEEP_ALIVE = encoder.encode(": keep-alive\n\n");
 const DONE = encoder.encode("data: [DONE]\n\n");
 

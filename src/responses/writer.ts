@@ -14,7 +14,7 @@
 import type { ChatEvent } from "../core/events.ts";
 import { type GatewayError, toGatewayError } from "../openai/errors.ts";
 import { CLIENT_CLOSED, errorResponse } from "../openai/writer.ts";
-import { streamEvents } from "../util/event_stream.ts";
+import { SSE_HEADERS, streamEvents } from "../util/event_stream.ts";
 import { ResponseAssembler } from "./assembler.ts";
 import {
   publicResponse,
@@ -62,11 +62,6 @@ export interface ResponsesWriterOptions {
 }
 
 const encoder = new TextEncoder();
-const SSE_HEADERS = {
-  "content-type": "text/event-stream; charset=utf-8",
-  "cache-control": "no-cache, no-transform",
-  "x-accel-buffering": "no",
-};
 const KEEP_ALIVE = encoder.encode(": keep-alive\n\n");
 
 /** Writes the response to `events`, streamed or not. */

@@ -5,6 +5,22 @@
  */
 import type { Ctx } from "./types.ts";
 
+/** How an answer ended, as every client API's writer reports it. */
+export interface AnswerEnd {
+  status: number;
+  aborted?: boolean;
+  error?: { message: string };
+  /** Prompt and completion tokens. */
+  tokens?: [number, number];
+}
+
+/** The access-log note of an answer: the client left, the error, or the tokens. */
+export function answerNote(end: AnswerEnd): string {
+  if (end.aborted) return "client disconnected";
+  if (end.error) return `error: ${end.error.message}`;
+  return end.tokens ? `tokens=${end.tokens[0]}+${end.tokens[1]}` : "";
+}
+
 /** Writes the access-log line of a request. */
 export function accessLog(c: Ctx, status: number, started: number, note = ""): void {
   const { log } = c.get("deps");

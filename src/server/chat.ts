@@ -7,7 +7,7 @@ import { parseFlags } from "../flags/mod.ts";
 import { chatRequest } from "../openai/schema.ts";
 import { writeChat } from "../openai/writer.ts";
 import { completionId } from "../util/id.ts";
-import { accessLog } from "./access_log.ts";
+import { accessLog, answerNote } from "./access_log.ts";
 import { makeChatContext, readBody, resolveModel } from "./context.ts";
 import { runChat } from "./pipeline.ts";
 import type { Ctx } from "./types.ts";
@@ -33,13 +33,8 @@ export async function handleChat(c: Ctx): Promise<Response> {
     abort,
     onCommit: detach,
     onEnd: (end) => {
-      const note = end.aborted
-        ? "client disconnected"
-        : end.error
-        ? `error: ${end.error.message}`
-        : end.usage
-        ? `tokens=${end.usage.prompt_tokens}+${end.usage.completion_tokens}`
-        : "";
+      const u = end.usage;
+      const note = answerNote({ ...end, tokens: u && [u.prompt_tokens, u.completion_tokens] });
       accessLog(c, end.status, started, note);
       finish();
     },

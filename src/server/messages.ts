@@ -13,7 +13,7 @@ import { countTokensRequest, messagesRequest } from "../anthropic/schema.ts";
 import { writeMessages } from "../anthropic/writer.ts";
 import { parseFlags } from "../flags/mod.ts";
 import { promptTokens } from "../openai/response.ts";
-import { accessLog } from "./access_log.ts";
+import { accessLog, answerNote } from "./access_log.ts";
 import { makeChatContext, readBody, resolveModel } from "./context.ts";
 import { runChat, upstreamRequest } from "./pipeline.ts";
 import type { Ctx } from "./types.ts";
@@ -49,13 +49,8 @@ export async function handleMessages(c: Ctx): Promise<Response> {
     requestId: c.get("requestId"),
     onCommit: detach,
     onEnd: (end) => {
-      const note = end.aborted
-        ? "client disconnected"
-        : end.error
-        ? `error: ${end.error.message}`
-        : end.usage
-        ? `tokens=${end.usage.prompt_tokens}+${end.usage.completion_tokens}`
-        : "";
+      const u = end.usage;
+      const note = answerNote({ ...end, tokens: u && [u.prompt_tokens, u.completion_tokens] });
       accessLog(c, end.status, started, note);
       finish();
     },

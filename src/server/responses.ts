@@ -20,7 +20,7 @@ import { type InputItem, type ResponsesRequest, responsesRequest } from "../resp
 import type { ResponseStore, StoredResponse } from "../responses/store.ts";
 import { writeResponses } from "../responses/writer.ts";
 import { responseItemId } from "../util/id.ts";
-import { accessLog } from "./access_log.ts";
+import { accessLog, answerNote } from "./access_log.ts";
 import { makeChatContext, readBody, resolveModel } from "./context.ts";
 import { runChat } from "./pipeline.ts";
 import type { Ctx } from "./types.ts";
@@ -156,13 +156,8 @@ export async function handleCreateResponse(c: Ctx): Promise<Response> {
       await deps.responses.put(value);
     },
     onEnd: (end) => {
-      const note = end.aborted
-        ? "client disconnected"
-        : end.error
-        ? `error: ${end.error.message}`
-        : end.usage
-        ? `tokens=${end.usage.input_tokens}+${end.usage.output_tokens}`
-        : "";
+      const u = end.usage;
+      const note = answerNote({ ...end, tokens: u && [u.input_tokens, u.output_tokens] });
       accessLog(c, end.status, started, note);
       finish();
     },

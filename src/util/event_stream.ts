@@ -48,6 +48,16 @@ export interface EventStreamOptions<E> {
   onEnd?(end: StreamEnd): void;
 }
 
+/** HTTP status of a request whose client left before the answer (nginx's convention). */
+export const CLIENT_CLOSED = 499;
+
+/** The headers of every streamed answer: SSE, never cached or buffered by a proxy. */
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache, no-transform",
+  "x-accel-buffering": "no",
+};
+
 /** Joins byte arrays into one. */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0];
