@@ -129,10 +129,14 @@ const cohere = z.strictObject({
 });
 
 const claude = z.strictObject({
+  /** `https://claude.ai`, or `https://api.anthropic.com` (the same `/api/...` paths, per clewdr). */
   "base-url": baseUrl.default("https://claude.ai"),
+  /** Session keys (`sk-ant-sid01-…`, `sk-ant-sid02-…`, or a cookie string with `sessionKey=`). */
   cookies: secretList.default([]),
   /** Tokens of padding for `<pad />`. */
   pad: z.number().int().nonnegative().default(25000),
+  /** The completion's `prompt` beside the pasted conversation (clewdr's `custom_prompt`). */
+  prompt: z.string().default(""),
   ...poolSettings,
   ...transportSetting,
 });
