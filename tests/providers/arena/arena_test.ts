@@ -419,3 +419,26 @@ browserTest(
     assertEquals(t.fake.evaluations.length, 1);
   },
 );
+
+browserTest("arena: the page and the API calls both leave through arena.proxies", async () => {
+  const { startConnectProxy } = await import("../../fakes/connect_proxy.ts");
+  const proxy = startConnectProxy({ user: "u", pass: "s3cret" });
+  const fake = await startFakeArena();
+  const config = configFor(fake, { proxies: proxy.url });
+  const gw = await startGateway({ ...config, server: { ...config.server, "no-proxy": [] } });
+  try {
+    const client = new OpenAI({ baseURL: gw.url, apiKey: "gateway-pass", maxRetries: 0 });
+    const res = await ask(client, "arena/gpt-5-chat");
+    assertEquals(res.choices[0].message.content, "Hello from the arena!");
+    const host = new URL(fake.origin).host;
+    // The model list, the browser's page (and its script and token calls), the evaluation.
+    assert(proxy.tunnels.length >= 3, proxy.tunnels.join(", "));
+    assert(proxy.tunnels.every((t) => t === host), proxy.tunnels.join(", "));
+    // (Chromium's first CONNECT goes without credentials: a 407, answered by the browser module.)
+    assertEquals(fake.tokensIssued, 1);
+  } finally {
+    await gw.close();
+    await fake.close();
+    await proxy.close();
+  }
+});
