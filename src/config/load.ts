@@ -8,7 +8,7 @@ import { isMap, isScalar, LineCounter, parseDocument } from "npm:yaml@^2.9.1";
 import type { z } from "npm:zod@^4.6.7";
 import { keyPath } from "../util/key_path.ts";
 import { closestKey, keysAt } from "./keys.ts";
-import { migrateLegacy } from "./legacy.ts";
+import { migrateArenaKeys } from "./legacy_arena.ts";
 import { type Config, configSchema } from "./schema.ts";
 
 /** A configuration that cannot be used; `message` names file, line and key. */
@@ -46,7 +46,8 @@ export function parseConfig(text: string, file: string): LoadResult {
   };
 
   // Retired sections are read into the ones that replaced them, each key with a warning.
-  const warnings: string[] = migrateLegacy(raw as Record<string, unknown>, where);
+  const warnings: string[] = [];
+  migrateArenaKeys(raw as Record<string, unknown>, (p, m) => warnings.push(`${where(p)}: ${m}`));
   let input: unknown = raw;
   let result = configSchema.safeParse(input);
   if (!result.success) {

@@ -29,7 +29,7 @@ export const CURRENT_MODELS = [
 export const THINKING_SUFFIX = "-thinking";
 
 /** Ids that mean "the account's default model" (no `model` in the completion body). */
-const DEFAULT_IDS = new Set(["claude", "claude-3"]);
+const DEFAULT_IDS: readonly string[] = ["claude", "claude-3"];
 
 /** Retired ids (the 2024 gateway's and their siblings) and the current model each becomes. */
 const RETIRED: Readonly<Record<string, string>> = {
@@ -76,6 +76,6 @@ export function claudeModel(model: string): ClaudeModel | undefined {
   if (model !== "claude" && !model.startsWith("claude-")) return undefined;
   const thinking = model.endsWith(THINKING_SUFFIX) && model !== THINKING_SUFFIX;
   const base = thinking ? model.slice(0, -THINKING_SUFFIX.length) : model;
-  if (DEFAULT_IDS.has(base)) return { thinking };
+  if (DEFAULT_IDS.includes(base)) return { thinking };
   return { id: RETIRED[base] ?? base, thinking };
 }
