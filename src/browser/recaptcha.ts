@@ -119,10 +119,14 @@ function clientHints(userAgent: string): Record<string, unknown> | undefined {
 
 /**
  * Pages that mint reCAPTCHA tokens, one per key (an upstream, an account, a proxy). The first mint
- * of a key opens the page; later ones reuse it; concurrent first mints share one opening.
+ * of a key opens the page; later ones reuse it; concurrent first mints share one opening. At most
+ * `maxPages` are kept (keys can come from clients): opening one more closes the least recently
+ * used.
  */
 export class RecaptchaMinter {
   #warm = new Map<string, Slot>();
+
+  constructor(readonly maxPages = 8) {}
 
   /** A fresh token for `key`'s page, opening it first when needed. */
   async mint(key: string, options: MintOptions): Promise<RecaptchaToken> {
@@ -131,7 +135,17 @@ export class RecaptchaMinter {
     for (let round = 0;; round++) {
       let slot = this.#warm.get(key);
       const fresh = !slot;
-      slot ??= this.#open(key, options, deadline);
+      if (slot) {
+        // Most recently used last: the first entry is the one to close when there are too many.
+        this.#warm.delete(key);
+        this.#warm.set(key, slot);
+      } else {
+        for (const [old, oldest] of this.#warm) {
+          if (this.#warm.size < this.maxPages) break;
+          this.#drop(old, oldest);
+        }
+        slot = this.#open(key, options, deadline);
+      }
       let warm: Warm;
       try {
         // A little grace: the opening's own timeout says more about what the page showed.

@@ -12,13 +12,13 @@ import { browserTest } from "./chromium.ts";
 const UA =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/147.0.0.0 Safari/537.36";
 
-async function setup(options: Parameters<typeof startFakeArena>[0] = {}) {
+async function setup(options: Parameters<typeof startFakeArena>[0] = {}, maxPages?: number) {
   const fake = await startFakeArena(options);
   const browsers = new Browsers();
   const config = configSchema.parse({ browser: { args: ["--ignore-certificate-errors"] } });
-  const minter = new RecaptchaMinter();
-  const mint = (timeoutMs = 30_000, signal?: AbortSignal) =>
-    minter.mint("k", {
+  const minter = new RecaptchaMinter(maxPages);
+  const mint = (timeoutMs = 30_000, signal?: AbortSignal, key = "k") =>
+    minter.mint(key, {
       browser: () => browsers.get(config),
       url: `${fake.origin}/?mode=direct`,
       action: "chat_submit",
@@ -89,5 +89,21 @@ browserTest(
     // The failed page is not kept: the next mint opens a new one.
     await assertRejects(() => t.mint(1000), RecaptchaTimeout);
     assertEquals(t.fake.pagesServed, 2);
+  },
+);
+
+browserTest(
+  "recaptcha: at most maxPages pages are kept, the least recently used is closed",
+  async () => {
+    await using t = await setup({}, 2);
+    await t.mint(30_000, undefined, "a");
+    await t.mint(30_000, undefined, "b");
+    await t.mint(30_000, undefined, "a"); // kept; "b" is now the least recently used
+    await t.mint(30_000, undefined, "c"); // closes "b"
+    assertEquals(t.fake.pagesServed, 3);
+    await t.mint(30_000, undefined, "a"); // still kept
+    assertEquals(t.fake.pagesServed, 3);
+    await t.mint(30_000, undefined, "b"); // opened again
+    assertEquals(t.fake.pagesServed, 4);
   },
 );

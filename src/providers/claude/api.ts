@@ -30,6 +30,9 @@ export interface CachedAccount {
 /** How long account facts are reused before bootstrap is asked again. */
 const ACCOUNT_TTL_MS = 10 * 60_000;
 
+/** The most accounts whose facts are kept (clients may bring keys of their own). */
+const ACCOUNTS_KEPT = 256;
+
 /** The claude.ai API seen through one session key. */
 export class ClaudeWeb {
   readonly #key: string;
@@ -83,6 +86,10 @@ export class ClaudeWeb {
     checkBootstrap(await readJson("claude", boot));
     const orgs = await this.#call(`${this.baseUrl}/api/organizations`, { headers });
     const account = accountFrom(await readJson("claude", orgs));
+    this.accounts.delete(this.#key);
+    if (this.accounts.size >= ACCOUNTS_KEPT) {
+      this.accounts.delete(this.accounts.keys().next().value!);
+    }
     this.accounts.set(this.#key, { account, at: Date.now() });
     return account;
   }

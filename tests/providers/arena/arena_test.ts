@@ -207,6 +207,7 @@ browserTest(
     assertStringIncludes(err.message, "Cloudflare");
     const [account] = await poolAccounts(t.gw, "arena", "gateway-pass");
     assert(account.ready, JSON.stringify(account));
+    assertStringIncludes(account.last_error!, "Cloudflare");
     assert(!account.id.includes("signed-in-1"), "the session is masked");
   },
 );
@@ -313,6 +314,23 @@ browserTest(
     assertStringIncludes(err.message, "within 3s");
     // Generous: the bound is the configured 3 s plus the browser's start.
     assert(Date.now() - started < 45_000);
+  },
+);
+
+browserTest(
+  "arena: a Cloudflare challenge that does not pass in time is a 504 that says so",
+  async () => {
+    await using t = await setup({ cloudflare: true, challengeDelayMs: 120_000 }, {}, {
+      timeout: 3,
+    });
+    const err = await within(
+      assertRejects(() => ask(t.client, "arena/gpt-5-chat"), OpenAI.APIError),
+      60_000,
+      "the 504",
+    );
+    assertEquals(err.status, 504);
+    assertStringIncludes(err.message, "Cloudflare's challenge did not pass");
+    assertStringIncludes(err.message, "Just a moment...");
   },
 );
 
