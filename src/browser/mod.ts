@@ -28,6 +28,12 @@ export {
   parseCookieHeader,
   passChallenge,
 } from "./clearance.ts";
+export {
+  type MintOptions,
+  RecaptchaMinter,
+  RecaptchaTimeout,
+  type RecaptchaToken,
+} from "./recaptcha.ts";
 
 interface Shared {
   key: string;

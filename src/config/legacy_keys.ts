@@ -6,6 +6,7 @@
  * @module
  */
 import type { KeyRule as LegacyKey, LegacyRule } from "./legacy.ts";
+import { migrateArenaKeys } from "./legacy_arena.ts";
 import { migrateImageKeys } from "./legacy_images.ts";
 import { migrateInterpreterKeys } from "./legacy_interpreter.ts";
 
@@ -125,6 +126,7 @@ export const LEGACY_KEYS: readonly LegacyRule[] = [
   ...cohereLegacy,
   ...cozeLegacy,
   ...youLegacy,
+  { kind: "custom", apply: migrateArenaKeys },
   { kind: "custom", apply: migrateImageKeys },
   { kind: "custom", apply: migrateInterpreterKeys },
 ];

@@ -91,10 +91,14 @@ const cohere = z.strictObject({
 });
 
 const claude = z.strictObject({
+  /** `https://claude.ai`, or `https://api.anthropic.com` (the same `/api/...` paths, per clewdr). */
   "base-url": baseUrl.default("https://claude.ai"),
+  /** Session keys (`sk-ant-sid01-…`, `sk-ant-sid02-…`, or a cookie string with `sessionKey=`). */
   cookies: secretList.default([]),
   /** Tokens of padding for `<pad />`. */
   pad: z.number().int().nonnegative().default(25000),
+  /** The completion's `prompt` beside the pasted conversation (clewdr's `custom_prompt`). */
+  prompt: z.string().default(""),
   ...poolSettings,
   ...transportSetting,
 });
@@ -153,23 +157,15 @@ const coze = z.strictObject({
   ...poolSettings,
 });
 
-const lmsys = z.strictObject({
-  "base-url": baseUrl.default("https://lmarena.ai"),
-  /** `[fn_index, trigger_id]`, or a map model -> `[fn_index, trigger_id]`. */
-  fn: z
-    .union([
-      z.tuple([z.number().int(), z.number().int()]),
-      z.record(z.string(), z.tuple([z.number().int(), z.number().int()])),
-    ])
-    .optional(),
-  /** Arena models `/v1/models` lists (without `lmsys/`); empty lists a built-in set. */
-  models: z.array(z.string()).default([]),
-  /** Request flow: 3 (lmarena since 2024-09: add_text, a step without input, the answer) or 2. */
-  flow: z.union([z.literal(2), z.literal(3)]).default(3),
-  /** Attempts per request (a new session each) while no text has been sent. */
-  tries: z.number().int().min(1).max(10).default(3),
-  /** Answers containing one of these fail as "SECURITY POLICY INTERCEPTION"; [] turns it off. */
-  refusals: z.array(z.string()).default(["I did not actually provide", "I apologize"]),
+const arena = z.strictObject({
+  "base-url": baseUrl.default("https://arena.ai"),
+  /**
+   * Signed-in sessions: the `Cookie` header of an arena.ai tab (`arena-auth-prod-v1…`), one per
+   * account. None: the browser's page gets an anonymous session.
+   */
+  cookies: secretList.default([]),
+  /** The reCAPTCHA Enterprise site key; by default read from the page's reCAPTCHA script. */
+  "recaptcha-site-key": z.string().min(1).optional(),
   ...poolSettings,
   ...transportSetting,
 });
@@ -269,7 +265,7 @@ export const configSchema = z.strictObject({
   claude: claude.prefault({}),
   bing: bing.prefault({}),
   coze: coze.prefault({}),
-  lmsys: lmsys.prefault({}),
+  arena: arena.prefault({}),
   you: you.prefault({}),
   interpreter: interpreter.prefault({}),
   images: images.prefault({}),

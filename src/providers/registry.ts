@@ -13,7 +13,7 @@ import { createCozeProvider } from "./coze/mod.ts";
 import { createCustomProvider } from "./custom/mod.ts";
 import { createGeminiProvider } from "./gemini/mod.ts";
 import { createInterpreterProvider } from "./interpreter/mod.ts";
-import { createLmsysProvider } from "./lmsys/mod.ts";
+import { createArenaProvider } from "./arena/mod.ts";
 import type {
   ListContext,
   ModelInfo,
@@ -34,7 +34,7 @@ const FACTORIES: readonly ((deps: ProviderDeps) => Provider)[] = [
   createGeminiProvider,
   createCohereProvider,
   createInterpreterProvider,
-  createLmsysProvider,
+  createArenaProvider,
   createCozeProvider,
   createCustomProvider,
 ];

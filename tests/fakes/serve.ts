@@ -119,3 +119,45 @@ export function streamParts(
   });
   return new Response(body, { status, headers: { "content-type": contentType, ...headers } });
 }
+
+/** A recorded request whose abort the fake can also report itself (its answer was cancelled). */
+export interface GateRecorded extends Recorded {
+  /** Marks the request aborted (behind the TLS gate, a cancelled body is how a fake sees it). */
+  markAborted(): void;
+}
+
+/**
+ * Records one request the way `serveFake` does, for fakes that receive requests from elsewhere
+ * (behind the TLS gate): its body read, its abort noticed. Behind the gate the request's signal
+ * does not fire when the client leaves; the response body's `cancel` does, so the fake reports
+ * it with `markAborted`.
+ */
+export async function recordRequest(req: Request): Promise<GateRecorded> {
+  const url = new URL(req.url);
+  const body = req.body ? await req.text() : "";
+  let json: unknown;
+  try {
+    json = body ? JSON.parse(body) : undefined;
+  } catch {
+    json = undefined;
+  }
+  let onAbort!: () => void;
+  const rec: GateRecorded = {
+    method: req.method,
+    path: url.pathname,
+    query: url.searchParams,
+    headers: req.headers,
+    body,
+    json,
+    aborted: new Promise<void>((r) => onAbort = r),
+    wasAborted: false,
+    markAborted() {
+      if (rec.wasAborted) return;
+      rec.wasAborted = true;
+      rec.abortedAt = performance.now();
+      onAbort();
+    },
+  };
+  req.signal.addEventListener("abort", () => rec.markAborted());
+  return rec;
+}

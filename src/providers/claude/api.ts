@@ -1,167 +1,125 @@
 /**
- * The claude.ai web API for one session key: the organization, the account's default model
- * (statsig), a conversation per request, its completion stream, and its deletion.
+ * The claude.ai web API for one session key (reference section 2). Paths under `<base-url>/api`:
  *
- * Paths under `<base-url>/api`: `GET /organizations`, `GET /bootstrap/{org}/statsig`,
- * `POST /organizations/{org}/chat_conversations` (201), `POST .../{conv}/completion` (SSE),
- * `DELETE .../{conv}`.
+ * - `GET /bootstrap` (a null `account` means a dead session key) and `GET /organizations` (the
+ *   organization that can chat, its plan and flags), cached per key for a while;
+ * - `POST /organizations/{org}/chat_conversations` `{uuid, name: "", is_temporary: true}`: a
+ *   temporary ("incognito") conversation, which claude.ai does not keep, so nothing is deleted;
+ * - `PUT /organizations/{org}/chat_conversations/{conv}` `{settings: {paprika_mode}}`: extended
+ *   thinking on (paid plans);
+ * - `POST .../{conv}/completion` (`text/event-stream`).
+ *
+ * No User-Agent of its own: the chrome transport sends Chrome's, which is what Cloudflare must see
+ * beside Chrome's handshake. Redirects are not followed: a 3xx is Cloudflare blocking the address.
  *
  * @module
  */
 import { expectType, readJson, type Upstream, type UpstreamInit } from "../../net/http.ts";
 import { readSse, type SseEvent } from "../../net/sse.ts";
 import { type GatewayError, upstreamFailed } from "../../openai/errors.ts";
+import { accountFrom, checkBootstrap, type ClaudeAccount, sessionCookie } from "./account.ts";
 import { responseError } from "./errors.ts";
+import type { CompletionBody } from "./request.ts";
 
-/** The browser claude.ai expects (a desktop Edge). */
-const USER_AGENT =
-  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/114.0.0.0 Safari/537.36 Edg/114.0.1823.79";
-
-/** claude.ai's own origin, sent as Origin/Referer whatever base URL is configured. */
-const SITE = "https://claude.ai";
-
-/** What a session key's account looks like, cached for a while. */
-export interface AccountInfo {
-  org: string;
+/** An account's facts and when they were read. */
+export interface CachedAccount {
+  account: ClaudeAccount;
   at: number;
-  /** From statsig, fetched when first needed. */
-  defaultModel?: string;
-  pro?: boolean;
 }
 
+/** How long account facts are reused before bootstrap is asked again. */
 const ACCOUNT_TTL_MS = 10 * 60_000;
 
-/** The `Cookie` header for a session key given bare or as a cookie string. */
-export function cookieHeader(secret: string): string {
-  const s = secret.trim();
-  return s.includes("sessionKey=") ? s : `sessionKey=${s}`;
-}
-
-/** The body of a completion request. */
-export interface CompletionBody {
-  rendering_mode: "raw";
-  files: never[];
-  timezone: string;
-  model: string;
-  prompt: string;
-  attachments: {
-    extracted_content: string;
-    file_name: string;
-    file_size: number;
-    file_type: string;
-  }[];
-}
-
-/** Builds the completion body the original sent: the conversation as a `paste.txt` attachment. */
-export function completionBody(model: string, conversation: string): CompletionBody {
-  return {
-    rendering_mode: "raw",
-    files: [],
-    timezone: "America/New_York",
-    model,
-    // claude.ai refuses an empty prompt; the conversation itself is the attachment.
-    prompt: " ",
-    attachments: [{
-      extracted_content: conversation,
-      file_name: "paste.txt",
-      file_size: new TextEncoder().encode(conversation).length,
-      file_type: "text/plain",
-    }],
-  };
-}
+/** The most accounts whose facts are kept (clients may bring keys of their own). */
+const ACCOUNTS_KEPT = 256;
 
 /** The claude.ai API seen through one session key. */
 export class ClaudeWeb {
   readonly #key: string;
+  readonly #site: string;
 
   constructor(
     readonly http: Upstream,
     readonly baseUrl: string,
     readonly secret: string,
     /** Account facts by base URL and session key, kept by the provider across requests. */
-    private readonly accounts: Map<string, AccountInfo>,
+    private readonly accounts: Map<string, CachedAccount>,
   ) {
     this.#key = `${baseUrl} ${secret}`;
+    this.#site = new URL(baseUrl).origin;
   }
 
-  #headers(extra: Record<string, string> = {}): Record<string, string> {
+  #headers(referer: string, extra: Record<string, string> = {}): Record<string, string> {
     return {
-      cookie: cookieHeader(this.secret),
-      origin: SITE,
-      referer: `${SITE}/`,
+      cookie: sessionCookie(this.secret),
+      origin: this.#site,
+      referer: `${this.#site}/${referer}`,
       "accept-language": "en-US,en;q=0.9",
-      "user-agent": USER_AGENT,
       ...extra,
     };
   }
 
-  /** The error of a refused call; a refused session key's cached account facts are dropped. */
+  /** One call; a refusal is mapped (and a refused key's cached facts dropped). */
+  async #call(url: string, init: UpstreamInit, model?: string): Promise<Response> {
+    const res = await this.http.fetch(url, { ...init, redirect: "manual" });
+    if (res.status >= 200 && res.status < 300) return res;
+    throw await this.#refused(res, model);
+  }
+
   async #refused(res: Response, model?: string): Promise<GatewayError> {
-    if (res.status === 401 || res.status === 403) this.accounts.delete(this.#key);
-    return await responseError(res, model);
+    const err = await responseError(res, model);
+    if (err.status === 401 || err.status === 403 || err.status === 429) this.forget();
+    return err;
   }
 
-  async #json<T>(url: string, init: UpstreamInit, expect: number, model?: string): Promise<T> {
-    const res = await this.http.fetch(url, init);
-    if (res.status !== expect) throw await this.#refused(res, model);
-    return await readJson<T>("claude", res);
+  /** Forgets the cached facts of this key (it was refused, or its plan may have changed). */
+  forget(): void {
+    this.accounts.delete(this.#key);
   }
 
-  async #account(): Promise<AccountInfo> {
+  /** The account's facts: bootstrap, then the organization that can chat. */
+  async account(): Promise<ClaudeAccount> {
     const hit = this.accounts.get(this.#key);
-    if (hit && Date.now() - hit.at < ACCOUNT_TTL_MS) return hit;
-    const orgs = await this.#json<{ uuid?: unknown }[]>(
-      `${this.baseUrl}/api/organizations`,
-      { headers: this.#headers() },
-      200,
-    );
-    const org = Array.isArray(orgs) ? orgs[0]?.uuid : undefined;
-    if (typeof org !== "string" || org === "") {
-      throw upstreamFailed("claude", "the account has no organization");
+    if (hit && Date.now() - hit.at < ACCOUNT_TTL_MS) return hit.account;
+    const headers = this.#headers("new");
+    const boot = await this.#call(`${this.baseUrl}/api/bootstrap`, { headers });
+    checkBootstrap(await readJson("claude", boot));
+    const orgs = await this.#call(`${this.baseUrl}/api/organizations`, { headers });
+    const account = accountFrom(await readJson("claude", orgs));
+    this.accounts.delete(this.#key);
+    if (this.accounts.size >= ACCOUNTS_KEPT) {
+      this.accounts.delete(this.accounts.keys().next().value!);
     }
-    const info: AccountInfo = { org, at: Date.now() };
-    this.accounts.set(this.#key, info);
-    return info;
+    this.accounts.set(this.#key, { account, at: Date.now() });
+    return account;
   }
 
-  /** The organization id (the first organization of the account). */
-  async organization(): Promise<string> {
-    return (await this.#account()).org;
-  }
-
-  /** The account's default model and whether it is a Pro account (from statsig). */
-  async defaults(): Promise<{ model?: string; pro: boolean }> {
-    const info = await this.#account();
-    if (info.pro === undefined) {
-      const res = await this.http.fetch(`${this.baseUrl}/api/bootstrap/${info.org}/statsig`, {
-        headers: this.#headers(),
-      });
-      if (res.status !== 200) throw await this.#refused(res);
-      const text = await res.text();
-      info.defaultModel = /"value":\{"model":"(claude-[^"]+)"\}/.exec(text)?.[1];
-      info.pro = text.includes(`"custom":{"isPro":true,`);
+  /** Creates a temporary conversation and returns its id (the one the gateway chose). */
+  async createConversation(org: string): Promise<string> {
+    const uuid = crypto.randomUUID();
+    const res = await this.#call(`${this.baseUrl}/api/organizations/${org}/chat_conversations`, {
+      method: "POST",
+      headers: this.#headers("new?incognito", { "content-type": "application/json" }),
+      body: JSON.stringify({ uuid, name: "", is_temporary: true }),
+    });
+    const conv = await readJson<{ uuid?: unknown }>("claude", res);
+    if (conv && typeof conv.uuid === "string" && conv.uuid !== uuid) {
+      throw upstreamFailed("claude", "the conversation was created under another uuid");
     }
-    return { model: info.defaultModel, pro: info.pro };
+    return uuid;
   }
 
-  /** Creates a conversation (claude.ai answers 201) and returns its id. */
-  async createConversation(org: string, model?: string): Promise<string> {
-    const body: Record<string, string> = { name: "", uuid: crypto.randomUUID() };
-    if (model) body.model = model;
-    const conv = await this.#json<{ uuid?: unknown }>(
-      `${this.baseUrl}/api/organizations/${org}/chat_conversations`,
+  /** Turns extended thinking on for a conversation (paid plans). */
+  async setThinking(org: string, conv: string): Promise<void> {
+    const res = await this.#call(
+      `${this.baseUrl}/api/organizations/${org}/chat_conversations/${conv}`,
       {
-        method: "POST",
-        headers: this.#headers({ "content-type": "application/json" }),
-        body: JSON.stringify(body),
+        method: "PUT",
+        headers: this.#headers(`chat/${conv}`, { "content-type": "application/json" }),
+        body: JSON.stringify({ settings: { paprika_mode: "extended" } }),
       },
-      201,
-      model,
     );
-    if (typeof conv?.uuid !== "string" || conv.uuid === "") {
-      throw upstreamFailed("claude", "conversation created without a uuid");
-    }
-    return conv.uuid;
+    await res.body?.cancel();
   }
 
   /** Sends the completion request and returns its events. */
@@ -169,38 +127,21 @@ export class ClaudeWeb {
     org: string,
     conv: string,
     body: CompletionBody,
+    model?: string,
   ): Promise<AsyncGenerator<SseEvent>> {
-    const res = await this.http.fetch(
+    const res = await this.#call(
       `${this.baseUrl}/api/organizations/${org}/chat_conversations/${conv}/completion`,
       {
         method: "POST",
-        headers: this.#headers({
+        headers: this.#headers(`chat/${conv}`, {
           "content-type": "application/json",
           accept: "text/event-stream",
-          referer: SITE,
         }),
         body: JSON.stringify(body),
       },
+      model,
     );
-    if (res.status !== 200) throw await this.#refused(res, body.model);
     await expectType("claude", res, ["text/event-stream"]);
     return readSse(res.body!);
-  }
-
-  /** Deletes a conversation; `http` should be a detached client (see `Upstream.detached`). */
-  async deleteConversation(http: Upstream, org: string, conv: string): Promise<void> {
-    const res = await http.fetch(
-      `${this.baseUrl}/api/organizations/${org}/chat_conversations/${conv}`,
-      {
-        method: "DELETE",
-        headers: this.#headers({
-          "content-type": "application/json",
-          referer: `${SITE}/chat/${conv}`,
-        }),
-        body: JSON.stringify(conv),
-      },
-    );
-    await res.body?.cancel();
-    if (res.status >= 300) throw new Error(`delete answered ${res.status}`);
   }
 }

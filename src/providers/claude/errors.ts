@@ -1,11 +1,13 @@
 /**
  * claude.ai's error answers as `GatewayError`s with honest statuses, so that the pool can tell a
- * rate limit (rest the account until the limit resets) from a refused session key (set it aside)
+ * rate limit (rest the account exactly until the limit resets) from a refused or disabled account
+ * (set it aside) from a block of the server's address (Cloudflare: the account is not to blame)
  * from a client mistake (`Invalid model`: no retry, no blame on the account).
  *
- * Error bodies: `{"type":"error","error":{"type","message"},"detail"?}`. A rate limit's message is
- * itself JSON on claude.ai (`{"type":"exceeded_limit","resetsAt":<unix seconds>,...}`); newer
- * answers may carry `resets_at` instead. Both are read.
+ * Error bodies: `{"type":"error","error":{"type","message"}}`, where `message` may itself be JSON
+ * (a rate limit's: `{"type":"exceeded_limit","resetsAt":<unix seconds>,...}`). The reset time of
+ * a 429 is read from that message, else from the `anthropic-ratelimit-unified-reset` header (unix
+ * seconds), else from `Retry-After` (reference section 2, clewdr `src/error.rs`).
  *
  * @module
  */
@@ -14,6 +16,9 @@ import { GatewayError } from "../../openai/errors.ts";
 
 /** The provider id errors are reported under. */
 const PROVIDER = "claude";
+
+/** What claude.ai says when an organization is disabled (a 400). */
+export const DISABLED_MESSAGE = "This organization has been disabled.";
 
 /** claude.ai's error object (`error` of the body, or of an SSE `error` event). */
 export interface ClaudeErrorObject {
@@ -24,7 +29,7 @@ export interface ClaudeErrorObject {
 }
 
 /** Seconds from now until `value` (unix seconds or milliseconds, or an ISO date), if ahead. */
-function secondsUntil(value: unknown, now = Date.now()): number | undefined {
+export function secondsUntil(value: unknown, now = Date.now()): number | undefined {
   let at: number | undefined;
   if (typeof value === "number" && Number.isFinite(value)) {
     at = value > 1e12 ? value : value * 1000;
@@ -36,36 +41,29 @@ function secondsUntil(value: unknown, now = Date.now()): number | undefined {
   return Math.ceil((at - now) / 1000);
 }
 
-/** The JSON inside a rate-limit message, when the message is JSON. */
+/** The JSON inside a message, when the message is JSON. */
 function innerJson(message: string | undefined): Record<string, unknown> | undefined {
   if (!message || !message.trimStart().startsWith("{")) return undefined;
-  try {
-    const v = JSON.parse(message);
-    return v && typeof v === "object" ? v as Record<string, unknown> : undefined;
-  } catch {
-    return undefined;
-  }
+  const v = jsonOrUndefined(message);
+  return v && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : undefined;
 }
 
-/** Seconds until a rate limit resets, from any place claude.ai puts it. */
+/**
+ * Seconds until a rate limit resets: the message's `resetsAt`, then the error's own fields, then
+ * the `anthropic-ratelimit-unified-reset` header, then `Retry-After`.
+ */
 export function resetSeconds(
-  body: Record<string, unknown> | undefined,
   error: ClaudeErrorObject | undefined,
+  headers?: Headers,
 ): number | undefined {
   const inner = innerJson(error?.message);
-  const candidates = [
-    error?.resets_at,
-    error?.resetsAt,
-    inner?.resets_at,
-    inner?.resetsAt,
-    body?.resets_at,
-    body?.resetsAt,
-  ];
-  for (const c of candidates) {
+  for (const c of [inner?.resetsAt, inner?.resets_at, error?.resetsAt, error?.resets_at]) {
     const s = secondsUntil(c);
     if (s !== undefined) return s;
   }
-  return undefined;
+  const unified = secondsUntil(headers?.get("anthropic-ratelimit-unified-reset") ?? undefined);
+  if (unified !== undefined) return unified;
+  return parseRetryAfter(headers?.get("retry-after") ?? null);
 }
 
 /** A readable message for an error object (a JSON rate-limit message is summarised). */
@@ -95,6 +93,16 @@ export function invalidModel(model: string, detail: string): GatewayError {
   );
 }
 
+/** The error that sets an account aside for good reason (disabled, banned). */
+export function accountRefused(reason: string, code: string): GatewayError {
+  return new GatewayError(
+    403,
+    `${PROVIDER}: ${reason} (the account is set aside)`,
+    "permission_error",
+    code,
+  );
+}
+
 /**
  * The error for an error object inside a stream or body. `status` is the HTTP status when there
  * was one (0 inside a stream).
@@ -102,21 +110,23 @@ export function invalidModel(model: string, detail: string): GatewayError {
 export function claudeError(
   status: number,
   error: ClaudeErrorObject | undefined,
-  options: { model?: string; body?: Record<string, unknown>; retryAfter?: number } = {},
+  options: { model?: string; headers?: Headers } = {},
 ): GatewayError {
   const message = describe(error, status ? `status ${status}` : "error event");
   if (isInvalidModel(error?.message)) return invalidModel(options.model ?? "?", message);
+  if (status === 400 && error?.message?.trim() === DISABLED_MESSAGE) {
+    return accountRefused(DISABLED_MESSAGE, "account_disabled");
+  }
   const type = error?.type ?? "";
   const where = status ? `answered ${status}` : "failed mid-stream";
   if (status === 429 || type === "rate_limit_error") {
-    const retryAfter = options.retryAfter ?? resetSeconds(options.body, error);
     return new GatewayError(
       429,
       `${PROVIDER} upstream ${where}: rate limited (${message})`,
       "rate_limit_error",
       "rate_limit_exceeded",
       null,
-      { retryAfter },
+      { retryAfter: resetSeconds(error, options.headers) },
     );
   }
   if (status === 401 || type === "authentication_error") {
@@ -156,16 +166,29 @@ function isChallenge(res: Response, text: string): boolean {
   return type.includes("text/html") && /just a moment|challenge-platform|cf-chl/i.test(text);
 }
 
+/** The 502 of a response that blocks the server's address (the account is not to blame). */
+function blocked(detail: string): GatewayError {
+  return new GatewayError(
+    502,
+    `${PROVIDER} upstream ${detail}: this server's IP address is not trusted by claude.ai (try a proxy: claude.proxies)`,
+    "upstream_error",
+    "upstream_blocked",
+  );
+}
+
 /** Turns an error response of claude.ai into a `GatewayError`. */
 export async function responseError(res: Response, model?: string): Promise<GatewayError> {
+  if (res.status >= 300 && res.status < 400) {
+    // claude.ai answers a blocked address with a redirect (clewdr: "check your IP address").
+    await res.body?.cancel();
+    const to = res.headers.get("location");
+    return blocked(
+      `answered ${res.status}${to ? ` (to ${snippet(to, 80)})` : ""}, a Cloudflare block`,
+    );
+  }
   const text = await readCapped(res);
   if (isChallenge(res, text)) {
-    // The server's address is challenged, not the account: do not set the account aside.
-    return new GatewayError(
-      502,
-      `${PROVIDER} upstream answered ${res.status} with a Cloudflare challenge: this server's IP address is not trusted by claude.ai (try a proxy: claude.proxies)`,
-      "upstream_error",
-    );
+    return blocked(`answered ${res.status} with a Cloudflare challenge`);
   }
   const v = jsonOrUndefined(text);
   const body = v && typeof v === "object" && !Array.isArray(v)
@@ -176,9 +199,5 @@ export async function responseError(res: Response, model?: string): Promise<Gate
     ? raw as ClaudeErrorObject
     : { message: typeof raw === "string" ? raw : (snippet(text) || res.statusText) };
   if (!error.message && typeof body?.detail === "string") error.message = body.detail;
-  return claudeError(res.status, error, {
-    model,
-    body,
-    retryAfter: parseRetryAfter(res.headers.get("retry-after")),
-  });
+  return claudeError(res.status, error, { model, headers: res.headers });
 }

@@ -1,14 +1,20 @@
 /**
- * Reads claude.ai's completion stream, in both of its formats:
+ * Reads claude.ai's completion stream in both of its renderings:
  *
- * - the original one: `event: completion` with `{"completion":"<delta>","stop_reason":...}`;
- * - the newer message-style one: `message_start`, `content_block_start`, `content_block_delta`
- *   (`text_delta`, `thinking_delta`), `content_block_stop`, `message_delta` (`stop_reason`),
- *   `message_limit`, `message_stop`, `ping`, and `error`.
+ * - `rendering_mode: "messages"`: the Anthropic Messages event vocabulary — `message_start`,
+ *   `content_block_start` (`text`, `thinking`), `content_block_delta` (`text_delta`,
+ *   `thinking_delta`), `content_block_stop`, `message_delta` (`stop_reason`), `message_limit`,
+ *   `message_stop`, `ping`, `error`;
+ * - `rendering_mode: "raw"` (the older one): `event: completion` with
+ *   `{"completion":"<delta>","stop_reason":...}`.
+ *
+ * The answer is over at `message_stop`, or at a `completion` event with a stop reason. A stream
+ * that ends before either is a 502: a cut-off answer is never passed off as a finished one.
  *
  * @module
  */
 import type { SseEvent } from "../../net/sse.ts";
+import { upstreamFailed } from "../../openai/errors.ts";
 import type { ChatEvent, FinishReason } from "../types.ts";
 import { claudeError, type ClaudeErrorObject } from "./errors.ts";
 
@@ -20,14 +26,12 @@ function finishOf(reason: unknown): FinishReason | undefined {
   return "stop";
 }
 
-/** Maps the events of one completion stream to `ChatEvent`s. */
+/** Maps the events of one completion stream to `ChatEvent`s, one SSE event at a time. */
 export class ClaudeStreamMapper {
   /** True once the upstream said the answer is over. */
   done = false;
   /** The finish reason the upstream gave, if any. */
   finish?: FinishReason;
-  /** True once any text or reasoning came. */
-  produced = false;
 
   constructor(readonly model?: string) {}
 
@@ -66,15 +70,11 @@ export class ClaudeStreamMapper {
   }
 
   #text(text: unknown): ChatEvent[] {
-    if (typeof text !== "string" || text === "") return [];
-    this.produced = true;
-    return [{ type: "text", text }];
+    return typeof text === "string" && text !== "" ? [{ type: "text", text }] : [];
   }
 
   #reasoning(text: unknown): ChatEvent[] {
-    if (typeof text !== "string" || text === "") return [];
-    this.produced = true;
-    return [{ type: "reasoning", text }];
+    return typeof text === "string" && text !== "" ? [{ type: "reasoning", text }] : [];
   }
 
   #completion(data: Record<string, unknown>): ChatEvent[] {
@@ -105,4 +105,23 @@ export class ClaudeStreamMapper {
     if (d.type === "thinking_delta") return this.#reasoning(d.thinking);
     return [];
   }
+}
+
+/**
+ * The events of a completion stream up to its end marker, then the finish. Events after the end
+ * marker are not read: the stream is left (and its connection closed) as soon as it is over.
+ */
+export async function* fromClaudeStream(
+  events: AsyncIterable<SseEvent>,
+  model?: string,
+): AsyncGenerator<ChatEvent> {
+  const mapper = new ClaudeStreamMapper(model);
+  for await (const ev of events) {
+    yield* mapper.map(ev);
+    if (mapper.done) break;
+  }
+  if (!mapper.done) {
+    throw upstreamFailed("claude", "the answer stream ended before its end (no message_stop)");
+  }
+  yield { type: "finish", reason: mapper.finish ?? "stop" };
 }

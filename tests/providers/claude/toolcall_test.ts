@@ -5,8 +5,8 @@
  */
 import OpenAI from "openai";
 import { assert, assertEquals, assertStringIncludes } from "../../assert.ts";
-import { startFakeClaude } from "../../fakes/claude.ts";
-import { settled, startGateway } from "../../helpers.ts";
+import { startFakeClaudeWeb } from "../../fakes/claude_web.ts";
+import { startGateway } from "../../helpers.ts";
 import { streamToolCalls, toolTurn } from "../web_helpers.ts";
 
 const weatherTool: OpenAI.Chat.ChatCompletionFunctionTool = {
@@ -23,9 +23,9 @@ const weatherTool: OpenAI.Chat.ChatCompletionFunctionTool = {
 };
 
 Deno.test("claude: an emulated tool call round trip (streamed call, then the answer)", async () => {
-  const fake = await startFakeClaude([{}]);
+  const fake = await startFakeClaudeWeb([{}]);
   const gw = await startGateway({
-    server: { password: ["gateway-pass"] },
+    server: { password: ["gateway-pass"], "ca-file": fake.caFile },
     claude: { "base-url": fake.origin, cookies: fake.accounts.map((a) => a.sessionKey) },
   });
   try {
@@ -69,7 +69,6 @@ Deno.test("claude: an emulated tool call round trip (streamed call, then the ans
     const paste = fake.completions[1].body.attachments[0].extracted_content;
     assertStringIncludes(paste, "18°C, light rain");
   } finally {
-    await settled(gw, "claude");
     await gw.close();
     await fake.close();
   }
