@@ -228,8 +228,8 @@ export async function openSocket(
     if (chrome) {
       // Events may arrive before the socket object exists: they wait here until it does.
       const early: ((s: UpstreamSocket) => void)[] = [];
-      let socket: UpstreamSocket | undefined;
-      const on = (f: (s: UpstreamSocket) => void) => socket ? f(socket) : early.push(f);
+      const box: { socket?: UpstreamSocket } = {};
+      const on = (f: (s: UpstreamSocket) => void) => box.socket ? f(box.socket) : early.push(f);
       let opened;
       try {
         opened = await chromeWebSocket(url, {
@@ -247,7 +247,7 @@ export async function openSocket(
       } catch (err) {
         return fail(err);
       }
-      socket = new UpstreamSocket(
+      const socket = box.socket = new UpstreamSocket(
         provider,
         url.host,
         opened.socket,
