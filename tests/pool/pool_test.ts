@@ -234,6 +234,7 @@ Deno.test("a Cloudflare challenge is no auth failure: the account stays ready, t
   let calls = 0;
   const failing = withAccount(pool, {}, (secret) => {
     calls++;
+    // deno-lint-ignore require-yield
     return (async function* () {
       throw challengeError("copilot", `host-of-${secret}`);
     })();
@@ -249,6 +250,7 @@ Deno.test("a Cloudflare challenge is no auth failure: the account stays ready, t
 
   // A challenge not solved in time (504) counts too (the other account's turn now).
   const timedOut = withAccount(pool, {}, () =>
+    // deno-lint-ignore require-yield
     (async function* () {
       throw challengeTimeout("copilot", "30s");
     })());
@@ -267,6 +269,7 @@ Deno.test("a Cloudflare challenge is no auth failure: the account stays ready, t
   assertEquals(pool.state().map((s) => s.clearance_failures), [0, 1]);
   // A plain 403 of the site itself is still an auth failure.
   const denied = withAccount(pool, { tries: 1 }, () =>
+    // deno-lint-ignore require-yield
     (async function* () {
       throw new GatewayError(403, "account suspended");
     })());
