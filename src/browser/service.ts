@@ -128,6 +128,46 @@ export class ClearanceService {
   }
 
   /**
+   * `run` for an answer stream: `attempt`'s items pass through as they come, and a challenge is
+   * retried (once, with a fresh clearance) only while nothing has been passed on. The clearance
+   * is read when each attempt starts (`current`), so a token minted meanwhile is taken into
+   * account.
+   */
+  async *stream<T>(
+    id: () => SiteIdentity,
+    config: Config,
+    signal: AbortSignal | undefined,
+    attempt: (clearance: () => Clearance | undefined) => AsyncIterable<T>,
+    options: RunOptions = {},
+  ): AsyncGenerator<T> {
+    if (options.eager) await this.get(id(), config, signal);
+    for (let round = 0;; round++) {
+      const used = this.peek(id());
+      let produced = false;
+      try {
+        for await (const item of attempt(() => this.peek(id()))) {
+          produced = true;
+          yield item;
+        }
+        return;
+      } catch (err) {
+        if (!isChallenge(err) || produced || signal?.aborted) throw err;
+        this.stale(id(), used);
+        if (round > 0) {
+          throw new GatewayError(
+            403,
+            `${err.message}, even with a fresh clearance from Chromium (the address or the user agent may be blocked)`,
+            err.type,
+            err.code,
+          );
+        }
+        this.log?.info(`${id().provider}: ${err.message}; earning a fresh clearance`);
+        await this.get(id(), config, signal);
+      }
+    }
+  }
+
+  /**
    * A captcha token minted in a page of the site (`order.pageUrl`, default the identity's site).
    * The clearance the run earned on the way is kept for the identity.
    */

@@ -7,6 +7,7 @@
 import { isMap, isScalar, LineCounter, parseDocument } from "npm:yaml@^2.9.1";
 import type { z } from "npm:zod@^4.6.7";
 import { keyPath } from "../util/key_path.ts";
+import { migrateDeprecated } from "./deprecated.ts";
 import { closestKey, keysAt } from "./keys.ts";
 import { type Config, configSchema } from "./schema.ts";
 
@@ -44,7 +45,7 @@ export function parseConfig(text: string, file: string): LoadResult {
     return `${file}:${pos.line}:${pos.col}`;
   };
 
-  const warnings: string[] = [];
+  const warnings = migrateDeprecated(raw as Record<string, unknown>, where);
   let input: unknown = raw;
   let result = configSchema.safeParse(input);
   if (!result.success) {

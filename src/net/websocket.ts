@@ -157,6 +157,16 @@ export class UpstreamSocket {
   }
 }
 
+/**
+ * The headers of a chrome upgrade without `user-agent` and `accept-language`: the emulation sends
+ * Chrome's own (the transport's user agent, which a clearance was earned with), in Chrome's place.
+ */
+function withoutIdentity(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).filter(([k]) => !/^(user-agent|accept-language)$/i.test(k)),
+  );
+}
+
 /** The HTTP status a refused upgrade's error text names (both stacks say it), or 0. */
 export function upgradeStatus(message: string): number {
   const m = /status(?: code)?:?\s*(\d{3})\b/i.exec(message) ?? /\b([45]\d\d)\b/.exec(message);
@@ -233,7 +243,7 @@ export async function openSocket(
       let opened;
       try {
         opened = await chromeWebSocket(url, {
-          headers: init.headers,
+          headers: withoutIdentity(init.headers),
           acceptLanguage: init.acceptLanguage ?? config.browser.lang,
           signal,
           proxy,

@@ -255,11 +255,18 @@ export class PoolSet {
   }
 }
 
+/**
+ * The code of an upstream refusing the server's region or address (anonymous Copilot outside its
+ * regions): a 403 that says nothing about the account, which is kept in service.
+ */
+export const REGION_UNAVAILABLE = "region_unavailable";
+
 /** How an attempt failed, for the retry decision. */
-function classify(err: unknown): "rate" | "auth" | "retry" | "clearance" | "fatal" {
+function classify(err: unknown): "rate" | "auth" | "retry" | "clearance" | "address" | "fatal" {
   if (!(err instanceof GatewayError)) return "fatal";
   // Before the status: a challenge is a 403 (or a 504/502) that says nothing about the account.
   if (isClearanceError(err)) return "clearance";
+  if (err.code === REGION_UNAVAILABLE) return "address";
   if (err.status === 429) return "rate";
   if (err.status === 401 || err.status === 403) return "auth";
   if (err.status === 502 || err.status === 503) return "retry";
@@ -318,8 +325,8 @@ export async function* withAccount(
       if (kind === "rate") lease.cooldown(reason, (err as GatewayError).retryAfter);
       else if (kind === "auth") lease.authFailed(reason);
       else if (kind !== "clearance") lease.noteError(reason);
-      // Another account would meet the same challenge (same address, same user agent).
-      if (kind === "fatal" || kind === "clearance") throw err;
+      // Another account would meet the same challenge or region (same address, same agent).
+      if (kind === "fatal" || kind === "clearance" || kind === "address") throw err;
       lastError = err;
     } finally {
       lease.release();

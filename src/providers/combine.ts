@@ -104,7 +104,7 @@ export const HUMAN_ASSISTANT: PromptStyle = {
   tail: "\n\nAssistant: ",
 };
 
-/** `<|user|>` ... `<|end|>` blocks (coze, lmsys, bing). */
+/** `<|user|>` ... `<|end|>` blocks (coze, lmsys, copilot). */
 export const ROLE_TAGS: PromptStyle = {
   prefix: { system: "<|system|>\n", user: "<|user|>\n", assistant: "<|assistant|>\n" },
   suffix: "\n<|end|>",

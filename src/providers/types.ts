@@ -62,6 +62,17 @@ export interface Route<T = unknown> extends ModelMatch<T> {
   nativeChoices: boolean;
 }
 
+/**
+ * Where a provider keeps images it receives (a chat upstream's generated images): the server's
+ * image store, served at `/file/...` of this server.
+ */
+export interface ImageSink {
+  /** The largest image kept, in bytes (`images.max-size`). */
+  readonly maxBytes: number;
+  /** Stores an image and returns the URL clients fetch it from; refuses non-images (502). */
+  save(bytes: Uint8Array, source: string): Promise<string>;
+}
+
 /** What any work done for a request receives (chat, embeddings, images). */
 export interface RequestContext {
   /** Aborted when the client goes away or the request ends; pass it to every upstream call. */
@@ -79,6 +90,8 @@ export interface RequestContext {
   token?: string;
   /** Makes the HTTP client for one provider (its proxy, the timeouts, the abort signal). */
   upstream(provider: string, proxy?: string | false): Upstream;
+  /** The server's image store, for images a provider receives (absent outside the server). */
+  images?: ImageSink;
 }
 
 /** What a provider receives with each chat or embeddings request. */
