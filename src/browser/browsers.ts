@@ -55,7 +55,10 @@ export class Browsers {
    */
   async get(config: Config): Promise<Browser> {
     const settings = config.browser;
+    // Read before any await: a close() from here on must stop this launch.
+    const gen = this.#generation;
     const trust = await trustArgs(config.server["ca-file"]);
+    if (gen !== this.#generation) throw new BrowserError("the browser was closed");
     const key = JSON.stringify([
       settings.executable ?? "",
       settings.headless,
@@ -72,7 +75,6 @@ export class Browsers {
       this.#shared = undefined;
       old.starting.then((b) => b.close()).catch(() => {});
     }
-    const gen = this.#generation;
     const starting = this.#launch(settings, trust, gen);
     const entry = { key, starting };
     this.#shared = entry;
