@@ -418,3 +418,22 @@ Deno.test("copilot: the old bing section still serves, with deprecation warnings
     ),
   );
 });
+
+Deno.test("copilot: the REST calls and the chat socket go through copilot.proxies", async () => {
+  const { startConnectProxy } = await import("../../fakes/connect_proxy.ts");
+  const proxy = startConnectProxy({ user: "alice", pass: "s3cret" });
+  try {
+    await using t = await setup({
+      server: { "no-proxy": [] },
+      copilot: { anonymous: 1, proxies: proxy.url },
+    });
+    const res = await t.client.chat.completions.create({ model: "copilot", messages: ask("via") });
+    assertEquals(res.choices[0].message.content, "You said: via");
+    const host = new URL(t.fake.origin).host;
+    // GET /, the start and the socket: one tunnel each (the delete may add one).
+    assert(proxy.tunnels.filter((x) => x === host).length >= 3, proxy.tunnels.join());
+    assert(proxy.tunnels.every((x) => x === host));
+  } finally {
+    await proxy.close();
+  }
+});
