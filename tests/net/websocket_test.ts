@@ -298,3 +298,30 @@ Deno.test("upgradeStatus reads the status both stacks put in their errors", () =
   assertEquals(upgradeStatus("failed to connect to WebSocket: Invalid status code 401"), 401);
   assertEquals(upgradeStatus("connection reset"), 0);
 });
+
+Deno.test("a plain ws:// socket (no TLS to impersonate) uses Deno's WebSocket", async () => {
+  const seen: Headers[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    seen.push(new Headers(req.headers));
+    const { socket, response } = Deno.upgradeWebSocket(req);
+    socket.onopen = () => socket.send("plain hello");
+    socket.onmessage = (e) => socket.send(`echo: ${e.data}`);
+    return response;
+  });
+  try {
+    const ca = await testCa();
+    const socket = await openSocket(
+      new URL(`ws://127.0.0.1:${server.addr.port}/c/api/chat`),
+      { headers: { ...HEADERS, "user-agent": "custom-agent" } },
+      context(ca),
+    );
+    assertEquals(await socket.next(10), "plain hello");
+    socket.send("x");
+    assertEquals(await socket.next(10), "echo: x");
+    socket.close();
+    assertEquals(seen[0].get("cookie"), "a=1; b=2");
+    assert((seen[0].get("user-agent") ?? "").includes("custom-agent"));
+  } finally {
+    await server.shutdown();
+  }
+});
