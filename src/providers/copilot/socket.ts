@@ -60,15 +60,10 @@ export function chatUrl(base: string, token?: string, identityType?: string): UR
 async function open(o: TurnOptions): Promise<UpstreamSocket> {
   const { web } = o;
   const url = chatUrl(web.base, web.session.token, o.identityType);
+  const cookie = web.session.cookieHeader(web.clearance);
   try {
     return await o.http.socket(url, {
-      headers: {
-        origin: web.base,
-        "user-agent": web.userAgent,
-        ...(web.session.cookieHeader(web.clearance)
-          ? { cookie: web.session.cookieHeader(web.clearance) }
-          : {}),
-      },
+      headers: { origin: web.base, "user-agent": web.userAgent, ...(cookie ? { cookie } : {}) },
       acceptLanguage: web.clearance?.lang,
     });
   } catch (err) {
