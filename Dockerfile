@@ -6,6 +6,12 @@ FROM denoland/deno:2.9.6
 
 WORKDIR /app
 
+# Chromium for the browser module: Cloudflare clearances and the captcha tokens some upstreams ask
+# for (Copilot's Turnstile, you.com's challenge). Found on PATH as `chromium`.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends chromium fonts-liberation \
+  && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, so that code changes do not re-download them: every npm package the sources
 # import is in deno.json's import map, so this layer depends on deno.json and deno.lock alone.
 COPY deno.json deno.lock ./

@@ -1,136 +1,54 @@
 /**
- * Chromium for upstreams that need a real browser (Cloudflare challenges). One browser process
- * serves the whole server (`Browsers`): started on first use, started again if it died or its
- * settings changed, and closed when the server shuts down.
+ * Chromium for upstreams that need a real browser: Cloudflare clearance, Turnstile and reCAPTCHA
+ * tokens (`service.ts`). One browser process serves the whole server (`Browsers`): started on
+ * first use, started again if it died or its settings changed, and closed when the server shuts
+ * down.
  *
  * Settings (`browser.*` in config.yaml): `executable` (a path or a name on PATH; default the first
  * of chromium, chromium-browser, google-chrome, google-chrome-stable found on PATH), `headless`,
  * `args` (extra flags), `timeout` (seconds a challenge may take), `lang` (`Accept-Language`).
+ * `server.ca-file` is trusted by the browser too.
  *
  * @module
  */
-import type { Config } from "../config/schema.ts";
-import { GatewayError } from "../openai/errors.ts";
-import type { Logger } from "../util/log.ts";
-import { Browser, BROWSER_NAMES, findExecutable } from "./launch.ts";
-import { BrowserError } from "./page.ts";
-
+export { Browsers } from "./browsers.ts";
 export { Browser, findExecutable } from "./launch.ts";
 export type { LaunchOptions } from "./launch.ts";
 export { BrowserContext, BrowserError, Page } from "./page.ts";
 export type { BrowserCookie, CookieToSet } from "./page.ts";
 export {
   type ChallengeOptions,
-  ChallengeTimeout,
   type Clearance,
   ClearanceCache,
-  cookieMatchesHost,
-  parseCookieHeader,
+  clearanceOf,
   passChallenge,
 } from "./clearance.ts";
+export {
+  ChallengeTimeout,
+  CLOUDFLARE_COOKIES,
+  cookieMatchesHost,
+  type OpenSite,
+  openSite,
+  parseCookieHeader,
+  type SiteOptions,
+} from "./site.ts";
+export {
+  type MintedToken,
+  mintToken,
+  type RecaptchaRequest,
+  type TokenRequest,
+  type TurnstileRequest,
+} from "./tokens.ts";
+export {
+  ClearanceService,
+  type RunOptions,
+  type SiteIdentity,
+  type TokenOrder,
+} from "./service.ts";
+export { spkiHashes } from "./spki.ts";
 export {
   type MintOptions,
   RecaptchaMinter,
   RecaptchaTimeout,
   type RecaptchaToken,
 } from "./recaptcha.ts";
-
-interface Shared {
-  key: string;
-  starting: Promise<Browser>;
-}
-
-/**
- * The server's browser, started when first needed: one Chromium process for every provider that
- * needs one, started again if it died or its settings changed, closed with the server.
- */
-export class Browsers {
-  #shared: Shared | undefined;
-  /** Bumped by `close` so that a launch finishing afterwards closes itself. */
-  #generation = 0;
-
-  constructor(private readonly log?: Logger) {}
-
-  /**
-   * The browser, started when needed. Fails with a `GatewayError` (500) that says what to do when
-   * no browser is installed or it cannot start.
-   */
-  async get(config: Config): Promise<Browser> {
-    const settings = config.browser;
-    const key = JSON.stringify([settings.executable ?? "", settings.headless, settings.args]);
-    const shared = this.#shared;
-    if (shared && shared.key === key) {
-      const current = await shared.starting.catch(() => undefined);
-      if (current?.connected) return current;
-    }
-    if (this.#shared) {
-      const old = this.#shared;
-      this.#shared = undefined;
-      old.starting.then((b) => b.close()).catch(() => {});
-    }
-    const gen = this.#generation;
-    const starting = this.#launch(settings, gen);
-    const entry = { key, starting };
-    this.#shared = entry;
-    starting.catch(() => {
-      // A failed start is not kept: the next request tries again.
-      if (this.#shared === entry) this.#shared = undefined;
-    });
-    return await starting;
-  }
-
-  async #launch(settings: Config["browser"], gen: number): Promise<Browser> {
-    const executable = await findExecutable(settings.executable);
-    if (!executable) {
-      const where = settings.executable
-        ? `browser.executable '${settings.executable}' is not an executable file`
-        : `none of ${BROWSER_NAMES.join(", ")} is on PATH`;
-      throw new GatewayError(
-        500,
-        `this model needs Chromium to pass the site's Cloudflare check, but ${where}; install it (apt-get install chromium) or set browser.executable`,
-        "server_error",
-        "browser_unavailable",
-      );
-    }
-    let browser: Browser;
-    try {
-      browser = await Browser.launch({
-        executable,
-        headless: settings.headless,
-        args: settings.args,
-        log: this.log,
-      });
-    } catch (err) {
-      throw new GatewayError(
-        500,
-        `the browser could not start: ${(err as Error).message}`,
-        "server_error",
-        "browser_unavailable",
-        null,
-        { cause: err },
-      );
-    }
-    if (gen !== this.#generation) {
-      // The server shut down while the browser was starting.
-      await browser.close();
-      throw new BrowserError("the browser was closed");
-    }
-    return browser;
-  }
-
-  /** True while the browser process runs. */
-  async running(): Promise<boolean> {
-    const b = await this.#shared?.starting.catch(() => undefined);
-    return b?.connected ?? false;
-  }
-
-  /** Closes the browser, if one was started. Safe to call at any time and more than once. */
-  async close(): Promise<void> {
-    this.#generation++;
-    const current = this.#shared;
-    this.#shared = undefined;
-    if (!current) return;
-    const browser = await current.starting.catch(() => undefined);
-    await browser?.close();
-  }
-}

@@ -102,9 +102,27 @@ export class Page {
     return this.cdp.send<T>(method, params, this.sessionId);
   }
 
-  /** Sets the user agent (header and `navigator`) and the `Accept-Language` of this page. */
-  async setUserAgent(userAgent: string, acceptLanguage: string): Promise<void> {
-    await this.send("Emulation.setUserAgentOverride", { userAgent, acceptLanguage });
+  /**
+   * Sets the user agent (header and `navigator`), the `Accept-Language` and, when given, the
+   * client hints (`Sec-CH-UA*` headers and `navigator.userAgentData`) of this page.
+   */
+  async setUserAgent(
+    userAgent: string,
+    acceptLanguage: string,
+    userAgentMetadata?: Record<string, unknown>,
+  ): Promise<void> {
+    await this.send("Emulation.setUserAgentOverride", {
+      userAgent,
+      acceptLanguage,
+      ...(userAgentMetadata ? { userAgentMetadata } : {}),
+    });
+  }
+
+  /** Clicks at a point of the page (CSS pixels from the top left of the viewport). */
+  async click(x: number, y: number): Promise<void> {
+    for (const type of ["mousePressed", "mouseReleased"]) {
+      await this.send("Input.dispatchMouseEvent", { type, x, y, button: "left", clickCount: 1 });
+    }
   }
 
   /** Starts loading `url`; fails when the browser cannot load it at all (refused, DNS, ...). */

@@ -14,7 +14,7 @@
  * @module
  */
 import { pause } from "../util/signal.ts";
-import { cookieMatchesHost, parseCookieHeader } from "./clearance.ts";
+import { cookieMatchesHost, parseCookieHeader } from "./site.ts";
 import type { Browser } from "./launch.ts";
 import { type BrowserContext, BrowserError, type Page } from "./page.ts";
 

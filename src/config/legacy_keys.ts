@@ -7,6 +7,7 @@
  */
 import type { KeyRule as LegacyKey, LegacyRule } from "./legacy.ts";
 import { migrateArenaKeys } from "./legacy_arena.ts";
+import { migrateBingKeys } from "./legacy_bing.ts";
 import { migrateImageKeys } from "./legacy_images.ts";
 import { migrateInterpreterKeys } from "./legacy_interpreter.ts";
 
@@ -126,6 +127,7 @@ export const LEGACY_KEYS: readonly LegacyRule[] = [
   ...cohereLegacy,
   ...cozeLegacy,
   ...youLegacy,
+  { kind: "custom", apply: migrateBingKeys },
   { kind: "custom", apply: migrateArenaKeys },
   { kind: "custom", apply: migrateImageKeys },
   { kind: "custom", apply: migrateInterpreterKeys },

@@ -103,12 +103,27 @@ const claude = z.strictObject({
   ...transportSetting,
 });
 
-const bing = z.strictObject({
-  "base-url": baseUrl.default("https://www.bing.com"),
-  "hub-url": baseUrl.default("wss://sydney.bing.com"),
-  cookies: secretList.default([]),
-  /** `bundleVersion` of conversation create (Bing's web client version). */
-  "bundle-version": z.string().default("1.1742.1"),
+/** Copilot (copilot.microsoft.com); the old `bing` section is read into it (`deprecated.ts`). */
+const copilot = z.strictObject({
+  "base-url": baseUrl.default("https://copilot.microsoft.com"),
+  /** Signed-in accounts: MSAL access tokens of the `ChatAI.ReadWrite` scope, one per account. */
+  "access-tokens": secretList.default([]),
+  /** `X-UserIdentityType` sent with the tokens (`google` for accounts signed in with Google). */
+  "identity-type": z.string().min(1).optional(),
+  /** Anonymous sessions the gateway keeps when no access token is configured; 0 turns them off. */
+  anonymous: z.number().int().min(0).max(32).default(2),
+  /** Conversations one account starts per minute at most (0: no limit). */
+  rpm: z.number().nonnegative().default(12),
+  /** Conversations an account may start back to back before `rpm` paces it. */
+  burst: z.number().int().positive().default(4),
+  /** Pass Cloudflare's challenges (cf_clearance, the socket's Turnstile) with Chromium. */
+  clearance: z.boolean().default(true),
+  /** The Turnstile site key for the socket's `cloudflare` challenge. */
+  "turnstile-site-key": z.string().min(1).default("0x4AAAAAAAg146IpY3lPNWte"),
+  /** IANA time zone sent when a conversation starts; default the server's. */
+  "time-zone": z.string().min(1).optional(),
+  /** Delete each conversation once answered (signed-in accounts keep a history otherwise). */
+  "delete-conversations": z.boolean().default(true),
   ...poolSettings,
   ...transportSetting,
 });
@@ -263,7 +278,7 @@ export const configSchema = z.strictObject({
   gemini: gemini.prefault({}),
   cohere: cohere.prefault({}),
   claude: claude.prefault({}),
-  bing: bing.prefault({}),
+  copilot: copilot.prefault({}),
   coze: coze.prefault({}),
   arena: arena.prefault({}),
   you: you.prefault({}),

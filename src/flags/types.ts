@@ -34,9 +34,9 @@ export interface RequestFlags {
   debug: boolean;
   /** `<echo />`: answer with the processed upstream prompt instead of calling the upstream. */
   echo: boolean;
-  /** `<notebook />`: providers' long-document mode (bing template, cohere one-message prompt). */
+  /** `<notebook />`: providers' long-document mode (cohere's one-message prompt). */
   notebook: boolean;
-  /** `<pad />`: padding (claude) or canned greeting turns (bing). */
+  /** `<pad />`: padding (claude). */
   pad: boolean;
   /** `<char_sequences user assistant />`: role prefixes of flattened prompts, also cut-offs. */
   charSequences?: { user: string; assistant: string };

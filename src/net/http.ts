@@ -21,8 +21,14 @@ import { type HttpClients, proxyFor } from "./proxy.ts";
 export { HttpClients } from "./proxy.ts";
 import { abortReason, linkedController } from "../util/signal.ts";
 import { guardBody } from "./guard.ts";
+import { mapStatus } from "./status.ts";
+
+export { mapStatus } from "./status.ts";
 import { readSse, type SseEvent } from "./sse.ts";
 import { chromeFetch, type TransportKind, transportOf } from "./transport/mod.ts";
+import { openSocket, type SocketInit, type UpstreamSocket } from "./websocket.ts";
+
+export type { SocketEnd, SocketInit, UpstreamSocket } from "./websocket.ts";
 
 /** Options of one upstream call on top of `RequestInit`. */
 export interface UpstreamInit extends Omit<RequestInit, "signal" | "client"> {
@@ -152,6 +158,14 @@ export class Upstream {
     });
   }
 
+  /**
+   * Opens a websocket with the same transport, proxy, CA bundle, timeouts and abort signal as
+   * this client's requests (see `websocket.ts`).
+   */
+  socket(url: string | URL, init: SocketInit): Promise<UpstreamSocket> {
+    return openSocket(new URL(url), init, this.options);
+  }
+
   /** Sends a request and returns the response when its status is 2xx; else throws `httpError`. */
   async ok(url: string | URL, init: UpstreamInit = {}): Promise<Response> {
     const res = await this.fetch(url, init);
@@ -261,16 +275,6 @@ export function httpErrorOf(provider: string, res: Response, text: string): Gate
   );
   err.upstreamStatus = res.status;
   return err;
-}
-
-/** The status the client sees for an upstream's error status. */
-export function mapStatus(status: number): number {
-  if ([400, 401, 403, 404, 413, 429].includes(status)) return status;
-  // 498 "invalid token" (Cohere, ArcGIS) is an authentication failure.
-  if (status === 498) return 401;
-  if (status === 422) return 400;
-  if (status === 408 || status === 504 || status === 524) return 504;
-  return 502;
 }
 
 /** Seconds from a `Retry-After` header (delta seconds or an HTTP date). */

@@ -5,8 +5,14 @@
  * (for `Retry-After` or the provider's default) and on auth failures (until a timed re-check), and
  * retry the request on the next account, only while nothing has reached the client yet.
  *
+ * Cloudflare's challenges (and a challenge the browser could not solve) are not auth failures:
+ * they concern the clearance of an address and a user agent, not the account. The account stays
+ * in service; its `clearance_failures` (consecutive, reset by a success) and last error show in
+ * `/v1/pool`.
+ *
  * @module
  */
+import { isClearanceError } from "../net/cloudflare.ts";
 import { GatewayError } from "../openai/errors.ts";
 import type { ChatEvent } from "../core/events.ts";
 import type { Logger } from "../util/log.ts";
@@ -45,6 +51,8 @@ export interface AccountState {
   aside_until: string | null;
   last_error: string | null;
   uses: number;
+  /** Requests in a row that failed on the site's Cloudflare clearance (reset by a success). */
+  clearance_failures: number;
 }
 
 class Account {
@@ -53,6 +61,7 @@ class Account {
   lastError: string | null = null;
   lastPicked = 0;
   uses = 0;
+  clearanceFailures = 0;
   constructor(readonly secret: string) {}
 }
 
@@ -68,6 +77,10 @@ export interface Lease {
   authFailed(reason: string): void;
   /** Records an error that does not put the account aside. */
   noteError(reason: string): void;
+  /** Records a Cloudflare challenge the clearance did not get past (the account stays ready). */
+  clearanceFailed(reason: string): void;
+  /** Records that the attempt succeeded. */
+  succeeded(): void;
 }
 
 /** The accounts of one provider. */
@@ -138,6 +151,7 @@ export class Pool {
       aside_until: a.asideUntil > now ? new Date(a.asideUntil).toISOString() : null,
       last_error: a.lastError,
       uses: a.uses,
+      clearance_failures: a.clearanceFailures,
     }));
   }
 
@@ -165,6 +179,18 @@ export class Pool {
       authFailed: (reason) => aside(this.#options.authCooldown, reason),
       noteError: (reason) => {
         a.lastError = reason;
+      },
+      clearanceFailed: (reason) => {
+        a.lastError = reason;
+        a.clearanceFailures++;
+        this.log?.warn(
+          `pool ${this.name}: account ${
+            maskSecret(a.secret)
+          } kept in service after a clearance failure (${a.clearanceFailures} in a row): ${reason}`,
+        );
+      },
+      succeeded: () => {
+        a.clearanceFailures = 0;
       },
     };
   }
@@ -229,9 +255,18 @@ export class PoolSet {
   }
 }
 
+/**
+ * The code of an upstream refusing the server's region or address (anonymous Copilot outside its
+ * regions): a 403 that says nothing about the account, which is kept in service.
+ */
+export const REGION_UNAVAILABLE = "region_unavailable";
+
 /** How an attempt failed, for the retry decision. */
-function classify(err: unknown): "rate" | "auth" | "retry" | "fatal" {
+function classify(err: unknown): "rate" | "auth" | "retry" | "clearance" | "address" | "fatal" {
   if (!(err instanceof GatewayError)) return "fatal";
+  // Before the status: a challenge is a 403 (or a 504/502) that says nothing about the account.
+  if (isClearanceError(err)) return "clearance";
+  if (err.code === REGION_UNAVAILABLE) return "address";
   // The request's fault (a bot this key may not use): the next account may serve, this one stays.
   if (err.notAccount && [401, 403, 429].includes(err.status)) return "retry";
   if (err.status === 429) return "rate";
@@ -282,15 +317,18 @@ export async function* withAccount(
         started = true;
         yield ev;
       }
+      lease.succeeded();
       return;
     } catch (err) {
-      if (started || options.signal?.aborted) throw err;
       const kind = classify(err);
       const reason = (err as Error).message;
+      if (kind === "clearance") lease.clearanceFailed(reason);
+      if (started || options.signal?.aborted) throw err;
       if (kind === "rate") lease.cooldown(reason, (err as GatewayError).retryAfter);
       else if (kind === "auth") lease.authFailed(reason);
-      else lease.noteError(reason);
-      if (kind === "fatal") throw err;
+      else if (kind !== "clearance") lease.noteError(reason);
+      // Another account would meet the same challenge or region (same address, same agent).
+      if (kind === "fatal" || kind === "clearance" || kind === "address") throw err;
       lastError = err;
     } finally {
       lease.release();
@@ -321,6 +359,8 @@ function nullLease(secret: string): Lease {
     cooldown() {},
     authFailed() {},
     noteError() {},
+    clearanceFailed() {},
+    succeeded() {},
   };
 }
 

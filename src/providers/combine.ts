@@ -104,7 +104,7 @@ export const HUMAN_ASSISTANT: PromptStyle = {
   tail: "\n\nAssistant: ",
 };
 
-/** `<|user|>` ... `<|end|>` blocks (coze, arena, bing). */
+/** `<|user|>` ... `<|end|>` blocks (coze, arena, copilot). */
 export const ROLE_TAGS: PromptStyle = {
   prefix: { system: "<|system|>\n", user: "<|user|>\n", assistant: "<|assistant|>\n" },
   suffix: "\n<|end|>",

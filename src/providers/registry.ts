@@ -6,9 +6,9 @@
  * @module
  */
 import type { Config } from "../config/schema.ts";
-import { createBingProvider } from "./bing/mod.ts";
 import { createClaudeProvider } from "./claude/mod.ts";
 import { createCohereProvider } from "./cohere/mod.ts";
+import { createCopilotProvider } from "./copilot/mod.ts";
 import { createCozeProvider } from "./coze/mod.ts";
 import { createCustomProvider } from "./custom/mod.ts";
 import { createGeminiProvider } from "./gemini/mod.ts";
@@ -28,7 +28,7 @@ import type { AccountState } from "../pool/mod.ts";
 
 /** Every provider factory, in matching order. */
 const FACTORIES: readonly ((deps: ProviderDeps) => Provider)[] = [
-  createBingProvider,
+  createCopilotProvider,
   createClaudeProvider,
   createYouProvider,
   createGeminiProvider,

@@ -65,6 +65,17 @@ export interface Route<T = unknown> extends ModelMatch<T> {
   nativeChoices: boolean;
 }
 
+/**
+ * Where a provider keeps images it receives (a chat upstream's generated images): the server's
+ * image store, served at `/file/...` of this server.
+ */
+export interface ImageSink {
+  /** The largest image kept, in bytes (`images.max-size`). */
+  readonly maxBytes: number;
+  /** Stores an image and returns the URL clients fetch it from; refuses non-images (502). */
+  save(bytes: Uint8Array, source: string): Promise<string>;
+}
+
 /** What any work done for a request receives (chat, embeddings, images). */
 export interface RequestContext {
   /** Aborted when the client goes away or the request ends; pass it to every upstream call. */
@@ -85,6 +96,8 @@ export interface RequestContext {
    * transport is the provider's config `transport` unless `transport` says otherwise.
    */
   upstream(provider: string, proxy?: string | false, transport?: TransportKind): Upstream;
+  /** The server's image store, for images a provider receives (absent outside the server). */
+  images?: ImageSink;
 }
 
 /** What a provider receives with each chat or embeddings request. */

@@ -10,6 +10,7 @@ import { upstreamFactory } from "../net/http.ts";
 import { fromZodError, invalidRequest, unknownModel } from "../openai/errors.ts";
 import type { ChatContext, RequestContext, Route } from "../providers/types.ts";
 import { holdSecrets } from "../util/mask.ts";
+import { imageSink } from "./image_sink.ts";
 import type { Ctx } from "./types.ts";
 import type { z } from "npm:zod@^4.6.7";
 
@@ -70,6 +71,7 @@ export function makeContext(c: Ctx): RequestScope {
     requestId: c.get("requestId"),
     token,
     upstream: upstreamFactory(config, abort.signal, deps.clients),
+    images: imageSink(c, config),
   };
   const finish = () => {
     detach();

@@ -3,41 +3,16 @@
  *
  * @module
  */
-import { resolveDataPath } from "../config/paths.ts";
 import type { Config } from "../config/schema.ts";
 import { emptyFlags } from "../flags/types.ts";
-import {
-  type Complete,
-  generateImages,
-  type ImageStore,
-  remoteComplete,
-  tagsRequest,
-} from "../images/mod.ts";
+import { type Complete, generateImages, remoteComplete, tagsRequest } from "../images/mod.ts";
 import { GatewayError, unknownModel } from "../openai/errors.ts";
 import { chatRequest, imageRequest } from "../openai/schema.ts";
 import type { ChatContext } from "../providers/types.ts";
 import { makeContext, readBody } from "./context.ts";
+import { domainOf, imageStore } from "./image_sink.ts";
 import { runChat } from "./pipeline.ts";
 import type { AppDeps, Ctx } from "./types.ts";
-
-/** The image store of the running configuration (`images.dir` is relative to config.yaml). */
-function imageStore(c: Ctx): ImageStore {
-  const { store, images: state } = c.get("deps");
-  const images = store.current.images;
-  const dir = resolveDataPath(store.file, images.dir);
-  return state.stores.get(
-    dir,
-    Math.floor(images["max-size"] * 1048576),
-    images["max-age"] * 86_400_000,
-  );
-}
-
-/** The public base of stored images: `server.domain`, else `http://127.0.0.1:<port>`. */
-function domainOf(c: Ctx, config: Config): string {
-  if (config.server.domain) return config.server.domain;
-  const port = new URL(c.req.url).port || String(config.server.port);
-  return `http://127.0.0.1:${port}`;
-}
 
 /**
  * The prompt-to-tags LLM of `images.llm`: an OpenAI-compatible endpoint when `base-url` is set,

@@ -16,7 +16,9 @@ Deno.test("an empty file gives every default", () => {
   assertEquals(config["custom-llm"], []);
   assertEquals(config.gemini["base-url"], "https://generativelanguage.googleapis.com");
   assertEquals(config.claude["base-url"], "https://claude.ai");
-  assertEquals(config.bing["hub-url"], "wss://sydney.bing.com");
+  assertEquals(config.copilot["base-url"], "https://copilot.microsoft.com");
+  assertEquals(config.copilot.anonymous, 2);
+  assertEquals([config.copilot.rpm, config.copilot.burst], [12, 4]);
   assertEquals(config.toolcall, { enabled: true, tasks: false });
 });
 
@@ -179,4 +181,36 @@ Deno.test("config: two custom-llm entries with one prefix are refused, naming bo
     err.message,
     /c\.yaml:4:\d+: 'custom-llm\[1\]\.prefix' repeats the prefix of custom-llm\[0\]/,
   );
+});
+
+Deno.test("the old bing section is read into copilot with a deprecation warning per key", () => {
+  const text = [
+    "bing:",
+    "  base-url: https://www.bing.com",
+    "  hub-url: wss://sydney.bing.com",
+    "  cookies: [abcdefgh12345678]",
+    "  proxies: socks5://127.0.0.1:1080",
+    "  concurrency: 2",
+    "  transport: fetch",
+    "  colour: red",
+    "copilot:",
+    "  concurrency: 1",
+    "",
+  ].join("\n");
+  const { config, warnings } = parseConfig(text, "old.yaml");
+  assertEquals(config.copilot.proxies, "socks5://127.0.0.1:1080");
+  assertEquals(config.copilot.transport, "fetch");
+  // copilot's own key wins over the old one.
+  assertEquals(config.copilot.concurrency, 1);
+  assertEquals(config.copilot["access-tokens"], []);
+  assertEquals("bing" in config, false);
+  assertEquals(warnings, [
+    "old.yaml:2:3: 'bing.base-url' is deprecated and ignored: the Sydney ChatHub it pointed at is gone; see copilot.base-url",
+    "old.yaml:3:3: 'bing.hub-url' is deprecated and ignored: the Sydney ChatHub it pointed at is gone; see copilot.base-url",
+    "old.yaml:4:3: 'bing.cookies' is deprecated and ignored: it held _U cookies of the retired Bing chat, which no longer sign in to Copilot; use copilot.access-tokens (docs/copilot.md)",
+    "old.yaml:5:3: 'bing.proxies' is deprecated; read as 'copilot.proxies'",
+    "old.yaml:6:3: 'bing.concurrency' is deprecated; ignored because 'copilot.concurrency' is set",
+    "old.yaml:7:3: 'bing.transport' is deprecated; read as 'copilot.transport'",
+    "old.yaml:8:3: 'bing.colour' is not a key of the deprecated 'bing' section; ignored",
+  ]);
 });

@@ -9,8 +9,9 @@
  * (docs/transport.md) and described in RFC 8701 (GREASE) and Chrome's ALPS/ECH launches — not from
  * what the gateway's transport sends:
  * - a GREASE cipher suite, GREASE extensions, GREASE in supported_groups and supported_versions;
- * - ALPN offering exactly `h2`, `http/1.1`;
- * - ALPS (17513 or 17613) naming `h2`;
+ * - ALPN offering exactly `h2`, `http/1.1`, with ALPS (17513 or 17613) naming `h2`; or ALPN
+ *   `http/1.1` alone without ALPS, as Chrome opens its WebSocket connections (measured from
+ *   Chromium 156: a `new WebSocket("wss://...")` gets a connection of its own);
  * - Chrome's extension set: SNI (for names), status_request, supported_groups, ec_point_formats,
  *   signature_algorithms, ALPN, SCT, extended_master_secret, compress_certificate (brotli),
  *   session_ticket, supported_versions, psk_key_exchange_modes, key_share, renegotiation_info and
@@ -52,9 +53,14 @@ export function notBrowserReasons(h: ClientHello): string[] {
   if (!h.extensions.some((e) => isGrease(e.type))) why.push("no GREASE extension");
   if (!h.groups.some(isGrease)) why.push("no GREASE group");
   if (!h.versions.some(isGrease)) why.push("no GREASE version");
-  if (h.alpn.join(",") !== "h2,http/1.1") why.push(`ALPN ${h.alpn.join(",") || "none"}`);
-  if (!h.alps) why.push("no ALPS");
-  else if (h.alps.protocols.join(",") !== "h2") why.push(`ALPS names ${h.alps.protocols}`);
+  const alpn = h.alpn.join(",");
+  if (alpn === "h2,http/1.1") {
+    if (!h.alps) why.push("no ALPS");
+    else if (h.alps.protocols.join(",") !== "h2") why.push(`ALPS names ${h.alps.protocols}`);
+  } else if (alpn === "http/1.1") {
+    // Chrome's WebSocket connections: ALPN http/1.1 alone, and then no ALPS (it only names h2).
+    if (h.alps) why.push(`ALPS (${h.alps.protocols}) with ALPN http/1.1 alone`);
+  } else why.push(`ALPN ${alpn || "none"}`);
   if (h.sni === undefined && !types.has(EXT.serverName)) why.push("no SNI");
   for (const e of CHROME_EXTENSIONS) if (!types.has(e)) why.push(`missing extension ${e}`);
   for (const e of FOREIGN_EXTENSIONS) if (types.has(e)) why.push(`non-Chrome extension ${e}`);
@@ -113,7 +119,14 @@ export async function startTlsGate(handler: GateHandler): Promise<TlsGate> {
   const ref: { front?: TlsFront } = {};
   const helloOf = (info: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
     ref.front!.helloOf(info.remoteAddr.port)!;
-  const tls = { hostname: "127.0.0.1", port: 0, cert: ca.cert, key: ca.key, onListen() {} };
+  // The chain includes the CA, as Chromium needs to trust it by its key (src/browser/launch.ts).
+  const tls = {
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: `${ca.cert}\n${ca.caPem}`,
+    key: ca.key,
+    onListen() {},
+  };
   const gate = {
     verdicts: [] as GateVerdict[],
     passed: [] as PassedRequest[],

@@ -119,3 +119,64 @@ Deno.test("the TLS gate lets the real Chromium through and refuses near misses",
     await Deno.remove(profile, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("the TLS gate lets Chromium's own WebSocket connection through", async (t) => {
+  const chromium = which("chromium") ?? which("chromium-browser");
+  if (!chromium) {
+    console.warn("SKIPPED: chromium is not installed (apt-get install chromium)");
+    t.step({ name: "chromium missing", ignore: true, fn: () => {} });
+    return;
+  }
+  let wsUrl = "";
+  let opened = false;
+  const gate = await startTlsGate((req) => {
+    if (req.headers.get("upgrade") === "websocket") {
+      const { socket, response } = Deno.upgradeWebSocket(req);
+      socket.onopen = () => {
+        opened = true;
+        socket.send("through");
+      };
+      return response;
+    }
+    return new Response(
+      `<html><head><title>page</title></head><body><script>
+        const ws = new WebSocket(${JSON.stringify(wsUrl)});
+        ws.onmessage = (e) => { document.title = "socket said " + e.data; };
+      </script></body></html>`,
+      { headers: { "content-type": "text/html" } },
+    );
+  });
+  wsUrl = `${gate.origin.replace("https:", "wss:")}/socket`;
+  const profile = await Deno.makeTempDir({ prefix: "gate-chromium-" });
+  try {
+    const child = new Deno.Command(chromium, {
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-quic",
+        "--ignore-certificate-errors",
+        `--user-data-dir=${profile}`,
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        `${gate.origin}/page`,
+      ],
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    await within(child.output(), 60_000, "chromium");
+    assert(opened, "the socket opened");
+    const socket = gate.passed.find((p) => p.path === "/socket");
+    assert(socket, "the websocket upgrade passed the gate");
+    // Its own connection: ALPN http/1.1 alone, no ALPS, and otherwise Chrome's hello.
+    assertEquals(socket.hello.alpn, ["http/1.1"]);
+    assertEquals(socket.hello.alps, undefined);
+    assertEquals(notBrowserReasons(socket.hello), []);
+  } finally {
+    await gate.close();
+    await Deno.remove(profile, { recursive: true }).catch(() => {});
+  }
+});

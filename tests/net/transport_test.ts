@@ -39,7 +39,7 @@ const hello = () => new Response("hello from behind the gate", { status: 200 });
 
 Deno.test("config: Cloudflare-fronted sections default to chrome, official APIs use fetch", () => {
   const c = configSchema.parse({});
-  assertEquals([c.claude.transport, c.bing.transport, c.arena.transport], [
+  assertEquals([c.claude.transport, c.copilot.transport, c.arena.transport], [
     "chrome",
     "chrome",
     "chrome",

@@ -226,3 +226,53 @@ Deno.test("updating the list keeps the state of accounts that stay", async () =>
   assertEquals(pool.state().map((a) => [a.id, a.ready]), [["kee…123", false], ["new…789", true]]);
   assertEquals(set.state().map((p) => p.provider), ["p"]);
 });
+
+Deno.test("a Cloudflare challenge is no auth failure: the account stays ready, the pool shows it", async () => {
+  const { challengeError, challengeTimeout } = await import("../../src/net/cloudflare.ts");
+  const pool = new Pool("copilot");
+  pool.update(["session-one-1", "session-two-2"], { concurrency: 1 });
+  let calls = 0;
+  const failing = withAccount(pool, {}, (secret) => {
+    calls++;
+    // deno-lint-ignore require-yield
+    return (async function* () {
+      throw challengeError("copilot", `host-of-${secret}`);
+    })();
+  });
+  const err = await assertRejects(() => collect(failing), GatewayError);
+  assertEquals([err.status, err.code], [403, "cloudflare_challenge"]);
+  // Not retried on the next account (same address, same user agent), nobody set aside.
+  assertEquals(calls, 1);
+  let state = pool.state();
+  assertEquals(state.map((s) => s.ready), [true, true]);
+  assertEquals(state[0].clearance_failures, 1);
+  assert(state[0].last_error!.includes("Cloudflare's challenge"), state[0].last_error!);
+
+  // A challenge not solved in time (504) counts too (the other account's turn now).
+  const timedOut = withAccount(pool, {}, () =>
+    // deno-lint-ignore require-yield
+    (async function* () {
+      throw challengeTimeout("copilot", "30s");
+    })());
+  const t = await assertRejects(() => collect(timedOut), GatewayError);
+  assertEquals([t.status, t.code], [504, "challenge_timeout"]);
+  state = pool.state();
+  assertEquals(state.map((s) => s.clearance_failures), [1, 1]);
+  assertEquals(state.map((s) => s.aside_until), [null, null]);
+
+  // A success resets the count of the account that served it.
+  const ok = withAccount(pool, {}, () =>
+    (async function* () {
+      yield { type: "text" as const, text: "fine" };
+    })());
+  await collect(ok);
+  assertEquals(pool.state().map((s) => s.clearance_failures), [0, 1]);
+  // A plain 403 of the site itself is still an auth failure.
+  const denied = withAccount(pool, { tries: 1 }, () =>
+    // deno-lint-ignore require-yield
+    (async function* () {
+      throw new GatewayError(403, "account suspended");
+    })());
+  await assertRejects(() => collect(denied), GatewayError);
+  assertEquals(pool.state().map((s) => s.ready), [true, false]);
+});

@@ -1,5 +1,5 @@
 /**
- * Test helpers shared by the web-account providers (claude, bing, coze): the gateway's pool state,
+ * Test helpers shared by the web-account providers (claude, copilot, coze): the gateway's pool state,
  * one-line requests through the `openai` client, and reading a streamed answer or tool call.
  *
  * @module

@@ -160,6 +160,7 @@ Deno.test("/v1/pool shows pools with masked ids, behind the password", async () 
     aside_until: null,
     last_error: null,
     uses: 1,
+    clearance_failures: 0,
   });
 });
 

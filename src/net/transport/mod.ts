@@ -11,7 +11,19 @@
  * @module
  */
 export { chromeFetch, type ChromeRequestOptions } from "./chrome.ts";
-export { CHROME_MAJOR, CHROME_PROFILE, chromeUserAgent } from "./profile.ts";
+export {
+  CHROME_MAJOR,
+  CHROME_PROFILE,
+  chromeUserAgent,
+  chromeUserAgentMetadata,
+  chromeWebSocketEmulation,
+} from "./profile.ts";
+export {
+  type ChromeSocket,
+  type ChromeSocketHandlers,
+  chromeWebSocket,
+  type OpenChromeSocket,
+} from "./websocket.ts";
 export { loadWreq, transportUnavailable } from "./native.ts";
 
 /** The transports a provider can use. */

@@ -10,15 +10,19 @@
  * @module
  */
 import type { Clearance } from "../../../browser/mod.ts";
-import { expectType, httpError, readJson, type Upstream } from "../../../net/http.ts";
+import { refusalOf } from "../../../net/cloudflare.ts";
+import { expectType, readJson, type Upstream } from "../../../net/http.ts";
+import { chromeUserAgent } from "../../../net/transport/mod.ts";
 import { readSse, type SseEvent } from "../../../net/sse.ts";
 import { GatewayError, upstreamFailed } from "../../../openai/errors.ts";
 import { cookieHeader } from "./cookies.ts";
 import type { ChatPair } from "./prompt.ts";
 
-/** The user agent used when no browser clearance is in force (`you.clearance: false`). */
-export const DEFAULT_USER_AGENT =
-  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Safari/537.36";
+/**
+ * The user agent used when no browser clearance is in force (`you.clearance: false`): the chrome
+ * transport's own, so that the user agent and the TLS fingerprint tell one story.
+ */
+export const DEFAULT_USER_AGENT = chromeUserAgent();
 
 /** The notices you.com puts in the answer when a mode's quota is gone (the answer follows). */
 const QUOTA_NOTICES = [
@@ -50,22 +54,10 @@ export class QuotaExhausted extends GatewayError {
   }
 }
 
-/**
- * The error of a refused call, noting whether Cloudflare refused it (its challenge page, marked
- * `cf-mitigated: challenge`) or you.com itself (its JSON).
- */
-export async function refusal(res: Response): Promise<GatewayError & { challenge: boolean }> {
-  const type = (res.headers.get("content-type") ?? "").toLowerCase();
-  const challenge = res.headers.get("cf-mitigated") === "challenge" || type.includes("text/html");
-  const err = await httpError("you", res) as GatewayError & { challenge: boolean };
-  err.challenge = challenge;
-  return err;
-}
-
-/** The response when its status is 2xx; else its error (see `refusal`). */
-async function expectOk(res: Response): Promise<Response> {
+/** The response when its status is 2xx; else its error: Cloudflare's challenge or you.com's. */
+async function expectOk(res: Response, host: string): Promise<Response> {
   if (res.status >= 200 && res.status < 300) return res;
-  throw await refusal(res);
+  throw await refusalOf("you", res, host);
 }
 
 /** One account's view of the API for one request. */
@@ -78,6 +70,11 @@ export class YouApi {
     private readonly clearance?: Clearance,
     private readonly fallbackLang = "en-US,en;q=0.9",
   ) {}
+
+  /** The site's host, for error messages. */
+  get #host(): string {
+    return new URL(this.base).host;
+  }
 
   /** The headers every call carries. */
   headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -98,6 +95,7 @@ export class YouApi {
         headers: this.headers({ accept: "application/json" }),
         timeouts: { connect: 10, "first-byte": 10, idle: 10 },
       }),
+      this.#host,
     );
     const body = await readJson<{
       freemium?: { max_calls?: number; used_calls?: number };
@@ -128,6 +126,7 @@ export class YouApi {
       await this.http.fetch(`${this.base}/api/get_nonce`, {
         headers: this.headers({ accept: "application/json, text/plain, */*", referer }),
       }),
+      this.#host,
     );
     const nonce = (await nonceRes.text()).trim().replace(/^"|"$/g, "");
     if (!nonce) throw upstreamFailed("you", "get_nonce answered with an empty nonce");
@@ -140,6 +139,7 @@ export class YouApi {
         headers: this.headers({ accept: "multipart/form-data", "x-upload-nonce": nonce, referer }),
         body: form,
       }),
+      this.#host,
     );
     const uploaded = await readJson<{ filename?: string; user_filename?: string }>("you", res);
     if (!uploaded?.filename) {
@@ -207,7 +207,7 @@ export class YouApi {
         referer: `${this.base}/search?fromSearchBar=true&tbm=youchat&chatMode=custom&cid=${chatId}`,
       }),
     });
-    if (res.status !== 200) throw await refusal(res);
+    if (res.status !== 200) throw await refusalOf("you", res, this.#host);
     await expectType("you", res, ["text/event-stream"]);
     return res;
   }

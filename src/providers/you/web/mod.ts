@@ -3,9 +3,10 @@
  * `you/<mode>`, with account cookies.
  *
  * you.com sits behind Cloudflare's challenge, so calls reuse a clearance a real Chromium earned
- * (`src/browser/`): the site is opened with the account's cookies, `cf_clearance` and the user agent
- * are taken and kept until a call is refused (403), then the challenge is passed again. One run at
- * a time per site and proxy: requests arriving meanwhile wait for it.
+ * (`ClearanceService` of `src/browser/`): the site is opened with the account's cookies,
+ * `cf_clearance` and the user agent are kept until Cloudflare challenges a call, then the
+ * challenge is passed again and the call repeated once. One run at a time per site and proxy:
+ * requests arriving meanwhile wait for it. A challenge never sets an account aside.
  *
  * Accounts come from the `you-web` pool (`you.cookies`; one request per account at a time unless
  * `you.concurrency` says more). A client key serves instead only when it looks like a you.com
@@ -18,16 +19,11 @@
  *
  * @module
  */
-import {
-  type Browsers,
-  ChallengeTimeout,
-  type Clearance,
-  ClearanceCache,
-  passChallenge,
-} from "../../../browser/mod.ts";
+import { type Clearance, ClearanceService, type SiteIdentity } from "../../../browser/mod.ts";
 import type { Config } from "../../../config/schema.ts";
+import { CHALLENGE, isChallenge, isClearanceError } from "../../../net/cloudflare.ts";
 import { proxyFor } from "../../../net/proxy.ts";
-import { GatewayError, upstreamFailed, upstreamTimeout } from "../../../openai/errors.ts";
+import { GatewayError, upstreamFailed } from "../../../openai/errors.ts";
 import type { ChatRequest } from "../../../openai/schema.ts";
 import { PoolSet, withAccount } from "../../../pool/mod.ts";
 import { maskSecret } from "../../../util/mask.ts";
@@ -43,16 +39,14 @@ export interface YouWebState {
   /** The `you-web` account pool. */
   pools: PoolSet;
   /** Clearances of every site and proxy, shared by all requests. */
-  clearances: ClearanceCache;
-  browsers: Browsers;
+  clearance: ClearanceService;
 }
 
 /** A fresh web-mode state. */
 export function createYouWebState(deps: ProviderDeps): YouWebState {
   return {
     pools: new PoolSet(deps.log),
-    clearances: new ClearanceCache(),
-    browsers: deps.browsers,
+    clearance: new ClearanceService(deps.browsers, deps.log),
   };
 }
 
@@ -125,8 +119,7 @@ export function webChat(
     // browser works, and requests queued on the pool do not time out behind the challenge.
     const opener = own ?? cfg.cookies[0];
     if (cfg.clearance && opener) {
-      const { key, base, proxy } = site(ctx);
-      await clearanceFor(ctx, state, key, base, proxy, opener, model);
+      await state.clearance.get(identity(ctx, opener, model), ctx.config, ctx.signal);
     }
     yield* withAccount(
       pool,
@@ -136,15 +129,28 @@ export function webChat(
   })();
 }
 
-/** The site, the proxy to it, and the clearance cache key of both. */
-function site(ctx: ChatContext): { base: string; proxy: string | undefined; key: string } {
+/**
+ * Whose clearance a call uses: one per site and proxy (`account` left empty: a clearance is bound
+ * to the user agent and the address, and concurrent requests of different accounts share one
+ * challenge run), opened with the account's cookies.
+ */
+function identity(ctx: ChatContext, secret: string, model: string): SiteIdentity {
   const cfg = ctx.config.you;
   const base = cfg["web-url"];
-  const proxy = proxyFor(new URL(base), ctx.config, cfg.proxies);
-  return { base, proxy, key: `${base} ${proxy ?? ""}` };
+  return {
+    provider: "you",
+    site: `${base}/`,
+    account: "",
+    proxy: proxyFor(new URL(base), ctx.config, cfg.proxies),
+    cookies: cookieHeader(secret, model),
+  };
 }
 
-/** One attempt with one account: clearance, quota, upload, then the answer stream. */
+/**
+ * One attempt with one account: clearance, quota, upload, then the answer stream. A Cloudflare
+ * challenge re-clears and repeats the call once (the service's `run`) and never sets the account
+ * aside; you.com's own 403 does.
+ */
 async function* answer(
   ctx: ChatContext,
   state: YouWebState,
@@ -153,57 +159,49 @@ async function* answer(
   secret: string,
 ): AsyncGenerator<ChatEvent> {
   const cfg = ctx.config.you;
-  const { base, proxy, key } = site(ctx);
+  const base = cfg["web-url"];
   // The site is behind Cloudflare: Chrome's fingerprint unless you.transport says otherwise.
   const http = ctx.upstream("you", cfg.proxies, cfg.transport ?? "chrome");
-  const useBrowser = cfg.clearance;
-  let clearance = useBrowser
-    ? await clearanceFor(ctx, state, key, base, proxy, secret, model)
-    : undefined;
-
-  let res: Response | undefined;
-  for (let round = 0; !res; round++) {
+  const call = async (clearance: Clearance | undefined): Promise<Response> => {
     const api = new YouApi(http, base, secret, model, clearance, ctx.config.browser.lang);
-    try {
-      const quota = await api.quota();
-      if (quota.remaining <= 0) {
-        throw new QuotaExhausted(
-          `${quota.used ?? "?"} of ${quota.max ?? "?"} calls used`,
-          cfg["quota-cooldown"],
-        );
-      }
-      const files = prompt.file !== undefined ? await api.upload(prompt.file) : undefined;
-      res = await api.stream(prompt.query, prompt.chat, files);
-    } catch (err) {
-      if (!(err instanceof GatewayError) || err.status !== 403) throw err;
-      // A refused call means the clearance no longer works, whoever else is using it; but when a
-      // fresh one is refused by you.com itself (not Cloudflare's page), the account is at fault.
-      const challenge = (err as { challenge?: boolean }).challenge === true;
-      if (useBrowser && (round === 0 || challenge)) state.clearances.drop(key, clearance);
-      if (useBrowser && round === 0) {
-        ctx.log.info("you: 403 from you.com; passing the Cloudflare challenge again");
-        clearance = await clearanceFor(ctx, state, key, base, proxy, secret, model);
-        continue;
-      }
-      if (!useBrowser && challenge) {
-        throw new GatewayError(
-          403,
-          `Cloudflare's challenge stopped the call to ${
-            new URL(base).host
-          } (you.clearance is off; turn it on to pass it with Chromium): ${err.message}`,
-          "permission_error",
-          "upstream_forbidden",
-        );
-      }
+    const quota = await api.quota();
+    if (quota.remaining <= 0) {
+      throw new QuotaExhausted(
+        `${quota.used ?? "?"} of ${quota.max ?? "?"} calls used`,
+        cfg["quota-cooldown"],
+      );
+    }
+    const files = prompt.file !== undefined ? await api.upload(prompt.file) : undefined;
+    return await api.stream(prompt.query, prompt.chat, files);
+  };
+
+  let res: Response;
+  try {
+    res = cfg.clearance
+      ? await state.clearance.run(identity(ctx, secret, model), ctx.config, ctx.signal, call, {
+        eager: true,
+      })
+      : await call(undefined);
+  } catch (err) {
+    if (isChallenge(err) && !cfg.clearance) {
       throw new GatewayError(
         403,
-        `you.com refused account ${maskSecret(secret)}${
-          useBrowser ? " even with a fresh Cloudflare clearance" : ""
-        }: ${err.message}`,
+        `Cloudflare's challenge stopped the call to ${
+          new URL(base).host
+        } (you.clearance is off; turn it on to pass it with Chromium): ${(err as Error).message}`,
+        "permission_error",
+        CHALLENGE,
+      );
+    }
+    if (err instanceof GatewayError && err.status === 403 && !isClearanceError(err)) {
+      throw new GatewayError(
+        403,
+        `you.com refused account ${maskSecret(secret)}: ${err.message}`,
         "permission_error",
         "upstream_forbidden",
       );
     }
+    throw err;
   }
 
   const deltas = answerDeltas(
@@ -245,43 +243,4 @@ async function* webAnswer(
     );
   }
   yield { type: "finish", reason: "stop" };
-}
-
-/** The kept clearance for `key`, or a new one from the shared browser (one run at a time). */
-async function clearanceFor(
-  ctx: ChatContext,
-  state: YouWebState,
-  key: string,
-  base: string,
-  proxy: string | undefined,
-  secret: string,
-  model: string,
-): Promise<Clearance> {
-  const browserCfg = ctx.config.browser;
-  const log = ctx.log;
-  const config = ctx.config;
-  return await state.clearances.get(key, async () => {
-    const browser = await state.browsers.get(config);
-    log.info(`you: passing the Cloudflare challenge of ${new URL(base).host} with Chromium`);
-    const started = Date.now();
-    try {
-      const c = await passChallenge(browser, {
-        url: `${base}/`,
-        cookieHeader: cookieHeader(secret, model),
-        proxy,
-        lang: browserCfg.lang,
-        timeoutMs: browserCfg.timeout * 1000,
-      });
-      log.info(
-        `you: challenge passed in ${Date.now() - started} ms (${
-          c.cookies.cf_clearance ? "cf_clearance" : "no clearance cookie needed"
-        })`,
-      );
-      return c;
-    } catch (err) {
-      if (err instanceof GatewayError) throw err;
-      if (err instanceof ChallengeTimeout) throw upstreamTimeout("you", err.message);
-      throw upstreamFailed("you", `Cloudflare challenge: ${(err as Error).message}`, err);
-    }
-  }, ctx.signal);
 }
