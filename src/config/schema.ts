@@ -67,6 +67,8 @@ const server = z.strictObject({
   /** Seconds between `: keep-alive` comments while an upstream is silent. */
   "keep-alive": z.number().positive().default(15),
   timeouts: timeouts.prefault({}),
+  /** Show `/v1/pool` without a password (it needs `password` otherwise). */
+  "public-pool": z.boolean().default(false),
 });
 
 /** One OpenAI-compatible upstream (`custom-llm` list entry). */
