@@ -114,9 +114,20 @@ function describeUnion(issue: z.core.$ZodIssueInvalidUnion, param: string): stri
   return deepest ? `${keyPath(deepest.path) || param}: ${deepest.message}` : issue.message;
 }
 
-/** Any thrown value as a `GatewayError` (unknown errors become 500 with their message). */
+/**
+ * Any thrown value as a `GatewayError` (unknown errors become 500 with their message). A
+ * `URIError` only comes from decoding or encoding text a client sent (broken percent-escapes, lone
+ * surrogates) that a handler did not check itself: the client's fault, a 400.
+ */
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
+  if (err instanceof URIError) {
+    return invalidRequest(
+      `The request holds malformed text: ${err.message} (a broken %-escape or a lone UTF-16 surrogate)`,
+      null,
+      "malformed_text",
+    );
+  }
   if (err instanceof DOMException && err.name === "TimeoutError") {
     return new GatewayError(504, "upstream timed out", "timeout_error", "timeout");
   }

@@ -84,7 +84,7 @@ class Checker {
       const m = /^#\/(\$defs|definitions)\/(.+)$/.exec(ref);
       const defs = isObject(this.root) ? this.root[m?.[1] ?? ""] : undefined;
       const target = m && isObject(defs)
-        ? defs[decodeURIComponent(m[2]).replaceAll("~1", "/").replaceAll("~0", "~")]
+        ? defs[pointerToken(m[2])]
         : ref === "#"
         ? this.root
         : undefined;
@@ -375,3 +375,14 @@ export function checkArguments(parameters: unknown, args: unknown): CheckResult 
 
 /** True when `v` is a plain object (not null, not an array). */
 export { isObject };
+
+/** A JSON pointer token of a `$ref`; a broken percent-escape is read as written. */
+function pointerToken(raw: string): string {
+  let s = raw;
+  try {
+    s = decodeURIComponent(raw);
+  } catch {
+    // Not percent-encoded after all.
+  }
+  return s.replaceAll("~1", "/").replaceAll("~0", "~");
+}

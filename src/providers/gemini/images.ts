@@ -19,13 +19,28 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
-/** `{mimeType, data}` of a `data:` URL (base64 or percent-encoded), or undefined. */
-export function parseDataUrl(url: string): { mimeType: string; data: string } | undefined {
+/**
+ * `{mimeType, data}` of a `data:` URL (base64 or percent-encoded), or undefined. Broken
+ * percent-escapes are a 400 naming `param`.
+ */
+export function parseDataUrl(
+  url: string,
+  param = "messages",
+): { mimeType: string; data: string } | undefined {
   const m = url.match(/^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s);
   if (!m) return undefined;
   const mimeType = m[1] || "application/octet-stream";
   if (/;base64/i.test(m[2])) return { mimeType, data: m[3].replace(/\s+/g, "") };
-  return { mimeType, data: toBase64(new TextEncoder().encode(decodeURIComponent(m[3]))) };
+  let text: string;
+  try {
+    text = decodeURIComponent(m[3]);
+  } catch {
+    throw invalidRequest(
+      `${param}: the data: URL holds a malformed percent-escape (use base64 or valid %XX escapes)`,
+      param,
+    );
+  }
+  return { mimeType, data: toBase64(new TextEncoder().encode(text)) };
 }
 
 const EXT_TYPES: Record<string, string> = {
