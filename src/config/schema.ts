@@ -69,6 +69,8 @@ const server = z.strictObject({
   timeouts: timeouts.prefault({}),
   /** Show `/v1/pool` without a password (it needs `password` otherwise). */
   "public-pool": z.boolean().default(false),
+  /** JSON routes answer 415 unless the body is sent as `Content-Type: application/json`. */
+  "strict-content-type": z.boolean().default(true),
 });
 
 /** One OpenAI-compatible upstream (`custom-llm` list entry). */
@@ -76,6 +78,8 @@ const customLlm = z.strictObject({
   prefix: z.string().regex(/^[A-Za-z0-9._-]+$/, "letters, digits, '.', '_' or '-' only"),
   "base-url": baseUrl,
   "api-key": secretList.default([]),
+  /** Forward a client's own Bearer key even when `api-key` is set (else only one of those). */
+  "client-keys": z.boolean().default(false),
   /** `true` uses the global proxy, `false` none, a URL its own. */
   "use-proxies": z.union([z.boolean(), proxyUrl]).default(true),
   /** Use the prompt tool-call emulator instead of native tools. */

@@ -90,6 +90,8 @@ export async function generateImages(
       "model",
     );
   }
+  // Every image is kept (even for b64_json): nothing is generated for a store that cannot.
+  await options.store.ensureWritable();
   // The whole request (tags, generations, up-scaling) is bounded by images.timeout.
   const limit = new AbortController();
   const timer = config.timeout > 0

@@ -5,8 +5,17 @@
  */
 import type { Ctx } from "./types.ts";
 
-/** Writes the access-log line of a request. */
-export function accessLog(c: Ctx, status: number, started: number, note = ""): void {
+/**
+ * Writes the access-log line of a request. `failed` marks a request that failed after its status
+ * was sent (an upstream that broke off mid-stream): an error whatever the status says.
+ */
+export function accessLog(
+  c: Ctx,
+  status: number,
+  started: number,
+  note = "",
+  failed = false,
+): void {
   const { log } = c.get("deps");
   const model = c.get("model");
   const ms = Math.round(performance.now() - started);
@@ -14,7 +23,7 @@ export function accessLog(c: Ctx, status: number, started: number, note = ""): v
     note ? ` ${note}` : ""
   }`;
   const l = log.child(`[${c.get("requestId")}]`);
-  if (status >= 500) l.error(line);
+  if (status >= 500 || failed) l.error(line);
   else if (status >= 400 && status !== 499) l.warn(line);
   else l.info(line);
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { parseFlags } from "../flags/mod.ts";
+import { logDetail } from "../openai/errors.ts";
 import { chatRequest } from "../openai/schema.ts";
 import { writeChat } from "../openai/writer.ts";
 import { completionId } from "../util/id.ts";
@@ -36,11 +37,11 @@ export async function handleChat(c: Ctx): Promise<Response> {
       const note = end.aborted
         ? "client disconnected"
         : end.error
-        ? `error: ${end.error.message}`
+        ? `error: ${logDetail(end.error)}`
         : end.usage
         ? `tokens=${end.usage.prompt_tokens}+${end.usage.completion_tokens}`
         : "";
-      accessLog(c, end.status, started, note);
+      accessLog(c, end.status, started, note, end.error !== undefined);
       finish();
     },
   });

@@ -16,7 +16,7 @@ import { applyMatchers, cutOff } from "../flags/mod.ts";
 import { promptTokens } from "../openai/response.ts";
 import type { ChatRequest } from "../openai/schema.ts";
 import { Meter, meter } from "../providers/answer.ts";
-import { stopList } from "../providers/params.ts";
+import { checkToolChoice, stopList } from "../providers/params.ts";
 import type { ChatContext } from "../providers/types.ts";
 import {
   emulateToolCalls,
@@ -41,6 +41,7 @@ export function runChat(
   ctx: ChatContext,
   deps: PipelineDeps,
 ): AsyncIterable<ChatEvent> {
+  checkToolChoice(req);
   if (ctx.flags.echo) return meter(echo(req, ctx, deps), () => promptTokens(req));
   const n = req.n ?? 1;
   if (n > 1 && (!ctx.route.nativeChoices || emulates(req, ctx))) {

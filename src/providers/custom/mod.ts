@@ -54,9 +54,21 @@ function headersFor(entry: CustomLlmConfig, key: string | undefined, stream: boo
   return h;
 }
 
+/**
+ * The client's own key to send upstream, if any. When the entry has keys, a client's Bearer (often
+ * a placeholder such as `sk-xxx`) would replace them and earn a 401: it is used only when it is one
+ * of those keys, or when `client-keys` says to forward clients' keys.
+ */
+function clientKey(entry: CustomLlmConfig, ctx: ChatContext): string | undefined {
+  const t = ctx.token;
+  if (!t) return undefined;
+  const keys = entry["api-key"];
+  return keys.length === 0 || entry["client-keys"] || keys.includes(t) ? t : undefined;
+}
+
 /** The key pool of an entry, or undefined when neither the client nor config has a key. */
 function keyPool(pools: PoolSet, entry: CustomLlmConfig, ctx: ChatContext) {
-  if (!ctx.token && entry["api-key"].length === 0) return undefined;
+  if (!clientKey(entry, ctx) && entry["api-key"].length === 0) return undefined;
   return pools.get(poolName(entry), entry["api-key"], keyPoolOptions());
 }
 
@@ -69,7 +81,7 @@ function withKey(
 ): AsyncIterable<ChatEvent> {
   const pool = keyPool(pools, entry, ctx);
   if (!pool) return fn(undefined);
-  return withAccount(pool, { token: ctx.token, signal: ctx.signal }, fn);
+  return withAccount(pool, { token: clientKey(entry, ctx), signal: ctx.signal }, fn);
 }
 
 /** Model lists of upstreams' `/models`, kept five minutes. */
@@ -194,7 +206,7 @@ export function createCustomProvider(deps: ProviderDeps): Provider {
       };
       const pool = keyPool(pools, entry, ctx);
       if (!pool) return await run(undefined);
-      return await useAccount(pool, { token: ctx.token, signal: ctx.signal }, run);
+      return await useAccount(pool, { token: clientKey(entry, ctx), signal: ctx.signal }, run);
     },
   };
 }
