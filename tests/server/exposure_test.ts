@@ -150,6 +150,7 @@ Deno.test("raw bytes from an upstream are escaped in log lines", async () => {
     assertEquals(res.status, 502);
     await res.body?.cancel();
     const logs = gw.logs.join("\n");
+    // deno-lint-ignore no-control-regex
     assert(!/[\u0000\u001b\ufffd]/.test(logs), "raw control or invalid bytes in the log");
     assertMatch(logs, /broken \\x00 \\ufffd\\x1b\[31mred/);
   } finally {
