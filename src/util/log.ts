@@ -33,8 +33,8 @@ export type Sink = (level: LogLevel, line: string) => void;
  * separators, bidirectional overrides, U+FFFD (what invalid bytes such as 0xFF decode to), and
  * lone surrogates.
  */
-// deno-lint-ignore no-control-regex
 const UNSAFE =
+  // deno-lint-ignore no-control-regex
   /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffd]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** `text` with every unsafe character written as an escape (`\n`, `\x00`, `\ufffd`). */
