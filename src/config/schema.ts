@@ -53,6 +53,18 @@ const timeouts = z.strictObject({
   idle: seconds.default(120),
 });
 
+/** Bounds on the work one request's input can cause (see docs/security.md). */
+const limits = z.strictObject({
+  /** Milliseconds the patterns of one request (`<regex>`, `<matcher>`) may run in all. */
+  "regex-ms": z.number().positive().default(500),
+  /** Markers one request may carry. */
+  markers: z.number().int().positive().default(256),
+  /** Characters of all the markers of one request together (tags, attributes and bodies). */
+  "marker-chars": z.number().int().positive().default(256 * 1024),
+  /** Schema nodes the tool-call checker may visit for one request's calls. */
+  "schema-nodes": z.number().int().positive().default(200_000),
+});
+
 const server = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8080),
   host: z.string().default("0.0.0.0"),
@@ -71,6 +83,7 @@ const server = z.strictObject({
   "public-pool": z.boolean().default(false),
   /** JSON routes answer 415 unless the body is sent as `Content-Type: application/json`. */
   "strict-content-type": z.boolean().default(true),
+  limits: limits.prefault({}),
 });
 
 /** One OpenAI-compatible upstream (`custom-llm` list entry). */

@@ -21,7 +21,8 @@ export async function handleChat(c: Ctx): Promise<Response> {
   const body = await readBody(c, chatRequest);
   c.set("model", body.model);
   const route = resolveModel(c, body.model);
-  const { req, flags } = parseFlags(body, config);
+  const regex = deps.regex.session(config.server.limits["regex-ms"]);
+  const { req, flags } = await parseFlags(body, config, regex);
   const { ctx, abort, detach, finish } = makeChatContext(c, route, flags);
   if (flags.debug) ctx.log.info(`debug: processed request ${JSON.stringify(req)}`);
 

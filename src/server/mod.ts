@@ -4,6 +4,7 @@
  * @module
  */
 import { Browsers } from "../browser/mod.ts";
+import { RegexPool } from "../flags/mod.ts";
 import type { ConfigStore } from "../config/mod.ts";
 import { ImageStores } from "../images/mod.ts";
 import { HttpClients } from "../net/http.ts";
@@ -53,6 +54,7 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     registry,
     clients,
     plans: new TaskPlans(),
+    regex: new RegexPool(),
     images: { stores: new ImageStores(), resting: new Map(), pools: new PoolSet(log) },
   };
   const app = createApp(deps);
@@ -88,6 +90,7 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     async close() {
       store.close();
       await server.shutdown();
+      deps.regex.close();
       await registry.close();
       await browsers.close();
       clients.close();

@@ -105,7 +105,7 @@ function oneChoice(
     const r = ctx.route.toolMode === "emulated" ? withoutTools(req) : req;
     events = meter(upstream(r), () => promptTokens(r));
   }
-  events = applyMatchers(events, ctx.flags.matchers);
+  events = applyMatchers(events, ctx.flags.matchers, ctx.flags.regex);
   // Stop sequences apply to the text the client gets (an upstream may ignore `stop`, and the
   // emulator does not send it so that a call's JSON is never cut).
   return cutOff(events, stopList(req), { stopEarly: true });
