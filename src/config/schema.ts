@@ -62,7 +62,7 @@ const limits = z.strictObject({
   /** Characters of all the markers of one request together (tags, attributes and bodies). */
   "marker-chars": z.number().int().positive().default(256 * 1024),
   /** Schema nodes the tool-call checker may visit for one request's calls. */
-  "schema-nodes": z.number().int().positive().default(200_000),
+  "schema-nodes": z.number().int().positive().default(50_000),
 });
 
 const server = z.strictObject({

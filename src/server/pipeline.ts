@@ -67,9 +67,14 @@ export function upstreamRequest(
   ctx: ChatContext,
   deps: PipelineDeps,
 ): ChatRequest {
-  if (emulates(req, ctx)) return prepareEmulation(req, { ...ctx, plans: deps.plans }).upstream;
+  if (emulates(req, ctx)) return prepareEmulation(req, emulation(ctx, deps)).upstream;
   if (ctx.route.toolMode === "emulated") return withoutTools(req);
   return req;
+}
+
+/** What the emulator reads of a request: its context, the plans, the schema work bound. */
+function emulation(ctx: ChatContext, deps: PipelineDeps) {
+  return { ...ctx, plans: deps.plans, schemaNodes: ctx.config.server.limits["schema-nodes"] };
 }
 
 /** Where a flattened answer ends: the model starting the next turn. */
@@ -100,7 +105,7 @@ function oneChoice(
       const m = new Meter(() => promptTokens(r));
       return { events: observe(upstream(r), m), usage: () => m.usage() };
     };
-    events = emulateToolCalls(req, { ...ctx, plans: deps.plans }, call);
+    events = emulateToolCalls(req, emulation(ctx, deps), call);
   } else {
     const r = ctx.route.toolMode === "emulated" ? withoutTools(req) : req;
     events = meter(upstream(r), () => promptTokens(r));
