@@ -65,6 +65,16 @@ const limits = z.strictObject({
   "schema-nodes": z.number().int().positive().default(50_000),
 });
 
+/** Fetches of URLs clients send (`image_url` parts): see docs/security.md. */
+const fetchGuard = z.strictObject({
+  /** Also fetch from private, loopback, link-local and other non-public addresses. */
+  "allow-private": z.boolean().default(false),
+  /** Redirects followed at most (each hop is checked). */
+  "max-redirects": z.number().int().nonnegative().default(5),
+  /** Seconds one fetch may take in all (name lookup, redirects, body). */
+  timeout: z.number().positive().default(20),
+});
+
 const server = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8080),
   host: z.string().default("0.0.0.0"),
@@ -84,6 +94,7 @@ const server = z.strictObject({
   /** JSON routes answer 415 unless the body is sent as `Content-Type: application/json`. */
   "strict-content-type": z.boolean().default(true),
   limits: limits.prefault({}),
+  fetch: fetchGuard.prefault({}),
 });
 
 /** One OpenAI-compatible upstream (`custom-llm` list entry). */

@@ -18,6 +18,8 @@ import { type HttpClients, proxyFor } from "./proxy.ts";
 export { HttpClients } from "./proxy.ts";
 import { abortReason, linkedController } from "../util/signal.ts";
 import { guardBody } from "./guard.ts";
+import { fetchPublic, type PublicFile } from "./public_fetch.ts";
+import type { Logger } from "../util/log.ts";
 import { readSse, type SseEvent } from "./sse.ts";
 
 /** Options of one upstream call on top of `RequestInit`. */
@@ -119,6 +121,23 @@ export class Upstream {
       status: res.status,
       statusText: res.statusText,
       headers: res.headers,
+    });
+  }
+
+  /**
+   * Fetches a URL a client supplied through the SSRF guard (`public_fetch.ts`) with this
+   * client's config, proxy choice and abort signal.
+   */
+  fetchPublic(
+    url: string,
+    options: { field: string; maxBytes: number; log?: Logger },
+  ): Promise<PublicFile> {
+    return fetchPublic(url, {
+      ...options,
+      config: this.options.config,
+      clients: this.options.clients,
+      proxy: this.options.proxy,
+      signal: this.options.signal,
     });
   }
 

@@ -115,8 +115,12 @@ Deno.test("<matcher>: attributes and the pattern:replacement body", async () => 
     pattern: "<img>(.*?)</img>",
     replacement: "![]($1)",
   }]);
-  assertRejects(() => parseFlags(req(u("<matcher>a:b</matcher>")), config()), GatewayError, "find");
-  assertRejects(
+  await assertRejects(
+    () => parseFlags(req(u("<matcher>a:b</matcher>")), config()),
+    GatewayError,
+    "find",
+  );
+  await assertRejects(
     () => parseFlags(req(u('<matcher find="x">(:y</matcher>')), config()),
     GatewayError,
     "regular expression",
@@ -177,12 +181,12 @@ Deno.test("<histories>: messages inserted before the first user or assistant mes
     "assistant:old a",
     "user:new q",
   ]);
-  assertRejects(
+  await assertRejects(
     () => parseFlags(req(u("<histories>nope</histories>q")), config()),
     GatewayError,
     "JSON array",
   );
-  assertRejects(
+  await assertRejects(
     () => parseFlags(req(u('<histories>[{"role":"robot","content":"x"}]</histories>q')), config()),
     GatewayError,
     "messages",
@@ -199,7 +203,11 @@ Deno.test("comments and CDATA in messages", async () => {
 });
 
 Deno.test("a request of nothing but markers is refused", async () => {
-  assertRejects(() => parseFlags(req(u("<pad />")), config()), GatewayError, "nothing but markers");
+  await assertRejects(
+    () => parseFlags(req(u("<pad />")), config()),
+    GatewayError,
+    "nothing but markers",
+  );
 });
 
 Deno.test("parse_test: the regex pool stops", () => {

@@ -5,9 +5,10 @@
  *
  * @module
  */
-import { readBytes, readJson, type Upstream } from "../../net/http.ts";
+import { readJson, type Upstream } from "../../net/http.ts";
 import { GatewayError, invalidRequest, upstreamFailed } from "../../openai/errors.ts";
 import { randomAlnum } from "../../util/id.ts";
+import type { Logger } from "../../util/log.ts";
 
 /** The browser Bing sees (an iPhone Edge, as the original). */
 export const USER_AGENT =
@@ -145,7 +146,7 @@ export interface KBlob {
 const MAX_IMAGE = 20 * 1024 * 1024;
 
 /** An image of a message (`data:` URL or http(s) URL) as base64. */
-export async function imageBase64(http: Upstream, url: string): Promise<string> {
+export async function imageBase64(http: Upstream, url: string, log?: Logger): Promise<string> {
   if (url.startsWith("data:")) {
     const m = /^data:(image\/[\w.+-]+)?(;[^,]*)?,(.*)$/s.exec(url);
     if (!m || !m[1] || !(m[2] ?? "").includes(";base64")) {
@@ -158,24 +159,14 @@ export async function imageBase64(http: Upstream, url: string): Promise<string> 
   if (!/^https?:\/\//i.test(url)) {
     throw invalidRequest("bing-vision takes images as base64 data:image/... URLs or http(s) URLs");
   }
-  const res = await http.fetch(url);
-  // The client's URL failing is the client's problem: a 403 of an image host must not set the
-  // Bing account aside, as `http.ok`'s error would.
-  if (!res.ok) {
-    await res.body?.cancel();
-    throw invalidRequest(`the image at ${url} could not be fetched: status ${res.status}`);
+  // A client's URL, fetched through the SSRF guard; its failing is the client's problem (400),
+  // never a reason to set the Bing account aside.
+  const file = await http.fetchPublic(url, { field: "messages", maxBytes: MAX_IMAGE, log });
+  const type = file.contentType;
+  if (type && !type.startsWith("image/") && type !== "application/octet-stream") {
+    throw invalidRequest(`the URL in messages is not an image (${type})`, "messages");
   }
-  const type = res.headers.get("content-type") ?? "";
-  if (type && !type.startsWith("image/") && !type.startsWith("application/octet-stream")) {
-    await res.body?.cancel();
-    throw invalidRequest(`${url} is not an image (${type})`);
-  }
-  const bytes = await readBytes(
-    res,
-    MAX_IMAGE,
-    () => invalidRequest(`the image at ${url} is larger than ${MAX_IMAGE >> 20} MiB`),
-  );
-  return bytes.toBase64();
+  return file.bytes.toBase64();
 }
 
 /** `POST <base>/images/kblob`: uploads an image for the conversation. */

@@ -80,7 +80,7 @@ async function* attempt(
       base,
       conv.cookie,
       conv.id,
-      await imageBase64(http, imageUrl),
+      await imageBase64(http, imageUrl, ctx.log),
     );
     image = {
       url: `${base}/images/blob?bcid=${blob.processedBlobId}`,

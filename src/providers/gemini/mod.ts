@@ -99,6 +99,7 @@ export function createGeminiProvider(deps: ProviderDeps): Provider {
         signatures,
         upstream: ctx.upstream,
         signal: ctx.signal,
+        log: ctx.log,
       });
       const stream = req.stream === true;
       yield* withAccount(

@@ -12,6 +12,7 @@ import { invalidRequest } from "../../openai/errors.ts";
 import { callNames, contentText } from "../../openai/response.ts";
 import type { ChatRequest, Message } from "../../openai/schema.ts";
 import type { ChatContext } from "../types.ts";
+import type { Logger } from "../../util/log.ts";
 import { fetchImage, parseDataUrl } from "./images.ts";
 import { isGemini3, isThinkingModel } from "./models.ts";
 import { GEMINI_NAMES, ToolNames } from "./names.ts";
@@ -96,6 +97,8 @@ export interface BuildOptions {
   /** Fetches an http(s) image URL (through the provider's upstream client). */
   upstream?: ChatContext["upstream"];
   signal?: AbortSignal;
+  /** Where refused image URLs are logged. */
+  log?: Logger;
 }
 
 /** Builds the `generateContent` body of `req`. */
@@ -202,7 +205,7 @@ async function userParts(
 ): Promise<GeminiPart[]> {
   if (typeof m.content === "string") return m.content === "" ? [] : [{ text: m.content }];
   const parts: GeminiPart[] = [];
-  for (const p of m.content) {
+  for (const [j, p] of m.content.entries()) {
     if (p.type === "text") {
       if (p.text !== "") parts.push({ text: p.text });
     } else if (p.type === "image_url") {
@@ -215,7 +218,8 @@ async function userParts(
           inlineData: await fetchImage(
             url,
             o.upstream("gemini", o.config.gemini.proxies),
-            `messages[${i}].content`,
+            `messages[${i}].content[${j}].image_url.url`,
+            o.log,
           ),
         });
       } else {

@@ -293,7 +293,11 @@ Deno.test("bing-vision: the image is uploaded (kblob) and attached; pad is on", 
 });
 
 Deno.test("bing-vision: an image URL is fetched; a refused or oversized one is the client's 400", async () => {
-  await using t = await setup({ cookies: ["vision-cookie-value"] });
+  // The image host is on 127.0.0.1: private addresses allowed for this test (docs/security.md).
+  await using t = await setup({
+    cookies: ["vision-cookie-value"],
+    server: { password: ["gateway-pass"], fetch: { "allow-private": true } },
+  });
   const png = Uint8Array.fromBase64(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
   );
@@ -332,7 +336,7 @@ Deno.test("bing-vision: an image URL is fetched; a refused or oversized one is t
   assertEquals(t.fake.uploads[0].image, png);
   for (
     const [path, text] of [
-      ["/hotlinked.png", "status 403"],
+      ["/hotlinked.png", "the URL could not be fetched"],
       ["/page.png", "is not an image (text/html)"],
       ["/huge.png", "larger than 20 MiB"],
     ]
