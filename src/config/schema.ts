@@ -61,6 +61,10 @@ const limits = z.strictObject({
   markers: z.number().int().positive().default(256),
   /** Characters of all the markers of one request together (tags, attributes and bodies). */
   "marker-chars": z.number().int().positive().default(256 * 1024),
+  /** Seconds a client may take to send a request body. */
+  "body-timeout": z.number().positive().default(60),
+  /** Bytes per second a request body must average (from its fifth second on). */
+  "body-rate": z.number().nonnegative().default(1024),
   /** Schema nodes the tool-call checker may visit for one request's calls. */
   "schema-nodes": z.number().int().positive().default(50_000),
 });

@@ -10,6 +10,7 @@ import { upstreamFactory } from "../net/http.ts";
 import { fromZodError, GatewayError, invalidRequest, unknownModel } from "../openai/errors.ts";
 import type { ChatContext, RequestContext, Route } from "../providers/types.ts";
 import { holdSecrets } from "../util/mask.ts";
+import { readBodyText } from "./body.ts";
 import type { Ctx } from "./types.ts";
 import type { z } from "npm:zod@^4.6.7";
 
@@ -33,7 +34,7 @@ export async function readBody<S extends z.ZodType>(c: Ctx, schema: S): Promise<
       );
     }
   }
-  const text = await c.req.text();
+  const text = await readBodyText(c.req.raw, c.get("deps").store.current);
   if (text.trim() === "") throw invalidRequest("The request body is empty; expected JSON");
   let body: unknown;
   try {
