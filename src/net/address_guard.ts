@@ -8,7 +8,7 @@
  *
  * @module
  */
-import ipaddr from "ipaddr.js";
+import ipaddr from "npm:ipaddr.js@2.5.0";
 
 /** A resolved address and its family. */
 export interface Address {

@@ -28,6 +28,7 @@ import https from "node:https";
 import type { Config } from "../config/schema.ts";
 import { GatewayError, invalidRequest } from "../openai/errors.ts";
 import type { Logger } from "../util/log.ts";
+import { linkedController } from "../util/signal.ts";
 import {
   type Address,
   checkHost,
@@ -79,7 +80,7 @@ class Quiet extends Error {}
 export async function fetchPublic(url: string, o: PublicFetchOptions): Promise<PublicFile> {
   const settings = o.config.server.fetch;
   const deadline = AbortSignal.timeout(settings.timeout * 1000);
-  const signal = o.signal ? AbortSignal.any([o.signal, deadline]) : deadline;
+  const signal = linkedController([o.signal, deadline]).signal;
   const allowed = o.allowed ?? (settings["allow-private"] ? () => true : isPublicAddress);
   const resolve = o.resolve ?? resolveDns;
   let target = parse(url, o.field);
