@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { type Config, ConfigError, ConfigStore, loadConfig } from "./src/config/mod.ts";
 import { defaultConfigPath } from "./src/config/paths.ts";
+import { REGEX_CHILD_ENV, serveRegexChild } from "./src/flags/regex_child.ts";
 import { proxyUrl } from "./src/config/schema.ts";
 import { Browsers } from "./src/browser/mod.ts";
 import { HttpClients, upstreamFactory } from "./src/net/http.ts";
@@ -196,7 +197,10 @@ async function check(store: ConfigStore): Promise<number> {
   return code;
 }
 
-if (import.meta.main) {
+if (import.meta.main && Deno.env.get(REGEX_CHILD_ENV) === "1") {
+  // A compiled binary started as the server's regex process (src/flags/regex_pool.ts).
+  await serveRegexChild();
+} else if (import.meta.main) {
   const code = await main();
   if (code !== 0) Deno.exit(code);
 }

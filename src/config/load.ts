@@ -23,6 +23,8 @@ export interface LoadResult {
   warnings: string[];
   /** False when the file does not exist and defaults are used. */
   found: boolean;
+  /** True when the file holds no keys at all (empty, or comments only). */
+  empty: boolean;
 }
 
 type Path = PropertyKey[];
@@ -43,6 +45,7 @@ export function parseConfig(text: string, file: string): LoadResult {
     throw new ConfigError(`${file}:${pos.line}:${pos.col}: invalid YAML: ${firstLine(e.message)}`);
   }
   // A key left empty (`browser:` with its children commented out) means "not set".
+  const empty = doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null);
   const raw = dropNulls(doc.toJS()) ?? {};
   if (typeof raw !== "object" || Array.isArray(raw)) {
     throw new ConfigError(`${file}:1:1: the top level must be a mapping of keys`);
@@ -77,7 +80,8 @@ export function parseConfig(text: string, file: string): LoadResult {
       throw new ConfigError(result.error.issues.map((i) => describeIssue(i, where)).join("\n"));
     }
   }
-  return { config: result.data, warnings, found: true };
+  if (empty) warnings.push(`${file} holds no settings: every key is at its default`);
+  return { config: result.data, warnings, found: true, empty };
 }
 
 /** Loads a config file; a missing file gives defaults and a warning. */
@@ -91,6 +95,7 @@ export async function loadConfig(file: string): Promise<LoadResult> {
         config: configSchema.parse({}),
         warnings: [`${file} not found: starting with the default configuration`],
         found: false,
+        empty: true,
       };
     }
     throw new ConfigError(`${file}: cannot read: ${(err as Error).message}`);

@@ -1,6 +1,8 @@
 /**
  * The live configuration: loaded at start, reloaded when the file changes. An invalid edit is
- * refused with a log line and the previous configuration stays live.
+ * refused with a log line and the previous configuration stays live; so is a file that became
+ * empty (or comments only): an editor that truncates before writing must not turn the password
+ * off for a moment. Emptying the settings on purpose takes a restart.
  *
  * @module
  */
@@ -45,9 +47,15 @@ export class ConfigStore {
   /** Loads the file again; keeps the old configuration when the new one is invalid. */
   async reload(log: Logger): Promise<boolean> {
     try {
-      const { config, warnings, found } = await loadConfig(this.file);
+      const { config, warnings, found, empty } = await loadConfig(this.file);
       if (!found) {
         log.warn(`config: ${this.file} disappeared; keeping the configuration in force`);
+        return false;
+      }
+      if (empty) {
+        log.error(
+          `config: edit refused, the previous configuration stays live: ${this.file} holds no settings (empty or comments only; restart to run on defaults)`,
+        );
         return false;
       }
       for (const w of warnings) log.warn(`config: ${w}`);

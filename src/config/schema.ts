@@ -22,6 +22,32 @@ import {
 
 export { proxyUrl } from "./schema_parts.ts";
 
+/** Bounds on the work one request's input can cause (see docs/security.md). */
+const limits = z.strictObject({
+  /** Milliseconds the patterns of one request (`<regex>`, `<matcher>`) may run in all. */
+  "regex-ms": z.number().positive().default(500),
+  /** Markers one request may carry. */
+  markers: z.number().int().positive().default(256),
+  /** Characters of all the markers of one request together (tags, attributes and bodies). */
+  "marker-chars": z.number().int().positive().default(256 * 1024),
+  /** Seconds a client may take to send a request body. */
+  "body-timeout": z.number().positive().default(60),
+  /** Bytes per second a request body must average (from its fifth second on). */
+  "body-rate": z.number().nonnegative().default(1024),
+  /** Schema nodes the tool-call checker may visit for one request's calls. */
+  "schema-nodes": z.number().int().positive().default(50_000),
+});
+
+/** Fetches of URLs clients send (`image_url` parts): see docs/security.md. */
+const fetchGuard = z.strictObject({
+  /** Also fetch from private, loopback, link-local and other non-public addresses. */
+  "allow-private": z.boolean().default(false),
+  /** Redirects followed at most (each hop is checked). */
+  "max-redirects": z.number().int().nonnegative().default(5),
+  /** Seconds one fetch may take in all (name lookup, redirects, body). */
+  timeout: z.number().positive().default(20),
+});
+
 const server = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8080),
   host: z.string().default("0.0.0.0"),
@@ -38,6 +64,12 @@ const server = z.strictObject({
   timeouts: timeouts.prefault({}),
   /** A PEM bundle of extra CAs both transports trust (corporate proxies, test fakes). */
   "ca-file": z.string().min(1).optional(),
+  /** Show `/v1/pool` without a password (it needs `password` otherwise). */
+  "public-pool": z.boolean().default(false),
+  /** JSON routes answer 415 unless the body is sent as `Content-Type: application/json`. */
+  "strict-content-type": z.boolean().default(true),
+  limits: limits.prefault({}),
+  fetch: fetchGuard.prefault({}),
 });
 
 /** One OpenAI-compatible upstream (`custom-llm` list entry). */
@@ -45,6 +77,8 @@ const customLlm = z.strictObject({
   prefix: z.string().regex(/^[A-Za-z0-9._-]+$/, "letters, digits, '.', '_' or '-' only"),
   "base-url": baseUrl,
   "api-key": secretList.default([]),
+  /** Forward a client's own Bearer key even when `api-key` is set (else only one of those). */
+  "client-keys": z.boolean().default(false),
   /** `true` uses the global proxy, `false` none, a URL its own. */
   "use-proxies": z.union([z.boolean(), proxyUrl]).default(true),
   /** Use the prompt tool-call emulator instead of native tools. */

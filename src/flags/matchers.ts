@@ -4,7 +4,8 @@
  *   flattened prompts, `<char_sequences>`), holding back only a partial match at the end of what
  *   came so far; the string itself is not sent.
  * - `RewriteFilter` / `applyMatchers`: the `<matcher>` rewrites: from `find`, hold the text until
- *   `len` more characters (or until `end`) arrived, then replace with a regular expression.
+ *   `len` more characters (or until `end`) arrived, then replace with a regular expression (run
+ *   in the regex pool's child processes, within the request's budget).
  * Both keep a state per choice, look at each character a bounded number of times, and flush what
  * they hold when the upstream ends.
  *
@@ -13,6 +14,7 @@
 import type { ChatEvent } from "../core/events.ts";
 import type { MatcherSpec } from "./types.ts";
 import { partialMatchAtEnd } from "../util/partial.ts";
+import type { RegexRule, RegexSession } from "./regex_pool.ts";
 
 /** Most characters a `<matcher end>` holds; beyond it the block is let go unchanged. */
 export const MAX_MATCHER_HOLD = 256 * 1024;
@@ -153,7 +155,15 @@ async function* cutOffEach(
   }
 }
 
-/** One `<matcher>`: from `find`, holds `len` characters (or up to `end`), then rewrites them. */
+/** What a filter passes on: text as it is, or a held block to rewrite with its pattern. */
+export type Segment = string | { block: string };
+
+/**
+ * One `<matcher>`: from `find`, holds `len` characters (or up to `end`), then rewrites them. The
+ * state machine is synchronous and runs no pattern itself: blocks to rewrite come out as
+ * `{block}` segments, and `applyMatchers` has them rewritten in one call per chunk (the patterns
+ * are the client's, so they run where a deadline stops them: `regex_pool.ts`).
+ */
 export class RewriteFilter {
   /** Not holding: the end of the text that could start `find`. */
   #partial = "";
@@ -163,16 +173,17 @@ export class RewriteFilter {
   #blockLen = 0;
   /** The block's last `end.length - 1` characters: an `end` split across chunks. */
   #tail = "";
-  readonly #re?: RegExp;
+  /** The rewrite rule, when the matcher has a pattern. */
+  readonly rule?: RegexRule;
 
   constructor(readonly spec: MatcherSpec) {
-    if (spec.pattern !== undefined) this.#re = new RegExp(spec.pattern, "g");
+    if (spec.pattern !== undefined) {
+      this.rule = { pattern: spec.pattern, replacement: spec.replacement ?? "", what: "<matcher>" };
+    }
   }
 
-  #apply(block: string): string {
-    if (!this.#re) return block;
-    this.#re.lastIndex = 0;
-    return block.replace(this.#re, this.spec.replacement ?? "");
+  #apply(block: string): Segment {
+    return this.rule ? { block } : block;
   }
 
   /** Ends the held block; returns it. */
@@ -199,11 +210,11 @@ export class RewriteFilter {
     return -1;
   }
 
-  /** Text to send now. */
-  push(text: string): string {
+  /** What to send now. */
+  push(text: string): Segment[] {
     const { find } = this.spec;
     let s = text;
-    let out = "";
+    const out: Segment[] = [];
     while (true) {
       if (!this.#holding) {
         s = this.#partial + s;
@@ -212,9 +223,10 @@ export class RewriteFilter {
         if (at < 0) {
           const keep = partialMatchAtEnd(s, find);
           this.#partial = s.slice(s.length - keep);
-          return out + s.slice(0, s.length - keep);
+          out.push(s.slice(0, s.length - keep));
+          return out;
         }
-        out += s.slice(0, at);
+        out.push(s.slice(0, at));
         s = s.slice(at + find.length);
         this.#holding = true;
         this.#block = [find];
@@ -225,35 +237,55 @@ export class RewriteFilter {
         this.#block.push(s);
         this.#blockLen += s.length;
         // Too long without its end: let go unchanged.
-        if (this.spec.end && this.#blockLen > MAX_MATCHER_HOLD) out += this.#release();
+        if (this.spec.end && this.#blockLen > MAX_MATCHER_HOLD) out.push(this.#release());
         return out;
       }
       this.#block.push(s.slice(0, blockEnd));
-      out += this.#apply(this.#release());
+      out.push(this.#apply(this.#release()));
       s = s.slice(blockEnd);
     }
   }
 
   /** The upstream ended: what is held goes out (rewritten when a match was being held). */
-  flush(): string {
-    if (this.#holding) return this.#apply(this.#release());
+  flush(): Segment[] {
+    if (this.#holding) return [this.#apply(this.#release())];
     const p = this.#partial;
     this.#partial = "";
-    return p;
+    return [p];
   }
 }
 
-/** Applies the `<matcher>` rewrites, in order, to the text of each choice (none: `events`). */
+/** The text of `segments`, blocks rewritten with `rule` in one call of `regex`. */
+async function render(
+  segments: Segment[],
+  rule: RegexRule | undefined,
+  regex: RegexSession | undefined,
+): Promise<string> {
+  const blocks = segments.filter((s): s is { block: string } => typeof s !== "string");
+  if (blocks.length === 0) return (segments as string[]).join("");
+  if (!rule || !regex) throw new Error("a <matcher> pattern without a regex session");
+  const done = await regex.replace([rule], blocks.map((b) => ({ text: b.block })));
+  let i = 0;
+  return segments.map((s) => typeof s === "string" ? s : done[i++]).join("");
+}
+
+/**
+ * Applies the `<matcher>` rewrites, in order, to the text of each choice (none: `events`). The
+ * patterns run through `regex` (the request's budget); a chunk costs a call only when a held
+ * block completes in it.
+ */
 export function applyMatchers(
   events: AsyncIterable<ChatEvent>,
   specs: readonly MatcherSpec[],
+  regex?: RegexSession,
 ): AsyncIterable<ChatEvent> {
-  return specs.length === 0 ? events : applyEach(events, specs);
+  return specs.length === 0 ? events : applyEach(events, specs, regex);
 }
 
 async function* applyEach(
   events: AsyncIterable<ChatEvent>,
   specs: readonly MatcherSpec[],
+  regex: RegexSession | undefined,
 ): AsyncGenerator<ChatEvent> {
   const chains = new Map<number, RewriteFilter[]>();
   const chain = (c: number) => {
@@ -261,12 +293,19 @@ async function* applyEach(
     if (!ch) chains.set(c, ch = specs.map((s) => new RewriteFilter(s)));
     return ch;
   };
-  const run = (ch: RewriteFilter[], text: string) => ch.reduce((t, f) => f.push(t), text);
-  const flush = (ch: RewriteFilter[]) =>
-    ch.reduce((t, f) => {
-      const passed = t === "" ? "" : f.push(t);
-      return passed + f.flush();
-    }, "");
+  const run = async (ch: RewriteFilter[], text: string) => {
+    let t = text;
+    for (const f of ch) t = await render(f.push(t), f.rule, regex);
+    return t;
+  };
+  const flush = async (ch: RewriteFilter[]) => {
+    let t = "";
+    for (const f of ch) {
+      const passed = t === "" ? [] : f.push(t);
+      t = await render([...passed, ...f.flush()], f.rule, regex);
+    }
+    return t;
+  };
   for await (const ev of events) {
     if (ev.type === "usage") {
       yield ev;
@@ -275,18 +314,18 @@ async function* applyEach(
     const c = ev.choice ?? 0;
     const ch = chain(c);
     if (ev.type === "text") {
-      const out = run(ch, ev.text);
+      const out = await run(ch, ev.text);
       if (out !== "") yield { ...ev, text: out };
       continue;
     }
     if (ev.type === "finish" || ev.type === "tool_call") {
-      const t = flush(ch);
+      const t = await flush(ch);
       if (t !== "") yield { type: "text", text: t, ...(c ? { choice: c } : {}) };
     }
     yield ev;
   }
   for (const [c, ch] of chains) {
-    const t = flush(ch);
+    const t = await flush(ch);
     if (t !== "") yield { type: "text", text: t, ...(c ? { choice: c } : {}) };
   }
 }

@@ -10,10 +10,12 @@ import { invalidRequest } from "../openai/errors.ts";
 import { type ChatRequest, type Message, message } from "../openai/schema.ts";
 import { type AttrValue, extractMarkers, type Marker } from "./markup.ts";
 import { emptyFlags, type MatcherSpec, type RequestFlags, type ToolFlags } from "./types.ts";
+import type { RegexRule, RegexSession, RegexText } from "./regex_pool.ts";
 import { z } from "npm:zod@^4.6.7";
 
 export type { MatcherSpec, RequestFlags, ToolFlags } from "./types.ts";
-export { applyMatchers, cutOff, RewriteFilter } from "./matchers.ts";
+export { applyMatchers, cutOff, RewriteFilter, type Segment } from "./matchers.ts";
+export { RegexBudgetError, RegexPool, RegexSession } from "./regex_pool.ts";
 
 /** The tool-call defaults of the config (`toolcall.*`). */
 export function configToolFlags(config: Config): ToolFlags {
@@ -62,7 +64,7 @@ function bool(v: AttrValue | undefined): boolean {
 interface Rewrite {
   order: number;
   miss: number;
-  re: RegExp;
+  pattern: string;
   replacement: string;
 }
 
@@ -94,18 +96,89 @@ function isEmpty(m: Message): boolean {
 const historiesSchema = z.array(message);
 
 /**
+ * Applies the `<regex>` rules to the text of user and assistant messages in one call of the
+ * regex pool: every text with its message's index, each rule limited by its `miss` (`miss=K`
+ * leaves the last K messages alone).
+ */
+async function rewrite(
+  messages: Message[],
+  rewrites: Rewrite[],
+  regex: RegexSession | undefined,
+): Promise<Message[]> {
+  if (!regex) throw new Error("<regex> rewrites without a regex session");
+  const n = messages.length;
+  const texts: RegexText[] = [];
+  messages.forEach((m, index) => {
+    if (m.role !== "user" && m.role !== "assistant") return;
+    mapText(m, (text) => {
+      texts.push({ text, index });
+      return text;
+    });
+  });
+  const rules: RegexRule[] = rewrites.map((r) => ({
+    pattern: r.pattern,
+    replacement: r.replacement,
+    before: r.miss >= 0 ? n - r.miss : undefined,
+    what: "<regex>",
+  }));
+  const done = await regex.replace(rules, texts);
+  let next = 0;
+  return messages.map((m) => {
+    if (m.role !== "user" && m.role !== "assistant") return m;
+    return mapText(m, () => done[next++]);
+  });
+}
+
+/** The size of a marker as its limit counts it: name, attributes and body. */
+function markerChars(mk: Marker): number {
+  let n = mk.name.length + (mk.body?.length ?? 0);
+  for (const [k, v] of Object.entries(mk.attrs)) n += k.length + String(v).length + 2;
+  return n;
+}
+
+/** Counts markers against `server.limits`; a request past either limit is a 400 naming it. */
+function markerBudget(config: Config): (found: Marker[]) => void {
+  const { markers: maxCount, "marker-chars": maxChars } = config.server.limits;
+  let count = 0;
+  let chars = 0;
+  return (found) => {
+    count += found.length;
+    if (count > maxCount) {
+      throw invalidRequest(
+        `The messages carry more than ${maxCount} markers (server.limits.markers)`,
+        "messages",
+        "too_many_markers",
+      );
+    }
+    for (const mk of found) chars += markerChars(mk);
+    if (chars > maxChars) {
+      throw invalidRequest(
+        `The markers of the messages hold more than ${maxChars} characters together (server.limits.marker-chars)`,
+        "messages",
+        "markers_too_large",
+      );
+    }
+  };
+}
+
+/**
  * Parses the markers of `req` and returns the request without them (and with the `<regex>`,
  * `<@N>` and `<histories>` rewrites applied), plus the flags. With `server.flags` off nothing is
- * parsed and the `toolcall.*` defaults apply.
+ * parsed and the `toolcall.*` defaults apply. Markers are bounded in number and size
+ * (`server.limits`), and their patterns run through `regex` (the request's budget), which the
+ * flags keep for the `<matcher>` rewrites of the answer.
  */
-export function parseFlags(
+export async function parseFlags(
   req: ChatRequest,
   config: Config,
-): { req: ChatRequest; flags: RequestFlags } {
+  regex?: RegexSession,
+): Promise<{ req: ChatRequest; flags: RequestFlags }> {
   const flags = emptyFlags(configToolFlags(config));
   if (!config.server.flags) return { req, flags };
+  flags.regex = regex;
 
   const markers: Marker[] = [];
+  const count = markerBudget(config);
   let messages: Message[] = [];
   let anyChanged = false;
   for (const m of req.messages) {
@@ -119,6 +192,7 @@ export function parseFlags(
       if (!r.changed) return text;
       changed = true;
       anyChanged = true;
+      count(r.markers);
       markers.push(...r.markers);
       return r.text.trim();
     });
@@ -182,12 +256,8 @@ export function parseFlags(
       case "regex": {
         if (mk.body === undefined || mk.body === "") break;
         const { pattern, replacement } = splitRule(mk.body);
-        rewrites.push({
-          order: num(a.order) ?? 0,
-          miss: num(a.miss) ?? -1,
-          re: compile(pattern, "<regex>"),
-          replacement,
-        });
+        compile(pattern, "<regex>");
+        rewrites.push({ order: num(a.order) ?? 0, miss: num(a.miss) ?? -1, pattern, replacement });
         break;
       }
       case "histories": {
@@ -228,19 +298,7 @@ export function parseFlags(
 
   // <regex>: higher order first (as numbers; equal orders keep their order).
   rewrites.sort((x, y) => y.order - x.order);
-  if (rewrites.length > 0) {
-    const n = messages.length;
-    messages = messages.map((m, i) => {
-      if (m.role !== "user" && m.role !== "assistant") return m;
-      let out: Message = m;
-      for (const r of rewrites) {
-        // `miss=K` leaves the last K messages alone.
-        if (r.miss >= 0 && i >= n - r.miss) continue;
-        out = mapText(out, (t) => t.replace(r.re, r.replacement));
-      }
-      return out;
-    });
-  }
+  if (rewrites.length > 0) messages = await rewrite(messages, rewrites, regex);
 
   // <@N>: after message N (from the start, or from the end when negative).
   if (inserts.length > 0) {

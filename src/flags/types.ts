@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { RegexSession } from "./regex_pool.ts";
 
 /** A stream filter from `<matcher>` (or config): rewrites or holds back output. */
 export interface MatcherSpec {
@@ -44,6 +45,8 @@ export interface RequestFlags {
   tool: ToolFlags;
   /** `<matcher>` stream filters. */
   matchers: MatcherSpec[];
+  /** The request's regex budget, which `<matcher>` patterns draw from. */
+  regex?: RegexSession;
 }
 
 /** Flags of a request that carries no markers. */

@@ -116,6 +116,8 @@ export async function generateImages(
     options.notices.add(notice);
     ctx.log.warn(notice);
   }
+  // Every image is kept (even for b64_json): nothing is generated for a store that cannot.
+  await options.store.ensureWritable();
   // The whole request (tags, generations, up-scaling) is bounded by images.timeout.
   const limit = new AbortController();
   const timer = config.timeout > 0

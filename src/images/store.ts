@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import { upstreamFailed } from "../openai/errors.ts";
+import { GatewayError, upstreamFailed } from "../openai/errors.ts";
 import { randomAlnum } from "../util/id.ts";
 
 /** Image types the store keeps: extension and content type. */
@@ -57,6 +57,7 @@ const REL = /^\d{4}\/\d{2}\/\d{2}\/[A-Za-z0-9]{8,64}\.(png|jpg|webp|gif)$/;
 /** The image store of one folder. */
 export class ImageStore {
   #lastSweep = 0;
+  #writableAt = 0;
 
   /**
    * @param dir the folder (created on first write)
@@ -64,6 +65,24 @@ export class ImageStore {
    * @param maxAgeMs how long an image is kept
    */
   constructor(readonly dir: string, readonly maxBytes: number, readonly maxAgeMs: number) {}
+
+  /**
+   * Fails with a 500 that shows no path (the log has it, through the error's cause) when the
+   * folder cannot be written: checked before an image is generated, so that no backend's work
+   * or credits are spent on an image that cannot be kept. A success is trusted for a minute.
+   */
+  async ensureWritable(): Promise<void> {
+    if (Date.now() - this.#writableAt < 60_000) return;
+    const probe = join(this.dir, `.write-check-${randomAlnum(12)}`);
+    try {
+      await Deno.mkdir(this.dir, { recursive: true });
+      await Deno.writeFile(probe, new Uint8Array(), { createNew: true });
+      await Deno.remove(probe);
+    } catch (err) {
+      throw unwritable(err);
+    }
+    this.#writableAt = Date.now();
+  }
 
   /** Stores an image; refuses bytes that are no image or larger than the cap (502). */
   async save(bytes: Uint8Array, source = "the backend"): Promise<StoredImage> {
@@ -77,9 +96,14 @@ export class ImageStore {
     }
     const d = new Date();
     const day = `${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}`;
-    await Deno.mkdir(join(this.dir, day), { recursive: true });
     const rel = `${day}/${randomAlnum(24)}.${ext}`;
-    await Deno.writeFile(join(this.dir, rel), bytes, { createNew: true });
+    try {
+      await Deno.mkdir(join(this.dir, day), { recursive: true });
+      await Deno.writeFile(join(this.dir, rel), bytes, { createNew: true });
+    } catch (err) {
+      this.#writableAt = 0;
+      throw unwritable(err);
+    }
     await this.#maybeSweep();
     return { rel, contentType: TYPES[ext], bytes };
   }
@@ -160,6 +184,18 @@ export function tooLarge(size: number, max: number, source: string) {
     "images",
     `${source} gave an image of ${mib(size)} MiB or more, over the limit of ${mib(max)} MiB ` +
       "(images.max-size)",
+  );
+}
+
+/** The client's error for a store that cannot be written: no path (the cause has it, for logs). */
+function unwritable(cause: unknown): GatewayError {
+  return new GatewayError(
+    500,
+    "The image store cannot be written (images.dir); the server's log has the details",
+    "server_error",
+    "image_store_unwritable",
+    null,
+    { cause },
   );
 }
 

@@ -119,14 +119,39 @@ function describeUnion(issue: z.core.$ZodIssueInvalidUnion, param: string): stri
   return deepest ? `${keyPath(deepest.path) || param}: ${deepest.message}` : issue.message;
 }
 
-/** Any thrown value as a `GatewayError` (unknown errors become 500 with their message). */
+/**
+ * Any thrown value as a `GatewayError` (unknown errors become 500 with their message). A
+ * `URIError` only comes from decoding or encoding text a client sent (broken percent-escapes, lone
+ * surrogates) that a handler did not check itself: the client's fault, a 400.
+ */
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
+  if (err instanceof URIError) {
+    return invalidRequest(
+      `The request holds malformed text: ${err.message} (a broken %-escape or a lone UTF-16 surrogate)`,
+      null,
+      "malformed_text",
+    );
+  }
   if (err instanceof DOMException && err.name === "TimeoutError") {
     return new GatewayError(504, "upstream timed out", "timeout_error", "timeout");
   }
-  const message = err instanceof Error ? err.message : String(err);
-  return new GatewayError(500, `internal error: ${message}`, "server_error", null, null, {
-    cause: err,
-  });
+  // The message of an unexpected error may hold server paths or other internals: the client
+  // gets its kind only, the log the whole (`logDetail`).
+  const kind = err instanceof Error ? err.name : typeof err;
+  return new GatewayError(
+    500,
+    `internal error (${kind}); the server's log has the details`,
+    "server_error",
+    null,
+    null,
+    { cause: err ?? "undefined" },
+  );
+}
+
+/** What the log says about `e`: its message, and for an internal error the original's. */
+export function logDetail(e: GatewayError): string {
+  if (e.type !== "server_error" || e.cause === undefined) return e.message;
+  const c = e.cause;
+  return `${e.message}: ${c instanceof Error ? c.stack ?? c.message : String(c)}`;
 }

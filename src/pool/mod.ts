@@ -16,7 +16,7 @@ import { isClearanceError } from "../net/cloudflare.ts";
 import { GatewayError } from "../openai/errors.ts";
 import type { ChatEvent } from "../core/events.ts";
 import type { Logger } from "../util/log.ts";
-import { maskSecret, registerSecrets } from "../util/mask.ts";
+import { maskSecret, redact, registerSecrets } from "../util/mask.ts";
 import { pause } from "../util/signal.ts";
 
 /** How a pool treats its accounts. */
@@ -149,7 +149,7 @@ export class Pool {
       busy: a.busy,
       ready: a.asideUntil <= now,
       aside_until: a.asideUntil > now ? new Date(a.asideUntil).toISOString() : null,
-      last_error: a.lastError,
+      last_error: a.lastError === null ? null : redact(a.lastError),
       uses: a.uses,
       clearance_failures: a.clearanceFailures,
     }));
@@ -160,9 +160,12 @@ export class Pool {
     a.uses++;
     a.lastPicked = ++this.#pick;
     let released = false;
+    // Masked when recorded: a secret in the text (a key the upstream quotes, a client's key held
+    // only while its request runs) must not outlive the request in `/v1/pool`.
+    const note = (reason: string) => a.lastError = redact(reason);
     const aside = (seconds: number, reason: string) => {
       a.asideUntil = Date.now() + seconds * 1000;
-      a.lastError = reason;
+      note(reason);
       this.log?.warn(
         `pool ${this.name}: account ${maskSecret(a.secret)} set aside for ${seconds}s: ${reason}`,
       );
@@ -178,7 +181,7 @@ export class Pool {
       cooldown: (reason, seconds) => aside(seconds ?? this.#options.cooldown, reason),
       authFailed: (reason) => aside(this.#options.authCooldown, reason),
       noteError: (reason) => {
-        a.lastError = reason;
+        note(reason);
       },
       clearanceFailed: (reason) => {
         a.lastError = reason;

@@ -127,3 +127,18 @@ export function reasoningOf(req: ChatRequest): ReasoningRequest | undefined {
   if (effort === "none") out.enabled = false;
   return Object.keys(out).length > 0 ? out : undefined;
 }
+
+/**
+ * A `tool_choice` that asks for a call (`required`, or a named function) needs `tools`: OpenAI
+ * answers 400, and an upstream without tools (or the emulator, which then does not run) would
+ * silently ignore it.
+ */
+export function checkToolChoice(req: ChatRequest): void {
+  const c = req.tool_choice;
+  if (c === undefined || c === "none" || c === "auto") return;
+  if ((req.tools?.length ?? 0) > 0) return;
+  throw invalidRequest(
+    "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+    "tool_choice",
+  );
+}

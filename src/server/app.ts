@@ -8,7 +8,7 @@ import { Hono } from "npm:hono@^4.13.19";
 import { bodyLimit } from "npm:hono@^4.13.19/body-limit";
 import { cors } from "npm:hono@^4.13.19/cors";
 import { requestId } from "npm:hono@^4.13.19/request-id";
-import { GatewayError, toGatewayError } from "../openai/errors.ts";
+import { GatewayError, logDetail, toGatewayError } from "../openai/errors.ts";
 import { requestId as newRequestId } from "../util/id.ts";
 import { loadTokenizer } from "../util/tokens.ts";
 import { credentialOf, passwordMatches } from "./auth.ts";
@@ -165,7 +165,7 @@ export function createApp(deps: AppDeps): Hono<{ Variables: Vars }> {
   );
   app.onError((err, c) => {
     const e = toGatewayError(err);
-    if (e.status >= 500) deps.log.error(`[${c.get("requestId")}] ${e.message}`);
+    if (e.status >= 500) deps.log.error(`[${c.get("requestId")}] ${logDetail(e)}`);
     return errorFor(c, e);
   });
   return app;

@@ -20,7 +20,8 @@ export async function handleChat(c: Ctx): Promise<Response> {
   const body = await readBody(c, chatRequest);
   c.set("model", body.model);
   const route = resolveModel(c, body.model);
-  const { req, flags } = parseFlags(body, config);
+  const regex = deps.regex.session(config.server.limits["regex-ms"]);
+  const { req, flags } = await parseFlags(body, config, regex);
   const { ctx, abort, detach, finish } = makeChatContext(c, route, flags);
   if (flags.debug) ctx.log.info(`debug: processed request ${JSON.stringify(req)}`);
 
@@ -35,7 +36,7 @@ export async function handleChat(c: Ctx): Promise<Response> {
     onEnd: (end) => {
       const u = end.usage;
       const note = answerNote({ ...end, tokens: u && [u.prompt_tokens, u.completion_tokens] });
-      accessLog(c, end.status, started, note);
+      accessLog(c, end.status, started, note, end.error !== undefined);
       finish();
     },
   });

@@ -7,16 +7,35 @@
 import { configToolFlags } from "../flags/mod.ts";
 import { emptyFlags, type RequestFlags } from "../flags/types.ts";
 import { upstreamFactory } from "../net/http.ts";
-import { fromZodError, invalidRequest, unknownModel } from "../openai/errors.ts";
+import { fromZodError, GatewayError, invalidRequest, unknownModel } from "../openai/errors.ts";
 import type { ChatContext, RequestContext, Route } from "../providers/types.ts";
 import { holdSecrets } from "../util/mask.ts";
 import { imageSink } from "./image_sink.ts";
+import { readBodyText } from "./body.ts";
 import type { Ctx } from "./types.ts";
 import type { z } from "npm:zod@^4.6.7";
 
-/** Reads and validates a JSON body with `schema`; every failure is a 400 naming the field. */
+/**
+ * Reads and validates a JSON body with `schema`; every failure is a 400 naming the field. The body
+ * must be declared `application/json` (unless `server.strict-content-type` is off): a browser
+ * sends a cross-site POST without asking the server first only with a form or text type (or none),
+ * so refusing those keeps other sites' pages from using the gateway through a visitor's browser.
+ */
 export async function readBody<S extends z.ZodType>(c: Ctx, schema: S): Promise<z.output<S>> {
-  const text = await c.req.text();
+  if (c.get("deps").store.current.server["strict-content-type"]) {
+    const type = c.req.header("content-type");
+    if (!isJson(type)) {
+      throw new GatewayError(
+        415,
+        `Unsupported Content-Type ${
+          type ? `'${type.slice(0, 100)}'` : "(none)"
+        }: send the body as 'Content-Type: application/json'`,
+        "invalid_request_error",
+        "unsupported_media_type",
+      );
+    }
+  }
+  const text = await readBodyText(c.req.raw, c.get("deps").store.current);
   if (text.trim() === "") throw invalidRequest("The request body is empty; expected JSON");
   let body: unknown;
   try {
@@ -30,6 +49,12 @@ export async function readBody<S extends z.ZodType>(c: Ctx, schema: S): Promise<
   const parsed = schema.safeParse(body);
   if (!parsed.success) throw fromZodError(parsed.error);
   return parsed.data;
+}
+
+/** True for `application/json` and `application/<x>+json`, with any parameters. */
+function isJson(type: string | undefined): boolean {
+  const media = (type ?? "").split(";")[0].trim().toLowerCase();
+  return media === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(media);
 }
 
 /** The abort reasons of a request (single instances: they are never thrown). */

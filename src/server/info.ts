@@ -4,6 +4,7 @@
  * @module
  */
 import { upstreamFactory } from "../net/http.ts";
+import { GatewayError } from "../openai/errors.ts";
 import { imageModelIds } from "../images/mod.ts";
 import { NAME, VERSION } from "../version.ts";
 import type { Config } from "../config/schema.ts";
@@ -61,9 +62,22 @@ export async function handleModels(c: Ctx): Promise<Response> {
   });
 }
 
-/** `GET /v1/pool`: the state of every account and key pool, secrets masked. */
+/**
+ * `GET /v1/pool`: the state of every account and key pool, secrets masked. It tells which
+ * accounts exist and how they fail, so it needs the password: with none set it answers 403 unless
+ * `server.public-pool` publishes it.
+ */
 export function handlePool(c: Ctx): Response {
   const deps = c.get("deps");
+  const server = deps.store.current.server;
+  if (server.password.length === 0 && !server["public-pool"]) {
+    throw new GatewayError(
+      403,
+      "/v1/pool needs server.password to be set (or server.public-pool: true to show it to anyone)",
+      "permission_error",
+      "pool_needs_password",
+    );
+  }
   return c.json({
     object: "list",
     data: [...deps.registry.pools(), ...deps.images.pools.state()],

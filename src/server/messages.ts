@@ -34,7 +34,8 @@ export async function handleMessages(c: Ctx): Promise<Response> {
   const translated = toChatRequest(body);
   const route = resolveModel(c, body.model);
   logNotes(c, translated.notes);
-  const { req, flags } = parseFlags(translated.req, config);
+  const regex = deps.regex.session(config.server.limits["regex-ms"]);
+  const { req, flags } = await parseFlags(translated.req, config, regex);
   const { ctx, abort, detach, finish } = makeChatContext(c, route, flags);
   if (flags.debug) ctx.log.info(`debug: processed request ${JSON.stringify(req)}`);
 
@@ -51,7 +52,7 @@ export async function handleMessages(c: Ctx): Promise<Response> {
     onEnd: (end) => {
       const u = end.usage;
       const note = answerNote({ ...end, tokens: u && [u.prompt_tokens, u.completion_tokens] });
-      accessLog(c, end.status, started, note);
+      accessLog(c, end.status, started, note, end.error !== undefined);
       finish();
     },
   });
@@ -67,7 +68,9 @@ export async function handleCountTokens(c: Ctx): Promise<Response> {
   c.set("model", body.model);
   const { req: translated } = toChatRequest(body);
   const route = resolveModel(c, body.model);
-  const { req, flags } = parseFlags(translated, deps.store.current);
+  const config = deps.store.current;
+  const regex = deps.regex.session(config.server.limits["regex-ms"]);
+  const { req, flags } = await parseFlags(translated, config, regex);
   const { ctx, finish } = makeChatContext(c, route, flags);
   try {
     return c.json({ input_tokens: promptTokens(upstreamRequest(req, ctx, deps)) });

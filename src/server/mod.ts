@@ -4,6 +4,7 @@
  * @module
  */
 import { Browsers } from "../browser/mod.ts";
+import { RegexPool } from "../flags/mod.ts";
 import type { ConfigStore } from "../config/mod.ts";
 import { ImageStores } from "../images/mod.ts";
 import { HttpClients } from "../net/http.ts";
@@ -63,6 +64,7 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
       const r = store.current.responses;
       return { maxEntries: r["max-entries"], maxBytes: r["max-bytes"], ttl: r.ttl };
     }),
+    regex: new RegexPool(),
     images: {
       stores: new ImageStores(),
       resting: new Map(),
@@ -122,6 +124,7 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     async close() {
       store.close();
       await server.shutdown();
+      deps.regex.close();
       await registry.close();
       await browsers.close();
       clients.close();

@@ -16,7 +16,7 @@ import { applyMatchers, cutOff } from "../flags/mod.ts";
 import { promptTokens } from "../openai/response.ts";
 import type { ChatRequest } from "../openai/schema.ts";
 import { Meter, meter } from "../providers/answer.ts";
-import { stopList } from "../providers/params.ts";
+import { checkToolChoice, stopList } from "../providers/params.ts";
 import type { ChatContext } from "../providers/types.ts";
 import {
   emulateToolCalls,
@@ -41,6 +41,7 @@ export function runChat(
   ctx: ChatContext,
   deps: PipelineDeps,
 ): AsyncIterable<ChatEvent> {
+  checkToolChoice(req);
   if (ctx.flags.echo) return meter(echo(req, ctx, deps), () => promptTokens(req));
   const n = req.n ?? 1;
   if (n > 1 && (!ctx.route.nativeChoices || emulates(req, ctx))) {
@@ -66,9 +67,14 @@ export function upstreamRequest(
   ctx: ChatContext,
   deps: PipelineDeps,
 ): ChatRequest {
-  if (emulates(req, ctx)) return prepareEmulation(req, { ...ctx, plans: deps.plans }).upstream;
+  if (emulates(req, ctx)) return prepareEmulation(req, emulation(ctx, deps)).upstream;
   if (ctx.route.toolMode === "emulated") return withoutTools(req);
   return req;
+}
+
+/** What the emulator reads of a request: its context, the plans, the schema work bound. */
+function emulation(ctx: ChatContext, deps: PipelineDeps) {
+  return { ...ctx, plans: deps.plans, schemaNodes: ctx.config.server.limits["schema-nodes"] };
 }
 
 /** Where a flattened answer ends: the model starting the next turn. */
@@ -99,12 +105,12 @@ function oneChoice(
       const m = new Meter(() => promptTokens(r));
       return { events: observe(upstream(r), m), usage: () => m.usage() };
     };
-    events = emulateToolCalls(req, { ...ctx, plans: deps.plans }, call);
+    events = emulateToolCalls(req, emulation(ctx, deps), call);
   } else {
     const r = ctx.route.toolMode === "emulated" ? withoutTools(req) : req;
     events = meter(upstream(r), () => promptTokens(r));
   }
-  events = applyMatchers(events, ctx.flags.matchers);
+  events = applyMatchers(events, ctx.flags.matchers, ctx.flags.regex);
   // Stop sequences apply to the text the client gets (an upstream may ignore `stop`, and the
   // emulator does not send it so that a call's JSON is never cut).
   return cutOff(events, stopList(req), { stopEarly: true, report: true });

@@ -120,7 +120,8 @@ export async function handleCreateResponse(c: Ctx): Promise<Response> {
     : { items: [], extras: {} };
   const input = normalizeItems(await resolveReferences(inputItems(body.input), deps.responses));
   const t = toChatRequest(body, input, earlier);
-  const { req, flags } = parseFlags(t.chat, config);
+  const regex = deps.regex.session(config.server.limits["regex-ms"]);
+  const { req, flags } = await parseFlags(t.chat, config, regex);
   const { ctx, abort, detach, finish } = makeChatContext(c, route, flags);
   if (t.dropped.length > 0) {
     ctx.log.info(
@@ -158,7 +159,7 @@ export async function handleCreateResponse(c: Ctx): Promise<Response> {
     onEnd: (end) => {
       const u = end.usage;
       const note = answerNote({ ...end, tokens: u && [u.input_tokens, u.output_tokens] });
-      accessLog(c, end.status, started, note);
+      accessLog(c, end.status, started, note, end.error !== undefined);
       finish();
     },
   });

@@ -6,6 +6,7 @@
  */
 import type { Context } from "npm:hono@^4.13.19";
 import type { ConfigStore } from "../config/mod.ts";
+import type { RegexPool } from "../flags/mod.ts";
 import type { ImageStores } from "../images/mod.ts";
 import type { HttpClients } from "../net/http.ts";
 import type { PoolSet } from "../pool/mod.ts";
@@ -26,6 +27,8 @@ export interface AppDeps {
   plans: TaskPlans;
   /** Stored responses of the Responses API. */
   responses: ResponseStore;
+  /** The processes that run clients' patterns (`<regex>`, `<matcher>`). */
+  regex: RegexPool;
   /**
    * Stored images, when each up-scaling key may be used again, backend credentials, and the
    * notices about retired backend names already logged.

@@ -7,7 +7,14 @@
  */
 import type { Tool } from "../openai/schema.ts";
 import { LooseJsonError, parseLooseJson } from "./json.ts";
-import { checkArguments, isObject, type SchemaIssue } from "./schema.ts";
+import { invalidRequest } from "../openai/errors.ts";
+import {
+  checkArguments,
+  isObject,
+  type SchemaBudget,
+  SchemaBudgetExceeded,
+  type SchemaIssue,
+} from "./schema.ts";
 
 /** A call as written, before its name and arguments are checked. */
 export interface RawCall {
@@ -114,7 +121,8 @@ export class Toolset {
   readonly byName = new Map<string, Tool>();
   readonly #byNorm = new Map<string, string[]>();
 
-  constructor(readonly tools: readonly Tool[]) {
+  /** @param budget the schema nodes the checks of this request may visit (none: unbounded) */
+  constructor(readonly tools: readonly Tool[], readonly budget?: SchemaBudget) {
     for (const t of tools) {
       this.byName.set(t.function.name, t);
       const n = normalizeName(t.function.name);
@@ -153,7 +161,17 @@ export class Toolset {
       };
     }
     if (call.argsError) return { error: `${name}: ${call.argsError}` };
-    const r = checkArguments(this.byName.get(name)!.function.parameters, call.args);
+    let r;
+    try {
+      r = checkArguments(this.byName.get(name)!.function.parameters, call.args, this.budget);
+    } catch (err) {
+      if (!(err instanceof SchemaBudgetExceeded)) throw err;
+      throw invalidRequest(
+        `Checking the arguments of a call against the schema of '${name}' took more than ${err.limit} schema nodes for this request (server.limits.schema-nodes); simplify its parameters (nested anyOf/oneOf/$ref)`,
+        "tools",
+        "schema_too_complex",
+      );
+    }
     if (r.issues.length > 0) return { error: `${name}: ${formatIssues(r.issues)}` };
     return { call: { name, arguments: JSON.stringify(r.value) } };
   }

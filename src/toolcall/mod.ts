@@ -16,6 +16,7 @@ import type { ChatRequest, Message } from "../openai/schema.ts";
 import { toolCallId } from "../util/id.ts";
 import type { Logger } from "../util/log.ts";
 import { type CheckedCall, type RawCall, Toolset } from "./calls.ts";
+import { SchemaBudget } from "./schema_budget.ts";
 import { type ParseEvent, ToolCallParser } from "./parser/mod.ts";
 import { callBlock, type Choice, type EmulationPlan, renderRequest } from "./prompt.ts";
 import { directArguments, readPlan, type TaskPlans } from "./tasks.ts";
@@ -30,6 +31,8 @@ export interface EmulationContext {
   signal: AbortSignal;
   /** Tasks-mode plans, kept by the server across requests. */
   plans: TaskPlans;
+  /** Schema nodes the argument checks of this request may visit (`server.limits.schema-nodes`). */
+  schemaNodes?: number;
 }
 
 /**
@@ -89,7 +92,8 @@ function choiceOf(req: ChatRequest, toolset: Toolset): Choice {
 /** Decides the emulation of `req`: the plan, and the request to send upstream. */
 export function prepareEmulation(req: ChatRequest, ctx: EmulationContext): Prepared {
   const tools = (req.tools ?? []).filter((t) => t.type === "function");
-  const toolset = new Toolset(tools);
+  const budget = ctx.schemaNodes === undefined ? undefined : new SchemaBudget(ctx.schemaNodes);
+  const toolset = new Toolset(tools, budget);
   let choice = choiceOf(req, toolset);
   let parallel = req.parallel_tool_calls !== false;
   const last = req.messages[req.messages.length - 1];

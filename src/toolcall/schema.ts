@@ -12,6 +12,9 @@
  * @module
  */
 import { LooseJsonError, parseLooseJson, setKey } from "./json.ts";
+import { type SchemaBudget, SchemaBudgetExceeded } from "./schema_budget.ts";
+
+export { SchemaBudget, SchemaBudgetExceeded } from "./schema_budget.ts";
 
 /** One problem of an argument value. */
 export interface SchemaIssue {
@@ -75,7 +78,7 @@ function parsedAs(v: string, want: "object" | "array"): unknown {
 }
 
 class Checker {
-  constructor(readonly root: Schema) {}
+  constructor(readonly root: Schema, readonly budget?: SchemaBudget) {}
 
   resolve(schema: Schema, depth: number): Schema {
     let s = schema;
@@ -84,7 +87,7 @@ class Checker {
       const m = /^#\/(\$defs|definitions)\/(.+)$/.exec(ref);
       const defs = isObject(this.root) ? this.root[m?.[1] ?? ""] : undefined;
       const target = m && isObject(defs)
-        ? defs[decodeURIComponent(m[2]).replaceAll("~1", "/").replaceAll("~0", "~")]
+        ? defs[pointerToken(m[2])]
         : ref === "#"
         ? this.root
         : undefined;
@@ -99,6 +102,7 @@ class Checker {
   }
 
   check(schemaIn: Schema, v: unknown, path: string, depth: number): CheckResult {
+    if (this.budget && !this.budget.take()) throw new SchemaBudgetExceeded(this.budget.limit);
     const schema = this.resolve(schemaIn, depth);
     if (schema === true || depth > MAX_DEPTH) return { value: v, issues: [] };
     if (schema === false) {
@@ -356,9 +360,14 @@ class Checker {
 
 /**
  * Checks `args` (the parsed arguments of a call) against a tool's `parameters` schema. Without a
- * schema any object is accepted. Arguments that are not an object are an issue.
+ * schema any object is accepted. Arguments that are not an object are an issue. With a `budget`,
+ * a check that visits more nodes than it has left throws `SchemaBudgetExceeded`.
  */
-export function checkArguments(parameters: unknown, args: unknown): CheckResult {
+export function checkArguments(
+  parameters: unknown,
+  args: unknown,
+  budget?: SchemaBudget,
+): CheckResult {
   if (!isObject(args)) {
     return {
       value: args,
@@ -366,7 +375,7 @@ export function checkArguments(parameters: unknown, args: unknown): CheckResult 
     };
   }
   if (!isObject(parameters)) return { value: args, issues: [] };
-  const checker = new Checker(parameters);
+  const checker = new Checker(parameters, budget);
   const schema = { ...parameters };
   // The arguments are always an object, whatever the schema's top says.
   if (schema.type === undefined) schema.type = "object";
@@ -375,3 +384,14 @@ export function checkArguments(parameters: unknown, args: unknown): CheckResult 
 
 /** True when `v` is a plain object (not null, not an array). */
 export { isObject };
+
+/** A JSON pointer token of a `$ref`; a broken percent-escape is read as written. */
+function pointerToken(raw: string): string {
+  let s = raw;
+  try {
+    s = decodeURIComponent(raw);
+  } catch {
+    // Not percent-encoded after all.
+  }
+  return s.replaceAll("~1", "/").replaceAll("~0", "~");
+}

@@ -1,6 +1,7 @@
 /**
  * A small levelled logger. Every line passes through `redact`, so a secret that reaches a log call
- * by mistake is still masked.
+ * by mistake is still masked, and through `escapeLogText`, so that bytes an upstream sent (NUL,
+ * 0xFF, line breaks) can neither forge a log line nor reach a terminal raw.
  *
  * @module
  */
@@ -25,6 +26,28 @@ export interface Logger {
 
 /** Where lines go; replaceable in tests. */
 export type Sink = (level: LogLevel, line: string) => void;
+
+/**
+ * Characters that must not reach a log line as they are: C0 controls but tab (NUL, CR and LF
+ * would forge or break lines, ESC drives terminals), DEL and C1 controls, line and paragraph
+ * separators, bidirectional overrides, U+FFFD (what invalid bytes such as 0xFF decode to), and
+ * lone surrogates.
+ */
+const UNSAFE =
+  // deno-lint-ignore no-control-regex
+  /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffd]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** `text` with every unsafe character written as an escape (`\n`, `\x00`, `\ufffd`). */
+export function escapeLogText(text: string): string {
+  return text.replace(UNSAFE, (ch) => {
+    if (ch === "\n") return "\\n";
+    if (ch === "\r") return "\\r";
+    const code = ch.charCodeAt(0);
+    return code < 0x100
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
 
 function defaultSink(level: LogLevel, line: string): void {
   if (level === "error" || level === "warn") console.error(line);
@@ -51,7 +74,8 @@ class PrefixLogger implements Logger {
   #at(l: LogLevel, msg: string): void {
     if (LEVELS.indexOf(l) < LEVELS.indexOf(this.root.level)) return;
     const time = new Date().toISOString();
-    this.root.sink(l, `${time} ${l.toUpperCase().padEnd(5)} ${this.prefix}${redact(msg)}`);
+    const text = escapeLogText(`${this.prefix}${redact(msg)}`);
+    this.root.sink(l, `${time} ${l.toUpperCase().padEnd(5)} ${text}`);
   }
 
   trace(msg: string): void {

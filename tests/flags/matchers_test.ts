@@ -5,7 +5,9 @@ import {
   cutOff,
   MAX_MATCHER_HOLD,
   RewriteFilter,
+  type Segment,
 } from "../../src/flags/matchers.ts";
+import { RegexPool } from "../../src/flags/regex_pool.ts";
 import type { ChatEvent } from "../../src/providers/types.ts";
 
 async function* from(events: ChatEvent[], onReturn?: () => void): AsyncGenerator<ChatEvent> {
@@ -15,6 +17,18 @@ async function* from(events: ChatEvent[], onReturn?: () => void): AsyncGenerator
     onReturn?.();
   }
 }
+
+/** A filter's segments as text, blocks rewritten in process (these tests' own patterns). */
+function rendered(f: RewriteFilter, segments: Segment[]): string {
+  return segments.map((s) =>
+    typeof s === "string"
+      ? s
+      : s.block.replace(new RegExp(f.rule!.pattern, "g"), f.rule!.replacement)
+  ).join("");
+}
+
+/** The patterns of applyMatchers run in a pool of this file (stopped by the last test). */
+const pool = new RegexPool();
 
 const t = (text: string, choice?: number): ChatEvent =>
   choice ? { type: "text", text, choice } : { type: "text", text };
@@ -113,7 +127,7 @@ Deno.test("RewriteFilter: find + len holds exactly that much, then rewrites", ()
       pattern: "\\[\\[(\\w+)",
       replacement: "<$1>",
     });
-    const out = parts.map((p) => f.push(p)).join("") + f.flush();
+    const out = parts.map((p) => rendered(f, f.push(p))).join("") + rendered(f, f.flush());
     assertEquals(out, "x <abc>def]] y", JSON.stringify(parts));
   }
 });
@@ -127,7 +141,7 @@ Deno.test("RewriteFilter: find + end holds the block, then rewrites it as a whol
       pattern: "<img>(.*?)</img>",
       replacement: "![]($1)",
     });
-    const out = parts.map((p) => f.push(p)).join("") + f.flush();
+    const out = parts.map((p) => rendered(f, f.push(p))).join("") + rendered(f, f.flush());
     assertEquals(out, "a ![](http://x/1.png) b ![](http://x/2.png)", JSON.stringify(parts));
   }
 });
@@ -139,39 +153,39 @@ Deno.test("RewriteFilter: an unterminated block is flushed at the end", () => {
     pattern: "<think>[\\s\\S]*",
     replacement: "",
   });
-  assertEquals(f.push("visible <think>hidden thoughts"), "visible ");
-  assertEquals(f.flush(), "");
+  assertEquals(rendered(f, f.push("visible <think>hidden thoughts")), "visible ");
+  assertEquals(rendered(f, f.flush()), "");
   const g = new RewriteFilter({ find: "<", len: 5 });
-  assertEquals(g.push("a <b"), "a ");
-  assertEquals(g.flush(), "<b");
+  assertEquals(rendered(g, g.push("a <b")), "a ");
+  assertEquals(rendered(g, g.flush()), "<b");
 });
 
 Deno.test("RewriteFilter: a long block in small chunks is rewritten whole; past the hold limit it goes out unchanged", () => {
   const spec = { find: "<a>", end: "</a>", pattern: "<a>(x+)</a>", replacement: "[$1]" };
   const long = "x".repeat(10_000);
   const f = new RewriteFilter(spec);
-  let out = f.push("start ");
+  let out = rendered(f, f.push("start "));
   // 7-character chunks: `</a>` arrives split across two of them.
   const text = `<a>${long}</a> end`;
-  for (let i = 0; i < text.length; i += 7) out += f.push(text.slice(i, i + 7));
-  out += f.flush();
+  for (let i = 0; i < text.length; i += 7) out += rendered(f, f.push(text.slice(i, i + 7)));
+  out += rendered(f, f.flush());
   assertEquals(out, `start [${long}] end`);
 
   const g = new RewriteFilter(spec);
   const piece = "x".repeat(64 * 1024);
-  let held = g.push("<a>");
-  while (held === "") held = g.push(piece);
+  let held = rendered(g, g.push("<a>"));
+  while (held === "") held = rendered(g, g.push(piece));
   // Nothing came out until the block passed the limit, then all of it at once, unrewritten.
   assert(held.length > MAX_MATCHER_HOLD);
   assertEquals(held, "<a>" + piece.repeat((held.length - 3) / piece.length));
-  assertEquals(g.push("</a> <a>x</a>") + g.flush(), "</a> [x]");
+  assertEquals(rendered(g, g.push("</a> <a>x</a>")) + rendered(g, g.flush()), "</a> [x]");
 });
 
 Deno.test("RewriteFilter: text without the trigger passes at once", () => {
   const f = new RewriteFilter({ find: "<img>", end: "</img>" });
-  assertEquals(f.push("plain text "), "plain text ");
-  assertEquals(f.push("ends with <im"), "ends with ");
-  assertEquals(f.push("agine"), "<imagine");
+  assertEquals(rendered(f, f.push("plain text ")), "plain text ");
+  assertEquals(rendered(f, f.push("ends with <im")), "ends with ");
+  assertEquals(rendered(f, f.push("agine")), "<imagine");
 });
 
 Deno.test("applyMatchers: chained in order, flushed before tool calls and at the end", async () => {
@@ -187,10 +201,15 @@ Deno.test("applyMatchers: chained in order, flushed before tool calls and at the
       { find: "[[", end: "]]", pattern: "\\[\\[(.*?)\\]\\]", replacement: "$1!" },
       { find: "<b>", len: 1, pattern: "<b>(.)", replacement: "**$1**" },
     ],
+    pool.session(10_000),
   ));
   const at = r.out.findIndex((e) => e.type === "tool_call");
   const before = r.out.slice(0, at).map((e) => e.type === "text" ? e.text : "").join("");
   // What was held when the tool call came went out before it.
   assertEquals(before, "say hi! and **x**");
   assertEquals(r.text, "say hi! and **x****t**ail");
+});
+
+Deno.test("matchers_test: the regex pool stops", () => {
+  pool.close();
 });

@@ -92,7 +92,7 @@ Deno.test("a proxy that refuses connections is a 502 naming the proxy, masked", 
   try {
     const res = await fetch(`${gw.url}/chat/completions`, {
       method: "POST",
-      headers: { authorization: "Bearer pw-123456" },
+      headers: { "content-type": "application/json", authorization: "Bearer pw-123456" },
       body: JSON.stringify({ model: "p/gpt-4o-mini", messages: [{ role: "user", content: "x" }] }),
     });
     assertEquals(res.status, 502);

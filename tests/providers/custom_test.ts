@@ -18,6 +18,7 @@ type Chunk = {
 async function post(origin: string, body: unknown) {
   return await fetch(`${origin}/v1/chat/completions`, {
     method: "POST",
+    headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
   });
 }

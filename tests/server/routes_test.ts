@@ -66,6 +66,7 @@ Deno.test("embeddings for an unknown model is a 404", async () => {
   await using t = await setup();
   const res = await fetch(t.gw.origin + "/v1/embeddings", {
     method: "POST",
+    headers: { "content-type": "application/json" },
     body: JSON.stringify({ model: "nope/x", input: "a" }),
   });
   assertEquals(res.status, 404);
@@ -106,7 +107,7 @@ Deno.test("password gate: 401 without it, /health open, the pool serves authoris
   assertMatch(body.error.message, /requires a password/);
   const wrong = await fetch(t.gw.origin + "/v1/chat/completions", {
     method: "POST",
-    headers: { authorization: "Bearer nope" },
+    headers: { "content-type": "application/json", authorization: "Bearer nope" },
     body: JSON.stringify(chat),
   });
   assertEquals(wrong.status, 401);
@@ -118,7 +119,7 @@ Deno.test("password gate: 401 without it, /health open, the pool serves authoris
   for (const header of headers) {
     const ok = await fetch(t.gw.origin + "/v1/chat/completions", {
       method: "POST",
-      headers: header,
+      headers: { "content-type": "application/json", ...header },
       body: JSON.stringify(chat),
     });
     assertEquals(ok.status, 200);
@@ -141,7 +142,7 @@ Deno.test("/v1/pool shows pools with masked ids, behind the password", async () 
   assertEquals((await fetch(t.gw.origin + "/v1/pool")).status, 401);
   const chatRes = await fetch(t.gw.origin + "/v1/chat/completions", {
     method: "POST",
-    headers: { authorization: "Bearer pw-123456" },
+    headers: { "content-type": "application/json", authorization: "Bearer pw-123456" },
     body: JSON.stringify(chat),
   });
   await chatRes.body?.cancel();
@@ -190,7 +191,10 @@ Deno.test("the access log has method, route, model, status and duration, never a
   await using t = await setup();
   const res = await fetch(t.gw.origin + "/v1/chat/completions", {
     method: "POST",
-    headers: { authorization: "Bearer sk-configured-upstream-key" },
+    headers: {
+      "content-type": "application/json",
+      authorization: "Bearer sk-configured-upstream-key",
+    },
     body: JSON.stringify(chat),
   });
   await res.body?.cancel();

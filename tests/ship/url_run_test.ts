@@ -104,6 +104,7 @@ Deno.test("the server runs from a URL without its deno.json", async () => {
       assertEquals(await health.json(), { status: "ok" });
       const res = await fetch(`http://127.0.0.1:${gwPort}/v1/chat/completions`, {
         method: "POST",
+        headers: { "content-type": "application/json" },
         body: JSON.stringify({
           model: "up/gpt-4o-mini",
           stream: true,

@@ -3,8 +3,8 @@
  *
  * In: the images of the last user message are uploaded (`POST /c/api/attachments`, the raw bytes
  * with their type) and sent as `image` parts. `data:` URLs are read here; image URLs on the web
- * are to be fetched through the hardening issue's guard against private addresses, which is not
- * in `src/net/` yet: until then `fetchImageUrl` refuses them with a 400 saying so.
+ * are fetched through the guard of client-supplied URLs (no private addresses, see
+ * docs/security.md).
  *
  * Out: an `imageGenerated` image is downloaded into the server's image store (`ctx.images`) and
  * linked from there, so that the link outlives Copilot's; when that fails (or the request has no
@@ -14,6 +14,7 @@
  */
 import { readBytes, type Upstream } from "../../net/http.ts";
 import { invalidRequest } from "../../openai/errors.ts";
+import type { Logger } from "../../util/log.ts";
 import type { ImageSink } from "../types.ts";
 
 /** Image types Copilot's upload takes (gpt4free `is_accepted_format`). */
@@ -61,22 +62,32 @@ export function dataImage(url: string, param = "messages"): ImageBytes {
 }
 
 /**
- * The bytes of an image URL on the web. Waits for the SSRF guard (hardening issue, `src/net/`):
- * fetching a client-given URL from the server without it would let clients reach private
- * addresses. Until then: a 400 that says to send the image as a `data:` URL.
+ * The bytes of an image URL on the web, fetched through the guard of client-supplied URLs
+ * (`Upstream.fetchPublic`: public addresses only, every redirect checked, size-capped).
  */
-export function fetchImageUrl(url: string, param = "messages"): Promise<ImageBytes> {
-  return Promise.reject(invalidRequest(
-    `copilot does not fetch image URLs yet (${
-      new URL(url).host
-    }): send the image inline as a base64 data:image/... URL`,
-    param,
-    "image_url_unsupported",
-  ));
+export async function fetchImageUrl(
+  http: Upstream,
+  url: string,
+  param = "messages",
+  log?: Logger,
+): Promise<ImageBytes> {
+  const file = await http.fetchPublic(url, { field: param, maxBytes: MAX_INPUT_IMAGE, log });
+  const type = file.contentType === "image/jpg" ? "image/jpeg" : file.contentType;
+  if (!TYPES.includes(type)) {
+    throw invalidRequest(
+      `copilot takes PNG, JPEG, GIF or WebP images; ${url} is '${type || "no type"}'`,
+      param,
+    );
+  }
+  return { bytes: new Uint8Array(file.bytes), type };
 }
 
 /** The images of the prompt as bytes (`data:` URLs read, web URLs through `fetchImageUrl`). */
-export async function imageInputs(urls: readonly string[]): Promise<ImageBytes[]> {
+export async function imageInputs(
+  urls: readonly string[],
+  http: Upstream,
+  log?: Logger,
+): Promise<ImageBytes[]> {
   if (urls.length > MAX_INPUT_IMAGES) {
     throw invalidRequest(
       `copilot takes at most ${MAX_INPUT_IMAGES} images per message (got ${urls.length})`,
@@ -86,7 +97,7 @@ export async function imageInputs(urls: readonly string[]): Promise<ImageBytes[]
   const out: ImageBytes[] = [];
   for (const url of urls) {
     if (url.startsWith("data:")) out.push(dataImage(url));
-    else if (/^https?:\/\//i.test(url)) out.push(await fetchImageUrl(url));
+    else if (/^https?:\/\//i.test(url)) out.push(await fetchImageUrl(http, url, "messages", log));
     else throw invalidRequest("an image_url must be a data: or http(s) URL", "messages");
   }
   return out;

@@ -157,8 +157,13 @@ async function* answer(
 ): AsyncGenerator<ChatEvent> {
   const cfg = ctx.config.copilot;
   const base = cfg["base-url"];
-  // A bad image is the client's fault: refused before anything is sent.
-  const images = await imageInputs(prompt.images);
+  // A bad image is the client's fault: refused before anything is sent. Images on the web are
+  // fetched through the guard of client URLs (the plain transport: they are not Copilot's host).
+  const images = await imageInputs(
+    prompt.images,
+    ctx.upstream("copilot", cfg.proxies, "fetch"),
+    ctx.log,
+  );
   await state.limits.acquire(id, cfg.rpm, cfg.burst, ctx.signal);
   const http = ctx.upstream("copilot", cfg.proxies);
   const identity = (): SiteIdentity => ({

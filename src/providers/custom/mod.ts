@@ -56,16 +56,20 @@ function headersFor(entry: CustomLlmConfig, key: string | undefined, stream: boo
 }
 
 /**
- * The client's key, used only when the entry has no `api-key`: with keys configured, whatever
- * the client sends (Codex and Claude Code always send one) is not the upstream's key.
+ * The client's own key to send upstream, if any. When the entry has keys, a client's Bearer (often
+ * a placeholder such as `sk-xxx`) would replace them and earn a 401: it is used only when it is one
+ * of those keys, or when `client-keys` says to forward clients' keys.
  */
 function clientKey(entry: CustomLlmConfig, ctx: ChatContext): string | undefined {
-  return entry["api-key"].length > 0 ? undefined : ctx.token;
+  const t = ctx.token;
+  if (!t) return undefined;
+  const keys = entry["api-key"];
+  return keys.length === 0 || entry["client-keys"] || keys.includes(t) ? t : undefined;
 }
 
 /** The key pool of an entry, or undefined when neither the client nor config has a key. */
 function keyPool(pools: PoolSet, entry: CustomLlmConfig, ctx: ChatContext) {
-  if (!ctx.token && entry["api-key"].length === 0) return undefined;
+  if (!clientKey(entry, ctx) && entry["api-key"].length === 0) return undefined;
   return pools.get(poolName(entry), entry["api-key"], keyPoolOptions());
 }
 

@@ -1,10 +1,11 @@
 /**
  * Images of user messages as Gemini `inlineData`: data URLs decoded in place, http(s) URLs
- * fetched through the provider's upstream client with a size cap.
+ * fetched through the SSRF guard (`net/public_fetch.ts`) with a size cap.
  *
  * @module
  */
-import { readBytes, type Upstream } from "../../net/http.ts";
+import type { Upstream } from "../../net/http.ts";
+import type { Logger } from "../../util/log.ts";
 import { invalidRequest } from "../../openai/errors.ts";
 
 /** The largest image fetched from a URL (Gemini's whole request is capped at 20 MB). */
@@ -19,13 +20,28 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
-/** `{mimeType, data}` of a `data:` URL (base64 or percent-encoded), or undefined. */
-export function parseDataUrl(url: string): { mimeType: string; data: string } | undefined {
+/**
+ * `{mimeType, data}` of a `data:` URL (base64 or percent-encoded), or undefined. Broken
+ * percent-escapes are a 400 naming `param`.
+ */
+export function parseDataUrl(
+  url: string,
+  param = "messages",
+): { mimeType: string; data: string } | undefined {
   const m = url.match(/^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s);
   if (!m) return undefined;
   const mimeType = m[1] || "application/octet-stream";
   if (/;base64/i.test(m[2])) return { mimeType, data: m[3].replace(/\s+/g, "") };
-  return { mimeType, data: toBase64(new TextEncoder().encode(decodeURIComponent(m[3]))) };
+  let text: string;
+  try {
+    text = decodeURIComponent(m[3]);
+  } catch {
+    throw invalidRequest(
+      `${param}: the data: URL holds a malformed percent-escape (use base64 or valid %XX escapes)`,
+      param,
+    );
+  }
+  return { mimeType, data: toBase64(new TextEncoder().encode(text)) };
 }
 
 const EXT_TYPES: Record<string, string> = {
@@ -38,26 +54,21 @@ const EXT_TYPES: Record<string, string> = {
   heif: "image/heif",
 };
 
-/** Downloads an image URL (at most `MAX_IMAGE_BYTES`) as inline data. */
+/**
+ * Downloads an image URL (at most `MAX_IMAGE_BYTES`) as inline data, through the SSRF guard: a
+ * client's URL never reaches this server's own network.
+ */
 export async function fetchImage(
   url: string,
   http: Upstream,
   param: string,
+  log?: Logger,
 ): Promise<{ mimeType: string; data: string }> {
-  const res = await http.fetch(url, { timeouts: { connect: 15, "first-byte": 15, idle: 15 } });
-  if (!res.ok) {
-    await res.body?.cancel();
-    throw invalidRequest(`The image ${url} could not be fetched: status ${res.status}`, param);
-  }
-  const bytes = await readBytes(
-    res,
-    MAX_IMAGE_BYTES,
-    () => invalidRequest(`The image ${url} is larger than ${MAX_IMAGE_BYTES >> 20} MiB`, param),
-  );
-  let mimeType = (res.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  const file = await http.fetchPublic(url, { field: param, maxBytes: MAX_IMAGE_BYTES, log });
+  let mimeType = file.contentType;
   if (!mimeType.startsWith("image/")) {
-    const ext = new URL(url).pathname.split(".").pop()?.toLowerCase() ?? "";
+    const ext = file.url.pathname.split(".").pop()?.toLowerCase() ?? "";
     mimeType = EXT_TYPES[ext] ?? "image/jpeg";
   }
-  return { mimeType, data: toBase64(bytes) };
+  return { mimeType, data: toBase64(file.bytes) };
 }

@@ -13,8 +13,8 @@ import { invalidRequest } from "../../openai/errors.ts";
 import { callNames, contentText } from "../../openai/response.ts";
 import type { ChatRequest, Message } from "../../openai/schema.ts";
 import type { ChatContext } from "../types.ts";
-import { fetchImage, parseDataUrl } from "./images.ts";
 import type { Logger } from "../../util/log.ts";
+import { fetchImage, parseDataUrl } from "./images.ts";
 import { toolArguments } from "../params.ts";
 import { generationConfig } from "./generation.ts";
 import { isGemini3 } from "./models.ts";
@@ -104,6 +104,7 @@ export interface BuildOptions {
   /** Fetches an http(s) image URL (through the provider's upstream client). */
   upstream?: ChatContext["upstream"];
   signal?: AbortSignal;
+  /** Where refused image URLs are logged. */
   log?: Logger;
 }
 
@@ -211,12 +212,12 @@ async function userParts(
 ): Promise<GeminiPart[]> {
   if (typeof m.content === "string") return m.content === "" ? [] : [{ text: m.content }];
   const parts: GeminiPart[] = [];
-  for (const p of m.content) {
+  for (const [j, p] of m.content.entries()) {
     if (p.type === "text") {
       if (p.text !== "") parts.push({ text: p.text });
     } else if (p.type === "image_url") {
       const url = p.image_url.url;
-      const data = parseDataUrl(url);
+      const data = parseDataUrl(url, `messages[${i}].content`);
       if (data) {
         parts.push({ inlineData: data });
       } else if (/^https?:\/\//i.test(url) && o.upstream) {
@@ -224,7 +225,8 @@ async function userParts(
           inlineData: await fetchImage(
             url,
             o.upstream("gemini", o.config.gemini.proxies),
-            `messages[${i}].content`,
+            `messages[${i}].content[${j}].image_url.url`,
+            o.log,
           ),
         });
       } else {

@@ -161,8 +161,9 @@ Deno.test("copilot: an image of the message is uploaded and attached; a web URL 
       }],
     }],
   }).catch((e) => e);
+  // A web image URL goes through the guard of client URLs: a private address is refused.
   assertInstanceOf(err, OpenAI.BadRequestError);
-  assertMatch(err.message, /does not fetch image URLs yet .*data:image/);
+  assertMatch(err.message, /the URL was refused: it does not lead to a public internet address/);
   assertEquals(t.fake.sockets.length, 1, "nothing was sent for the refused request");
 });
 

@@ -38,7 +38,8 @@ export async function setup(o: {
 } = {}): Promise<CopilotSetup> {
   const fake = await startFakeCopilot(o.fake);
   const gw = await startGateway({
-    server: { "ca-file": fake.gate.caFile, ...o.server },
+    // `/v1/pool` needs a password unless public-pool says otherwise; the tests read it.
+    server: { "ca-file": fake.gate.caFile, "public-pool": true, ...o.server },
     copilot: { "base-url": fake.origin, ...o.copilot },
     browser: { timeout: 60 },
     ...o.extra,

@@ -28,6 +28,8 @@ import type { ChatEvent } from "../../../src/core/events.ts";
 import { collect } from "../../chunks.ts";
 import { providerContext, testDeps } from "../../context.ts";
 import { loadTokenizer } from "../../../src/util/tokens.ts";
+import { HttpClients, Upstream } from "../../../src/net/http.ts";
+import { defaultConfig } from "../../../src/config/mod.ts";
 
 await loadTokenizer();
 
@@ -268,17 +270,26 @@ Deno.test("access tokens are told from placeholder keys", () => {
   assert(!looksLikeAccessToken(`eyJ${"a".repeat(200)}`));
 });
 
-Deno.test("image input: base64 data URLs of image types; web URLs wait for the SSRF guard", async () => {
+Deno.test("image input: base64 data URLs of image types; web URLs through the guard", async () => {
   const png = dataImage("data:image/png;base64,iVBORw0KGgo=");
   assertEquals(png.type, "image/png");
   assertEquals(png.bytes.length, 8);
   assertThrows(() => dataImage("data:text/plain;base64,aGk="), GatewayError);
   assertThrows(() => dataImage("data:image/png,raw"), GatewayError);
+  const http = new Upstream({
+    provider: "copilot",
+    config: defaultConfig(),
+    signal: new AbortController().signal,
+    clients: new HttpClients(),
+  });
+  // Loopback is no public address: refused by the guard before anything is fetched.
   const err = await assertRejects(
-    () => imageInputs(["https://example.com/cat.png"]),
+    () => imageInputs(["http://127.0.0.1:9/cat.png"], http),
     GatewayError,
   );
-  assertEquals([err.status, err.code], [400, "image_url_unsupported"]);
-  assert(err.message.includes("data:image"));
-  await assertRejects(() => imageInputs(Array(9).fill("data:image/png;base64,AA==")), GatewayError);
+  assertEquals([err.status, err.code], [400, "url_refused"]);
+  await assertRejects(
+    () => imageInputs(Array(9).fill("data:image/png;base64,AA=="), http),
+    GatewayError,
+  );
 });

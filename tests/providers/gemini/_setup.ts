@@ -28,13 +28,18 @@ export async function setup(
     gemini?: Record<string, unknown>;
     fake?: FakeGeminiOptions;
     clientKey?: string;
+    /** Extra `server` settings (e.g. `fetch` for image URLs on 127.0.0.1). */
+    server?: Record<string, unknown>;
   } = {},
 ): Promise<GeminiSetup> {
   const fake = await startFakeGemini(options.fake);
   const gemini = { "base-url": fake.origin, ...options.gemini };
   const config: Record<string, unknown> = options.pool
-    ? { server: { password: ["gateway-pass"] }, gemini: { ...gemini, keys: options.pool } }
-    : { gemini };
+    ? {
+      server: { password: ["gateway-pass"], ...options.server },
+      gemini: { ...gemini, keys: options.pool },
+    }
+    : { gemini, ...(options.server ? { server: options.server } : {}) };
   const gw = await startGateway(config);
   const client = new OpenAI({
     baseURL: gw.url,

@@ -63,7 +63,9 @@ export function buildPrompt(messages: readonly Message[], options: PromptOptions
   const total = turns.reduce((n, t) => n + countTokens(t.text), 0);
   if (total < options.fileTokens) {
     const short = asPairs(turns);
-    const size = encodeURIComponent(short.query).length +
+    // Measured as URLSearchParams sends it: a lone surrogate (malformed UTF-16 in a client's
+    // text) goes as U+FFFD there, and would make encodeURIComponent throw.
+    const size = encodeURIComponent(short.query.toWellFormed()).length +
       encodeURIComponent(JSON.stringify(short.chat)).length;
     if (size <= (options.urlLimit ?? URL_LIMIT)) {
       return { ...short, tokens: total };
