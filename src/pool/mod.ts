@@ -50,9 +50,9 @@ export function keyPoolOptions(
  */
 export function missingCredential(name: string, configKey?: string, noun = "credential"): string {
   if (!configKey) {
-    return `no ${name} ${noun}: send one as 'Authorization: Bearer …' or configure ${name} accounts in config.yaml`;
+    return `no ${name} credential: send one as 'Authorization: Bearer …' or configure ${name} accounts in config.yaml`;
   }
-  return `no ${name} ${noun}: set ${configKey} in config.yaml, or send your own ${noun} as 'Authorization: Bearer …'`;
+  return `no ${name} credential: set ${configKey} in config.yaml, or send your own ${noun} as 'Authorization: Bearer …'`;
 }
 
 /** One account's state, as `/v1/pool` shows it. */
