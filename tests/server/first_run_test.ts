@@ -214,3 +214,26 @@ Deno.test("/v1/models: a custom-llm prefix another provider claims is not listed
     await upstream.close();
   }
 });
+
+Deno.test("first run: the web modes' 401 names their cookie keys", async () => {
+  const gw = await startGateway({
+    coze: { mode: "web", "sign-url": "http://127.0.0.1:9/sign" },
+    you: { mode: "web" },
+  });
+  try {
+    const cases: [string, string][] = [
+      ["coze/7350000000000000001-1-2", "set coze.cookies in config.yaml"],
+      ["you/gpt_4o", "set you.cookies in config.yaml"],
+    ];
+    for (const [model, message] of cases) {
+      const res = await post(gw, "/v1/chat/completions", { model, messages: hi });
+      assertEquals(res.status, 401, model);
+      assertStringIncludes(res.body.error.message, message);
+    }
+    const lines = await readinessLines(gw.registry, gw.store.current);
+    assert(lines.some((l) => l.startsWith("provider coze: not ready (web mode: set coze.cookies")));
+    assert(lines.some((l) => l.startsWith("provider you: not ready (web mode: set you.cookies")));
+  } finally {
+    await gw.close();
+  }
+});
