@@ -11,7 +11,7 @@ import { proxyUrl } from "./src/config/schema.ts";
 import { Browsers } from "./src/browser/mod.ts";
 import { HttpClients, upstreamFactory } from "./src/net/http.ts";
 import { createRegistry } from "./src/providers/registry.ts";
-import { exposureWarning, readinessLines } from "./src/server/info.ts";
+import { exposureWarning, listModels, readinessLines } from "./src/server/info.ts";
 import { AddressInUse, startServer } from "./src/server/mod.ts";
 import { loadWreq } from "./src/net/transport/mod.ts";
 import { createLogger, LEVELS, type LogLevel } from "./src/util/log.ts";
@@ -30,7 +30,8 @@ Flags:
   --config <path>   configuration file (env CONFIG; default: ./config.yaml, or
                     config.yaml beside a compiled executable; a missing file means defaults)
   --log <level>     trace, debug, info, warn, error or silent (env LOG; default: info)
-  --models          print the model ids of every configured provider and exit
+  --models          print the model ids that can answer (what /v1/models lists to a
+                    request without a key) and exit
   --check           check the config, say which providers are ready and what each lacks, load
                     the native part of the chrome transport; exit 1 if it cannot load
   -h, --help        print this help and exit
@@ -140,7 +141,8 @@ async function main(): Promise<number> {
     const browsers = new Browsers(log);
     const registry = createRegistry({ log, browsers, http });
     try {
-      const models = await registry.models(config, {
+      // The same list `/v1/models` gives a request without a credential.
+      const models = await listModels(registry, config, {
         signal,
         upstream: upstreamFactory(config, signal, http),
       });
@@ -163,8 +165,8 @@ async function main(): Promise<number> {
   log.info(
     `${NAME} ${VERSION} listening on http://${store.current.server.host}:${server.port} (config: ${store.file})`,
   );
-  for (const line of readinessLines(server.registry, store.current)) log.info(line);
-  const exposed = exposureWarning(server.registry, store.current);
+  for (const line of await readinessLines(server.registry, store.current)) log.info(line);
+  const exposed = await exposureWarning(server.registry, store.current);
   if (exposed) log.warn(exposed);
   const stop = () => {
     log.info("shutting down");
@@ -183,7 +185,7 @@ async function check(store: ConfigStore): Promise<number> {
   const browsers = new Browsers(log);
   const registry = createRegistry({ log, browsers, http });
   console.log(`config: ${store.file}`);
-  for (const line of readinessLines(registry, store.current)) console.log(line);
+  for (const line of await readinessLines(registry, store.current)) console.log(line);
   let code = 0;
   try {
     await loadWreq();

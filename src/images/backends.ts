@@ -17,6 +17,8 @@
 import { IMAGE_ALIASES, OTHER_BACKENDS, RETIRED_IMAGE_NAMES } from "../config/image_spaces.ts";
 import type { Config, SpaceConfig } from "../config/schema.ts";
 import { GatewayError } from "../openai/errors.ts";
+import { isCozeCookie, isPlaygroundToken, isPollinationsKey } from "./credentials.ts";
+import { readyBackends } from "./readiness.ts";
 
 /** One backend to try, with the client's credential for it when it sent one. */
 export type Backend =
@@ -31,28 +33,6 @@ export interface Plan {
   /** True when the request named its backend (then it is the only one tried). */
   explicit: boolean;
   notices: string[];
-}
-
-/** A playground.com session token (the value of `__Secure-next-auth.session-token`). */
-const PLAYGROUND_TOKEN =
-  /^(__Secure-next-auth\.session-token=)?\w{8,10}-\w{4}-\w{4}-\w{4}-\w{10,15}$/;
-
-/** A Pollinations key: secret `sk_` or publishable `pk_`. */
-const POLLINATIONS_KEY = /^(sk|pk)_[A-Za-z0-9]{8,}$/;
-
-/** True for a coze.com cookie string. */
-export function isCozeCookie(token: string): boolean {
-  return /(^|[;\s])(sessionid|msToken)=/.test(token);
-}
-
-/** True for a playground session token. */
-export function isPlaygroundToken(token: string): boolean {
-  return PLAYGROUND_TOKEN.test(token.trim());
-}
-
-/** True for a Pollinations key. */
-export function isPollinationsKey(token: string): boolean {
-  return POLLINATIONS_KEY.test(token.trim());
 }
 
 /** Today's name of a backend name (aliases, retired names with a notice), or undefined. */
@@ -103,9 +83,13 @@ function turnedOff(name: string, key: string): GatewayError {
   );
 }
 
-/** The names `dall-e-3` tries when the request names no backend. */
+/**
+ * The names `dall-e-3` tries when the request names no backend: only backends that can draw with
+ * the configuration (`readiness.ts`), so that none is tried only to fail for want of a setting.
+ */
 export function defaultOrder(config: Config): string[] {
   const c = config.images;
+  const ready = readyBackends(config);
   const enabled = c.spaces.filter((s) => s.enabled).map((s) => s.name);
   const pollinations = c.pollinations.key || c.pollinations["legacy-url"] ? ["pollinations"] : [];
   const base = c.order ??
@@ -114,23 +98,28 @@ export function defaultOrder(config: Config): string[] {
   const out: string[] = [];
   for (const n of [...first, ...base]) {
     const name = resolveName(n, config)?.name;
-    if (!name || out.includes(name)) continue;
-    if (name === "playground" && !c.playground.enabled) continue;
-    if (c.spaces.some((s) => s.name === name && !s.enabled)) continue;
+    if (!name || out.includes(name) || !ready.has(name)) continue;
     out.push(name);
   }
   return out;
 }
 
-/** Every model id the image route lists. */
-export function imageModelIds(config: Config): string[] {
-  const names = [
-    ...config.images.spaces.filter((s) => s.enabled).map((s) => s.name),
-    "pollinations",
-    ...(config.images.playground.enabled ? ["playground"] : []),
-    "coze",
-  ];
-  return ["dall-e-3", ...names.map((n) => `${n}.dall-e-3`)];
+/**
+ * The image model ids that can answer: `<backend>.dall-e-3` of every backend ready with the
+ * configuration (or with the request's own `credential`), and `dall-e-3` when it has a backend
+ * to try.
+ */
+export function imageModelIds(config: Config, credential?: string): string[] {
+  const ready = readyBackends(config, credential);
+  let chosen: string | undefined;
+  try {
+    const plan = credential ? selectBackends("dall-e-3", credential, config) : undefined;
+    if (plan?.explicit) chosen = plan.backends[0].name;
+  } catch {
+    // The credential names a backend that is turned off: it serves nothing.
+  }
+  const dalle = defaultOrder(config).length > 0 || (chosen !== undefined && ready.has(chosen));
+  return [...(dalle ? ["dall-e-3"] : []), ...[...ready].map((n) => `${n}.dall-e-3`)];
 }
 
 /**

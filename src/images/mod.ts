@@ -24,7 +24,8 @@ import { type Complete, promptToTags } from "./tags.ts";
 import { type BackendResult, encodeBase64, type Generation, type ImageSource } from "./types.ts";
 import { linkedController } from "../util/signal.ts";
 
-export { type Backend, imageModelIds, selectBackends } from "./backends.ts";
+export { type Backend, defaultOrder, imageModelIds, selectBackends } from "./backends.ts";
+export { backendStates } from "./readiness.ts";
 export { type ImageStore, ImageStores } from "./store.ts";
 export { type Complete, remoteComplete, tagsRequest } from "./tags.ts";
 

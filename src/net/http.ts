@@ -21,7 +21,7 @@ import { type HttpClients, proxyFor } from "./proxy.ts";
 export { HttpClients } from "./proxy.ts";
 import { abortReason, linkedController } from "../util/signal.ts";
 import { guardBody } from "./guard.ts";
-import { ERROR_BODY_LIMIT, readBytes, readCapped, snippet } from "./read.ts";
+import { ERROR_BODY_LIMIT, readCapped, snippet } from "./read.ts";
 
 export { readBytes, readCapped, snippet } from "./read.ts";
 import { mapStatus } from "./status.ts";

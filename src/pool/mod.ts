@@ -29,6 +29,13 @@ export interface PoolOptions {
   authCooldown: number;
   /** Milliseconds a request waits for a busy account before giving up with 429. */
   waitMs: number;
+  /**
+   * The config key that holds the accounts (`gemini.keys`): the 401 of a request that finds none
+   * names it, so that a first run says exactly what to set.
+   */
+  configKey?: string;
+  /** What one account is (`key`, `access token`, `cookie`), for the same message. */
+  noun?: string;
 }
 
 const DEFAULTS: PoolOptions = { concurrency: 1, cooldown: 60, authCooldown: 3600, waitMs: 10_000 };
@@ -41,6 +48,17 @@ export function keyPoolOptions(
   section: { concurrency?: number; cooldown?: number } = {},
 ): Partial<PoolOptions> {
   return { concurrency: section.concurrency ?? 1_000_000, cooldown: section.cooldown ?? 60 };
+}
+
+/**
+ * The message of a request that found no credential: the config key to set, or what to send.
+ * Shared with the readiness notes (`providers/readiness.ts`), so that both say the same thing.
+ */
+export function missingCredential(name: string, configKey?: string, noun = "credential"): string {
+  if (!configKey) {
+    return `no ${name} credential: send one as 'Authorization: Bearer …' or configure ${name} accounts in config.yaml`;
+  }
+  return `no ${name} credential: set ${configKey} in config.yaml, or send your own ${noun} as 'Authorization: Bearer …'`;
 }
 
 /** One account's state, as `/v1/pool` shows it. */
@@ -214,7 +232,7 @@ export class Pool {
     }
     return new GatewayError(
       401,
-      `no ${this.name} credential: send one as 'Authorization: Bearer …' or configure ${this.name} accounts in config.yaml`,
+      missingCredential(this.name, this.#options.configKey, this.#options.noun),
       "authentication_error",
       "missing_credential",
     );

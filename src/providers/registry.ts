@@ -21,6 +21,7 @@ import type {
   ProviderDeps,
   ProviderRoute,
   Readiness,
+  ReadinessContext,
   Route,
 } from "./types.ts";
 import { createYouProvider } from "./you/mod.ts";
@@ -64,11 +65,19 @@ export class Registry {
     return this.providers.find((p) => p.id === id);
   }
 
-  /** The models of every provider, without duplicates, in provider order. */
+  /**
+   * The models that can answer, without duplicates, in provider order: those of every provider
+   * ready with `config` (or with the listing request's own credential). An id that resolves to
+   * another provider (a `custom-llm` prefix that an earlier provider claims) is left out: the
+   * provider that lists a model is the one that answers for it.
+   */
   async models(config: Config, ctx: ListContext = {}): Promise<ModelInfo[]> {
     const lists = await Promise.all(this.providers.map(async (p) => {
       try {
-        return await p.models(config, ctx);
+        const readiness = await readinessOf(p, config, { credential: ctx.credential });
+        if (!readiness.ready) return [];
+        const models = await p.models(config, ctx);
+        return models.filter((m) => this.resolve(m.id, config)?.provider === p);
       } catch {
         return [];
       }
@@ -83,12 +92,15 @@ export class Registry {
     return out;
   }
 
-  /** Every provider's readiness with `config`. */
-  readiness(config: Config): { id: string; readiness: Readiness }[] {
-    return this.providers.map((p) => ({
+  /** Every provider's readiness with `config` (and a request's credential). */
+  readiness(
+    config: Config,
+    ctx: ReadinessContext = {},
+  ): Promise<{ id: string; readiness: Readiness }[]> {
+    return Promise.all(this.providers.map(async (p) => ({
       id: p.id,
-      readiness: p.readiness?.(config) ?? { ready: true },
-    }));
+      readiness: await readinessOf(p, config, ctx),
+    })));
   }
 
   /** The state of every account pool, secrets masked. */
@@ -104,6 +116,22 @@ export class Registry {
   /** Closes every provider; waits for their background work. */
   async close(): Promise<void> {
     await Promise.allSettled(this.providers.map((p) => p.close?.()));
+  }
+}
+
+/**
+ * A provider's readiness; one that does not say is taken as ready, and a check that fails is
+ * reported as not ready with its reason.
+ */
+async function readinessOf(
+  provider: Provider,
+  config: Config,
+  ctx: ReadinessContext,
+): Promise<Readiness> {
+  try {
+    return await provider.readiness?.(config, ctx) ?? { ready: true };
+  } catch (err) {
+    return { ready: false, note: `its readiness check failed: ${(err as Error).message}` };
   }
 }
 

@@ -118,6 +118,8 @@ export interface EmbeddingResult {
 export interface ListContext {
   signal?: AbortSignal;
   upstream?: ChatContext["upstream"];
+  /** The listing request's credential (see `ReadinessContext.credential`). */
+  credential?: string;
 }
 
 /** An HTTP route a provider serves besides the API (e.g. a socket the upstream connects to). */
@@ -128,13 +130,32 @@ export interface ProviderRoute {
   handle(req: Request, config: Config): Response | Promise<Response>;
 }
 
-/** Whether a provider can serve requests with the configuration, and what it lacks if not. */
+/**
+ * Whether a provider can serve requests with the configuration, and what it lacks if not. Ready
+ * means a request is served with what is configured (a key or token pool, a base URL that needs
+ * no credential), or, asked with a `credential`, with that credential.
+ */
 export interface Readiness {
   ready: boolean;
-  /** What to configure (or what a client must send) when it is not ready; details when it is. */
+  /**
+   * What to configure (the config key) or what a client must send when it is not ready; what
+   * serves when it is ("2 keys (gemini.keys)"). Never a secret.
+   */
   note?: string;
-  /** True when it serves requests with credentials from config (accounts, keys). */
+  /**
+   * True when it serves requests with what belongs to this server's owner: credentials from
+   * config (accounts, keys), or a local server that runs code (the interpreter).
+   */
   pooled?: boolean;
+}
+
+/** What readiness may be asked with besides the config. */
+export interface ReadinessContext {
+  /**
+   * The credential a request carries (undefined when it sent none or `server.password` took
+   * it): a provider that would serve with it (a key of its shape) is ready for that request.
+   */
+  credential?: string;
 }
 
 /** What the server gives each provider factory. */
@@ -173,8 +194,12 @@ export interface Provider {
   pools?(): { provider: string; accounts: AccountState[] }[];
   /** Extra HTTP routes this provider serves; the server mounts them without naming it. */
   readonly routes?: readonly ProviderRoute[];
-  /** Whether it can serve with `config`, for the welcome page and the start-up log. */
-  readiness?(config: Config): Readiness;
+  /**
+   * Whether it can serve with `config` (and the request's credential), for `/v1/models`, the
+   * welcome page and the start-up log. A provider whose readiness is a fact of its upstream (a
+   * local server that runs or not) answers asynchronously, with a short bounded check.
+   */
+  readiness?(config: Config, ctx?: ReadinessContext): Readiness | Promise<Readiness>;
   /** Resolves when the background work started so far (conversation deletes) has finished. */
   settled?(): Promise<void>;
   /**

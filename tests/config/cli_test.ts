@@ -185,7 +185,7 @@ Deno.test("start-up: each provider's readiness, and a warning when pooled accoun
       ["--config", `${dir}/c.yaml`],
       /provider custom[^\n]*\n[\s\S]*WARN/,
     );
-    assertMatch(out, /provider custom: ready \(up\/… → http:\/\/127\.0\.0\.1:9\/v1\)/);
+    assertMatch(out, /provider custom: ready \(up\/… → http:\/\/127\.0\.0\.1:9\/v1 \(1 key\)\)/);
     assertMatch(out, /WARN .*listening on 0\.0\.0\.0 without server\.password while custom serve/);
     assert(!out.includes("sk-configured-key-1234"), out);
   } finally {

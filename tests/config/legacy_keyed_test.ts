@@ -81,7 +81,11 @@ Deno.test("legacy config: a gateway started with the original's keys uses them",
     assertEquals(gemini.bodies().at(-1)!.safetySettings, [
       { category: "HARM_CATEGORY_HARASSMENT", threshold: "BLOCK_ONLY_HIGH" },
     ]);
-    const c = new OpenAI({ baseURL: gw.url, apiKey: "co-fake-key-000000000001", maxRetries: 0 });
+    const c = new OpenAI({
+      baseURL: gw.url,
+      apiKey: "CoFakeKey0000000000000000000000000000001",
+      maxRetries: 0,
+    });
     for (
       const [model, mode] of [["command-r-08-2024", "OFF"], ["command-a-03-2025", "CONTEXTUAL"]]
     ) {

@@ -224,7 +224,7 @@ function embed(b: Record<string, unknown>): Response {
 
 /** Starts the fake on 127.0.0.1 with a random port. */
 export async function startFakeCohere(options: { keys?: string[] } = {}): Promise<FakeCohere> {
-  const keys = options.keys ?? ["co-fake-key-000000000001"];
+  const keys = options.keys ?? ["CoFakeKey0000000000000000000000000000001"];
   let seq = 0;
   const state: { respond: FakeCohere["respond"] } = {
     respond: (b) => ({ text: `Hello! You said: ${lastUserText(b)}` }),

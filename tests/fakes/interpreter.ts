@@ -11,6 +11,10 @@
  *   `application/x-ndjson`: the assistant's message text, code as inline fences (the opening
  *   `` ```<lang>\n `` and closing `` \n```\n `` each a chunk), no console output, no `[DONE]`: the
  *   body just ends. Control strings (`{AUTO_RUN_ON}`, `{STOP}`, ...) answer a JSON `null`.
+ * - `GET /heartbeat`: `{"status":"alive"}`, never behind the key.
+ * - `GET /settings/<name>`: the setting as FastAPI renders the server's `json.dumps({name: value})`
+ *   (a JSON string holding JSON); an unknown one is the tuple `(json.dumps({"error": ...}), 404)`
+ *   rendered as a JSON list with status 200, as the 0.4 server does.
  * - The websocket at `/`: until a frame `{"auth": <key>}` authenticates, every frame gets
  *   `{"auth": false}` and is dropped (`requireAuth: false` skips that); then LMC input chunks
  *   (a content chunk before any `start` is an error frame), `end` runs the message's script:
@@ -97,6 +101,9 @@ export interface FakeInterpreter {
 
 const COMPLETE = { role: "server", type: "status", content: "complete" };
 
+/** Settings `GET /settings/<name>` reads (attributes of the server's interpreter). */
+const SETTINGS: Record<string, unknown> = { auto_run: true, offline: false, verbose: false };
+
 /** Starts the fake on 127.0.0.1. */
 export async function startFakeInterpreter(
   options: FakeInterpreterOptions = {},
@@ -132,6 +139,11 @@ export async function startFakeInterpreter(
     }
     if (url.pathname === "/openai/chat/completions" && req.method === "POST") {
       return chatCompletion(rec);
+    }
+    const setting = /^\/settings\/([^/]+)$/.exec(url.pathname)?.[1];
+    if (setting && req.method === "GET") {
+      if (setting in SETTINGS) return json(JSON.stringify({ [setting]: SETTINGS[setting] }));
+      return json([JSON.stringify({ error: "Setting not found" }), 404]);
     }
     return json({ detail: "Not Found" }, 404);
   });

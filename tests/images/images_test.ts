@@ -119,12 +119,14 @@ Deno.test("images: the original's selectors and ids keep working, retired ones m
   const models = (await (await fetch(`${t.gw.url}/models`)).json()).data.map((m: { id: string }) =>
     m.id
   );
-  for (
-    const id of ["dall-e-3", "flux-dev.dall-e-3", "sd-3.5-large.dall-e-3", "pollinations.dall-e-3"]
-  ) {
+  for (const id of ["dall-e-3", "flux-dev.dall-e-3", "sd-3.5-large.dall-e-3"]) {
     assert(models.includes(id), id);
   }
   assert(!models.includes("playground.dall-e-3"), "playground is off by default");
+  // Backends that cannot draw here are not listed: Pollinations without a key or its anonymous
+  // host (legacy-url: false in this config), coze without coze.images and a token.
+  assert(!models.includes("pollinations.dall-e-3"), "pollinations cannot draw");
+  assert(!models.includes("coze.dall-e-3"), "coze cannot draw");
 });
 
 Deno.test("images: styles, samplers, sizes, n and b64_json", async () => {

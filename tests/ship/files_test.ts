@@ -75,6 +75,32 @@ Deno.test("every config example in README and docs is valid, without unknown key
   assert(blocks >= 10, `only ${blocks} examples found`);
 });
 
+Deno.test("config.yaml loads without a warning, and so does every commented example in it", async () => {
+  const { parseConfig } = await import("../../src/config/load.ts");
+  const text = await read("config.yaml");
+  assertEquals(parseConfig(text, "config.yaml").warnings, []);
+  // An example is a comment line holding a key (`# gemini:`, `#   keys: [...]`) or a list item:
+  // removing its '# ' must give a config whose keys are all current (no unknown or old key), in
+  // their sections (deno fmt moves comments that follow a section's last key to column 0).
+  const example = /^(\s*)# (\s*(?:[a-z0-9-]+:(?:\s|$)|- ))/;
+  const lines = text.split("\n");
+  const uncommented = lines.map((l) => l.replace(example, "$1$2")).join("\n");
+  const examples = lines.filter((l) => example.test(l)).length;
+  assert(examples >= 40, `only ${examples} example lines`);
+  const { config, warnings } = parseConfig(uncommented, "config.yaml, examples uncommented");
+  assertEquals(warnings, [], uncommented);
+  // The examples reach the keys they show.
+  assertEquals(config.gemini.keys, ["AIza..."]);
+  assertEquals(config.coze.tokens, ["pat_..."]);
+  assertEquals(config.coze.bot, "7351234567890123456");
+  assertEquals(config.you["api-key"], ["ydc-sk-..."]);
+  assertEquals(config.interpreter["api-key"], "your-INTERPRETER_API_KEY");
+  assertEquals(config["custom-llm"].map((e) => e.prefix), ["openai"]);
+  assertEquals(config.images.spaces.map((s) => s.name), ["flux-dev"]);
+  assertEquals(config.responses.ttl, 86400);
+  assertEquals(config.server["ca-file"], "/etc/ssl/corporate-ca.pem");
+});
+
 Deno.test("the Chinese README has the same sections, commands and examples as the English one", async () => {
   const en = await read("README.md");
   const zh = await read("README.zh.md");

@@ -11,7 +11,6 @@
  *
  * @module
  */
-import type { Config } from "../../config/schema.ts";
 import { GatewayError } from "../../openai/errors.ts";
 import type { ChatRequest } from "../../openai/schema.ts";
 import { PoolSet, withAccount } from "../../pool/mod.ts";
@@ -25,6 +24,7 @@ import { type ClaudeModel, claudeModel, listedModels } from "./models.ts";
 import { claudeConversation } from "./prompt.ts";
 import { toClaudeRequest } from "./request.ts";
 import { fromClaudeStream } from "./stream.ts";
+import { clientCredential, type CredentialRule, poolReadiness } from "../readiness.ts";
 
 /** Seconds an account rests after a 429 that does not say when the limit resets (clewdr: 1 h). */
 export const CLAUDE_COOLDOWN = 3600;
@@ -34,11 +34,16 @@ export const CLAUDE_COOLDOWN = 3600;
  * otherwise only when it looks like a session key (clients often send a placeholder key).
  */
 function clientCookie(ctx: ChatContext): string | undefined {
-  const token = ctx.token;
-  if (!token) return undefined;
-  if (ctx.config.claude.cookies.length === 0 || looksLikeSessionKey(token)) return token;
-  return undefined;
+  return clientCredential(SESSION_KEYS, ctx.token, ctx.config.claude.cookies.length);
 }
+
+/** Where claude's credentials live, and how a client's own session key looks. */
+const SESSION_KEYS: CredentialRule = {
+  key: "claude.cookies",
+  noun: "session key",
+  shape: "sk-ant-sid0…",
+  matches: looksLikeSessionKey,
+};
 
 function renderConversation(req: ChatRequest, ctx: ChatContext): string {
   return claudeConversation(req.messages, ctx.flags, ctx.config.claude.pad);
@@ -92,10 +97,13 @@ export function createClaudeProvider(deps: ProviderDeps): Provider {
     turnMarkers: FLATTENED_TURNS,
     pools: () => pools.state(),
 
-    models(config: Config): ModelInfo[] {
-      // Without cookies, only a client sending its own session key can use it (no password).
-      const usable = config.claude.cookies.length > 0 || config.server.password.length === 0;
-      return usable ? listedModels().map((id) => ({ id, owned_by: "claude" })) : [];
+    models(): ModelInfo[] {
+      // Listed when ready (the registry asks `readiness` first, with the request's credential).
+      return listedModels().map((id) => ({ id, owned_by: "claude" }));
+    },
+
+    readiness(config, ctx) {
+      return poolReadiness(config, SESSION_KEYS, config.claude.cookies.length, ctx);
     },
 
     resolve(model) {

@@ -21,6 +21,7 @@ import type {
   Provider,
   ProviderDeps,
 } from "../types.ts";
+import { clientCredential, type CredentialRule, poolNaming, poolReadiness } from "../readiness.ts";
 import { CohereCatalog } from "./catalog.ts";
 import { cohereEmbed, toCohereEmbed } from "./embed.ts";
 import { cohereHttpError } from "./errors.ts";
@@ -34,9 +35,26 @@ import {
 import { type CohereRequest, notebookPrompt, toCohereRequest } from "./request.ts";
 import { fromCohereStream } from "./stream.ts";
 
+/**
+ * Cohere API keys, in `cohere.keys`. Cohere documents no shape; the 40 letters and digits of the
+ * keys its dashboard issues are what secret scanners match, so only those displace configured keys.
+ */
+export const COHERE_KEYS: CredentialRule = {
+  key: "cohere.keys",
+  noun: "key",
+  matches: (token) => /^[A-Za-z0-9]{40}$/.test(token.trim()),
+};
+
 function keyPool(pools: PoolSet, ctx: ChatContext): Pool {
   const c = ctx.config.cohere;
-  return pools.get("cohere", c.keys, keyPoolOptions(c));
+  return pools.get("cohere", c.keys, { ...keyPoolOptions(c), ...poolNaming(COHERE_KEYS) });
+}
+
+/** The client's key (one of Cohere's shape, or any when no key is configured) or the pool's. */
+function withKey(pools: PoolSet, ctx: ChatContext) {
+  const pool = keyPool(pools, ctx);
+  const token = clientCredential(COHERE_KEYS, ctx.token, pool.size);
+  return { pool, options: { token, signal: ctx.signal } };
 }
 
 async function* attempt(built: CohereRequest, key: string, ctx: ChatContext) {
@@ -87,6 +105,8 @@ export function createCohereProvider(deps: ProviderDeps): Provider {
 
     pools: () => pools.state(),
 
+    readiness: (config, ctx) => poolReadiness(config, COHERE_KEYS, config.cohere.keys.length, ctx),
+
     async models(config, ctx = {}) {
       const chat = await catalog.chatModels(config, ctx) ?? COHERE_CHAT_MODELS;
       const ids = [...chat, ...COHERE_EMBED_MODELS, ...config.cohere.models];
@@ -104,11 +124,8 @@ export function createCohereProvider(deps: ProviderDeps): Provider {
 
     chat(req: ChatRequest, ctx: ChatContext): AsyncIterable<ChatEvent> {
       const built = build(req, ctx);
-      return withAccount(
-        keyPool(pools, ctx),
-        { token: ctx.token, signal: ctx.signal },
-        (key) => attempt(built, key, ctx),
-      );
+      const { pool, options } = withKey(pools, ctx);
+      return withAccount(pool, options, (key) => attempt(built, key, ctx));
     },
 
     renderPrompt(req: ChatRequest, ctx: ChatContext): string {
@@ -120,9 +137,10 @@ export function createCohereProvider(deps: ProviderDeps): Provider {
       const c = ctx.config.cohere;
       const bodies = toCohereEmbed(req, ctx.route.upstreamModel, c["embed-input-type"]);
       const http = ctx.upstream("cohere", c.proxies);
+      const { pool, options } = withKey(pools, ctx);
       const result = await useAccount(
-        keyPool(pools, ctx),
-        { token: ctx.token, signal: ctx.signal },
+        pool,
+        options,
         (key) => cohereEmbed(bodies, `${c["base-url"]}/v2/embed`, key, http),
       );
       if (result.usage.prompt_tokens === 0) {

@@ -18,7 +18,6 @@
  * @module
  */
 import { ClearanceService, type SiteIdentity } from "../../browser/mod.ts";
-import type { Config } from "../../config/schema.ts";
 import { proxyFor } from "../../net/proxy.ts";
 import { GatewayError } from "../../openai/errors.ts";
 import type { ChatRequest } from "../../openai/schema.ts";
@@ -26,6 +25,7 @@ import { PoolSet, withAccount } from "../../pool/mod.ts";
 import { Background } from "../../util/background.ts";
 import { guardAnswer } from "../answer.ts";
 import { FLATTENED_TURNS } from "../combine.ts";
+import { count, type CredentialRule, poolReadiness } from "../readiness.ts";
 import type { ChatContext, ChatEvent, ModelInfo, Provider, ProviderDeps } from "../types.ts";
 import { imageInputs, keepImage } from "./images.ts";
 import { RateLimits } from "./limits.ts";
@@ -48,6 +48,14 @@ export function looksLikeAccessToken(token: string): boolean {
   return token.length >= 100 && /^[A-Za-z0-9._~+/=-]+$/.test(token) &&
     (/^eyJ[\w-]+\.[\w-]+\.[\w-]*$/.test(token) || token.startsWith("Ew"));
 }
+
+/** Where Copilot's access tokens live and how a client's own one looks. */
+const ACCESS_TOKENS: CredentialRule = {
+  key: "copilot.access-tokens",
+  noun: "access token",
+  shape: "a Microsoft account's bearer token",
+  matches: looksLikeAccessToken,
+};
 
 /** The pool ids of the anonymous sessions. */
 function anonymousIds(n: number): string[] {
@@ -84,8 +92,6 @@ export function createCopilotProvider(deps: ProviderDeps): Provider {
     limits: new RateLimits(),
     background: new Background(),
   };
-  const servable = (config: Config) =>
-    config.copilot["access-tokens"].length > 0 || config.copilot.anonymous > 0;
   return {
     id: "copilot",
     turnMarkers: FLATTENED_TURNS,
@@ -93,8 +99,8 @@ export function createCopilotProvider(deps: ProviderDeps): Provider {
     settled: () => state.background.settled(),
     close: () => state.background.settled(),
 
-    models(config): ModelInfo[] {
-      if (!servable(config)) return [];
+    models(): ModelInfo[] {
+      // Listed when ready (the registry asks `readiness` first, with the request's credential).
       return Object.keys(COPILOT_MODELS).map((id) => ({ id, owned_by: "copilot" }));
     },
 
@@ -103,12 +109,14 @@ export function createCopilotProvider(deps: ProviderDeps): Provider {
       return mode ? { upstreamModel: mode, toolMode: "emulated" } : undefined;
     },
 
-    readiness(config) {
-      if (servable(config)) return { ready: true };
-      return {
-        ready: false,
-        note: "copilot.anonymous is 0 and no copilot.access-tokens are set (clients may send one)",
-      };
+    readiness(config, ctx) {
+      const tokens = config.copilot["access-tokens"].length;
+      const anonymous = config.copilot.anonymous;
+      if (tokens === 0 && anonymous > 0) {
+        // Anonymous sessions are nobody's account: not pooled, whatever the exposure.
+        return { ready: true, pooled: false, note: `${count(anonymous, "anonymous session")}` };
+      }
+      return poolReadiness(config, ACCESS_TOKENS, tokens, ctx);
     },
 
     renderPrompt(req: ChatRequest, ctx: ChatContext): string {

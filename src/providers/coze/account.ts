@@ -8,16 +8,28 @@
  */
 import type { Config } from "../../config/schema.ts";
 import { keyPoolOptions, type Pool } from "../../pool/mod.ts";
+import { type CredentialRule, poolNaming } from "../readiness.ts";
 import type { CozeState } from "./state.ts";
-
-/** The `coze` pool of `coze.tokens`. */
-export function tokenPool(state: CozeState, config: Config): Pool {
-  return state.pools.get("coze", config.coze.tokens, keyPoolOptions(config.coze));
-}
 
 /** True for a Coze personal access token. */
 export function isPat(token: string | undefined): boolean {
   return typeof token === "string" && token.startsWith("pat_");
+}
+
+/** The API mode's credentials: personal access tokens in `coze.tokens`. */
+export const COZE_TOKENS: CredentialRule = {
+  key: "coze.tokens",
+  noun: "access token",
+  shape: "pat_…",
+  matches: isPat,
+};
+
+/** The `coze` pool of `coze.tokens`. */
+export function tokenPool(state: CozeState, config: Config): Pool {
+  return state.pools.get("coze", config.coze.tokens, {
+    ...keyPoolOptions(config.coze),
+    ...poolNaming(COZE_TOKENS),
+  });
 }
 
 /** The client's token to use, or undefined to use the pool (`poolSize` tokens). */

@@ -30,6 +30,7 @@ import { listBots, openChat } from "./api.ts";
 import { checkImageUrls, uploadDataImages } from "./files.ts";
 import { configuredModels, type CozeTarget, defaultBot, resolveTarget } from "./models.ts";
 import { apiPaint } from "./paint.ts";
+import { cozeReadiness } from "./readiness.ts";
 import { cozeTurns, toCozeRequest } from "./request.ts";
 import { type CozeState, createCozeState } from "./state.ts";
 import { fromCozeStream } from "./stream.ts";
@@ -104,6 +105,7 @@ export function createCozeProvider(deps: ProviderDeps): Provider {
   return {
     id: "coze",
     pools: () => state.pools.state(),
+    readiness: cozeReadiness,
     settled: () => state.background.settled(),
     close: () => state.background.settled(),
 

@@ -121,10 +121,21 @@ export function createCustomProvider(deps: ProviderDeps): Provider {
 
     readiness(config) {
       const entries = config["custom-llm"];
-      if (entries.length === 0) return { ready: false, note: "no custom-llm entries" };
+      if (entries.length === 0) {
+        return {
+          ready: false,
+          note: "no custom-llm entries: add one (prefix, base-url, api-key) for any " +
+            "OpenAI-compatible upstream",
+        };
+      }
+      // An entry without keys serves too: with the client's key, or none (a local server).
+      const keys = (e: CustomLlmConfig) => {
+        const n = e["api-key"].length;
+        return n > 0 ? `${n} key${n === 1 ? "" : "s"}` : "no api-key: the client's key, or none";
+      };
       return {
         ready: true,
-        note: entries.map((e) => `${e.prefix}/… → ${e["base-url"]}`).join(", "),
+        note: entries.map((e) => `${e.prefix}/… → ${e["base-url"]} (${keys(e)})`).join(", "),
         pooled: entries.some((e) => e["api-key"].length > 0),
       };
     },

@@ -12,6 +12,7 @@ import { expectType, readJson } from "../../net/http.ts";
 import { readSse } from "../../net/sse.ts";
 import type { ChatRequest, EmbeddingRequest } from "../../openai/schema.ts";
 import { keyPoolOptions, type Pool, PoolSet, useAccount, withAccount } from "../../pool/mod.ts";
+import { clientCredential, type CredentialRule, poolNaming, poolReadiness } from "../readiness.ts";
 import type { ChatContext, ChatEvent, EmbeddingResult, Provider, ProviderDeps } from "../types.ts";
 import { GeminiCatalog } from "./catalog.ts";
 import { embedInputs, geminiEmbed } from "./embed.ts";
@@ -30,9 +31,24 @@ import { type GeminiRequest, toGeminiRequest } from "./request.ts";
 import { SignatureCache } from "./signatures.ts";
 import { fromGeminiStream, GeminiMapper, type GeminiResponse } from "./stream.ts";
 
+/** Gemini API keys: AI Studio's `AIza…` (Google API keys), in `gemini.keys`. */
+export const GEMINI_KEYS: CredentialRule = {
+  key: "gemini.keys",
+  noun: "key",
+  shape: "AIza…",
+  matches: (token) => /^AIza[0-9A-Za-z_-]{30,}$/.test(token.trim()),
+};
+
 function keyPool(pools: PoolSet, ctx: ChatContext): Pool {
   const g = ctx.config.gemini;
-  return pools.get("gemini", g.keys, keyPoolOptions(g));
+  return pools.get("gemini", g.keys, { ...keyPoolOptions(g), ...poolNaming(GEMINI_KEYS) });
+}
+
+/** The client's key (an `AIza…` one, or any when no key is configured) or the pool's. */
+function withKey(pools: PoolSet, ctx: ChatContext) {
+  const pool = keyPool(pools, ctx);
+  const token = clientCredential(GEMINI_KEYS, ctx.token, pool.size);
+  return { pool, options: { token, signal: ctx.signal } };
 }
 
 /** What the provider keeps for all its requests. */
@@ -99,6 +115,8 @@ export function createGeminiProvider(deps: ProviderDeps): Provider {
 
     pools: () => pools.state(),
 
+    readiness: (config, ctx) => poolReadiness(config, GEMINI_KEYS, config.gemini.keys.length, ctx),
+
     async models(config, ctx = {}) {
       const found = await state.catalog.models(config, ctx);
       const ids = [
@@ -132,11 +150,8 @@ export function createGeminiProvider(deps: ProviderDeps): Provider {
     async *chat(req: ChatRequest, ctx: ChatContext): AsyncGenerator<ChatEvent> {
       const built = await build(req, ctx, true);
       const stream = req.stream === true;
-      yield* withAccount(
-        keyPool(pools, ctx),
-        { token: ctx.token, signal: ctx.signal },
-        (key) => attempt(built, stream, key, ctx, state),
-      );
+      const { pool, options } = withKey(pools, ctx);
+      yield* withAccount(pool, options, (key) => attempt(built, stream, key, ctx, state));
     },
 
     async renderPrompt(req: ChatRequest, ctx: ChatContext): Promise<string> {
@@ -148,9 +163,10 @@ export function createGeminiProvider(deps: ProviderDeps): Provider {
       const g = ctx.config.gemini;
       const http = ctx.upstream("gemini", g.proxies);
       const dimensions = (ctx.route.data as { dimensions?: number } | undefined)?.dimensions;
+      const { pool, options } = withKey(pools, ctx);
       return await useAccount(
-        keyPool(pools, ctx),
-        { token: ctx.token, signal: ctx.signal },
+        pool,
+        options,
         (key) =>
           geminiEmbed(req, inputs, {
             model: ctx.route.upstreamModel,

@@ -25,6 +25,7 @@ import { Background } from "../../util/background.ts";
 import { pause } from "../../util/signal.ts";
 import type { ChatContext, ChatEvent, Provider, ProviderDeps } from "../types.ts";
 import { type InterpreterInput, toInterpreterInput, toLmc, toOpenAiRoute } from "./request.ts";
+import { InterpreterProbe } from "./probe.ts";
 import { drainAndClose, InterpreterSocket, runOverSocket } from "./socket.ts";
 import { deltaOf, InlineCodeFilter, LmcMapper } from "./stream.ts";
 
@@ -179,8 +180,12 @@ async function* overSocket(
 export function createInterpreterProvider(deps: ProviderDeps): Provider {
   const background = new Background();
   const turns = new Turns();
+  const probe = new InterpreterProbe(deps.http);
   return {
     id: "interpreter",
+
+    // Ready when an interpreter answers at the base URL (the default one is only a guess).
+    readiness: (config) => probe.check(config),
 
     models() {
       return MODELS.map((id) => ({ id, owned_by: "interpreter" }));

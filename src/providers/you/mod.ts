@@ -17,25 +17,62 @@ import type { ChatRequest } from "../../openai/schema.ts";
 import { keyPoolOptions, PoolSet, withAccount } from "../../pool/mod.ts";
 import { countTokens } from "../../util/tokens.ts";
 import { FLATTENED_TURNS } from "../combine.ts";
-import type { ChatContext, ChatEvent, ModelInfo, Provider, ProviderDeps } from "../types.ts";
+import type { Config } from "../../config/schema.ts";
+import { clientCredential, type CredentialRule, poolNaming, poolReadiness } from "../readiness.ts";
+import type {
+  ChatContext,
+  ChatEvent,
+  ModelInfo,
+  Provider,
+  ProviderDeps,
+  Readiness,
+  ReadinessContext,
+} from "../types.ts";
 import { openRun } from "./api.ts";
 import { agentModels, resolveAgent } from "./models.ts";
 import { toYouRequest, youInput } from "./request.ts";
 import { fromYouStream } from "./stream.ts";
-import { createYouWebState, webChat, webModels, webRenderPrompt, webResolve } from "./web/mod.ts";
+import {
+  createYouWebState,
+  webChat,
+  webModels,
+  webRenderPrompt,
+  webResolve,
+  YOU_COOKIES,
+} from "./web/mod.ts";
 
 /** True when `token` looks like a you.com API key (`ydc-sk-...`). */
 export function looksLikeYouKey(token: string): boolean {
   return token.startsWith("ydc-sk-");
 }
 
+/** The API mode's credentials: API keys in `you.api-key`. */
+export const YOU_KEYS: CredentialRule = {
+  key: "you.api-key",
+  noun: "key",
+  shape: "ydc-sk-…",
+  matches: looksLikeYouKey,
+};
+
 /**
  * The client's key to use, or undefined for the pool: a key that does not look like a you.com
  * API key never displaces configured ones (with none configured it is tried as it is).
  */
 export function clientKey(token: string | undefined, poolSize: number): string | undefined {
-  if (!token) return undefined;
-  return looksLikeYouKey(token) || poolSize === 0 ? token : undefined;
+  return clientCredential(YOU_KEYS, token, poolSize);
+}
+
+/** Whether the mode in force can serve, and with what. */
+function youReadiness(config: Config, ctx?: ReadinessContext): Readiness {
+  const cfg = config.you;
+  if (cfg.mode === "web") {
+    const web = poolReadiness(config, YOU_COOKIES, cfg.cookies.length, ctx);
+    const clearance = cfg.clearance
+      ? "; Cloudflare's challenge passed by Chromium (browser.*)"
+      : "";
+    return { ...web, note: `web mode: ${web.note}${web.ready ? clearance : ""}` };
+  }
+  return poolReadiness(config, YOU_KEYS, cfg["api-key"].length, ctx);
 }
 
 /** One run through the API with the client's key or the pool's. */
@@ -46,7 +83,10 @@ async function* apiChat(
 ): AsyncGenerator<ChatEvent> {
   const cfg = ctx.config.you;
   const body = toYouRequest(req, ctx.route.upstreamModel, ctx.flags.charSequences);
-  const pool = pools.get("you", cfg["api-key"], keyPoolOptions(cfg));
+  const pool = pools.get("you", cfg["api-key"], {
+    ...keyPoolOptions(cfg),
+    ...poolNaming(YOU_KEYS),
+  });
   const http = ctx.upstream("you", cfg.proxies);
   yield* withAccount(
     pool,
@@ -72,10 +112,11 @@ export function createYouProvider(deps: ProviderDeps): Provider {
     id: "you",
     turnMarkers: FLATTENED_TURNS,
     pools: () => [...pools.state(), ...web.pools.state()],
+    readiness: youReadiness,
 
+    // Listed only while ready (the registry asks `readiness` first).
     models(config): ModelInfo[] {
       if (config.you.mode === "web") return webModels(config);
-      if (config.you["api-key"].length === 0) return [];
       return agentModels(config).map((id) => ({ id, owned_by: "you" }));
     },
 

@@ -8,7 +8,7 @@ import { type FakeCohere, startFakeCohere } from "../../fakes/cohere.ts";
 import { startGateway, type TestGateway } from "../../helpers.ts";
 
 /** The key the fake accepts by default. */
-export const KEY = "co-fake-key-000000000001";
+export const KEY = "CoFakeKey0000000000000000000000000000001";
 
 /** A running fake, gateway and client. */
 export interface CohereSetup extends AsyncDisposable {

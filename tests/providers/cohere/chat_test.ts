@@ -16,7 +16,16 @@ async function listIds(client: OpenAI): Promise<string[]> {
   return ids;
 }
 
-Deno.test("cohere: /v1/models lists the built-in ids without a key, Cohere's own with one", async () => {
+Deno.test("cohere: /v1/models lists nothing without a key, the built-in ids with the client's, Cohere's own with the pool's", async () => {
+  {
+    // A placeholder key is nobody's: cohere is not ready, none of its ids can answer.
+    await using t = await setup({
+      clientKey: "sk-placeholder",
+      cohere: { models: ["my-finetune"] },
+    });
+    const ids = await listIds(t.client);
+    assertEquals(ids.filter((id) => /^(command|embed|my-finetune)/.test(id)), []);
+  }
   {
     await using t = await setup({ cohere: { models: ["my-finetune"] } });
     const ids = await listIds(t.client);

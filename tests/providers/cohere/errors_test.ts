@@ -6,6 +6,7 @@
  */
 import OpenAI from "openai";
 import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
+import { startFakeCohere } from "../../fakes/cohere.ts";
 import { serveFake } from "../../fakes/serve.ts";
 import { startGateway } from "../../helpers.ts";
 import { KEY, setup } from "./_setup.ts";
@@ -177,5 +178,39 @@ Deno.test("cohere: a 200 that is not an event stream is a 502 quoting its start"
   } finally {
     await gw.close();
     await page.close();
+  }
+});
+
+Deno.test("cohere pool: a placeholder client key never displaces cohere.keys; a key of Cohere's shape does; none is a 401 naming the key", async () => {
+  const fake = await startFakeCohere({ keys: [...POOL, KEY] });
+  const gw = await startGateway({ cohere: { "base-url": fake.origin, keys: [POOL[0]] } });
+  const bare = await startGateway({ cohere: { "base-url": fake.origin } });
+  try {
+    const ask = (url: string, apiKey: string) =>
+      new OpenAI({ baseURL: url, apiKey, maxRetries: 0 }).chat.completions.create({
+        model: "command-a-03-2025",
+        messages: msg,
+      });
+    await ask(gw.url, "sk-placeholder-from-a-client");
+    assertEquals(fake.requests.at(-1)!.headers.get("authorization"), `Bearer ${POOL[0]}`);
+    await ask(gw.url, KEY);
+    assertEquals(fake.requests.at(-1)!.headers.get("authorization"), `Bearer ${KEY}`);
+    // Without keys in config and without a client key (the openai client insists on one: a
+    // request through fetch carries none).
+    const res = await fetch(`${bare.url}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "command-a-03-2025", messages: msg }),
+    });
+    assertEquals(res.status, 401);
+    assertEquals(
+      (await res.json()).error.message,
+      "no cohere credential: set cohere.keys in config.yaml, or send your own key as " +
+        "'Authorization: Bearer …'",
+    );
+  } finally {
+    await gw.close();
+    await bare.close();
+    await fake.close();
   }
 });

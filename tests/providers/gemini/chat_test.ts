@@ -9,7 +9,14 @@ import { serveFake } from "../../fakes/serve.ts";
 import { abortedWithin, parseSseBody, readThenAbort } from "../../helpers.ts";
 import { KEY, lastBody, setup } from "./_setup.ts";
 
-Deno.test("gemini: /v1/models lists the built-in ids without a key, the API's own with one", async () => {
+Deno.test("gemini: /v1/models lists nothing without a key, the built-in ids with the client's, the API's own with the pool's", async () => {
+  {
+    // A placeholder key is no Gemini key: gemini is not ready, none of its ids can answer.
+    await using t = await setup({ clientKey: "sk-placeholder", gemini: { models: ["x-1"] } });
+    const ids: string[] = [];
+    for await (const m of t.client.models.list()) ids.push(m.id);
+    assertEquals(ids.filter((id) => /^(gemini|x-1)/.test(id)), []);
+  }
   {
     await using t = await setup({ gemini: { models: ["gemini-exp-1206"] } });
     const ids: string[] = [];

@@ -6,6 +6,7 @@
  */
 import OpenAI from "openai";
 import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
+import { startFakeGemini } from "../../fakes/gemini.ts";
 import { serveFake } from "../../fakes/serve.ts";
 import { startGateway } from "../../helpers.ts";
 import { KEY, setup } from "./_setup.ts";
@@ -146,8 +147,27 @@ Deno.test("gemini errors: no key anywhere is a 401 that says how to send one", a
     () => t.client.chat.completions.create({ model: "gemini-2.0-flash", messages: msg }),
     OpenAI.AuthenticationError,
   );
-  assertMatch(err.message, /no gemini credential/);
+  assertMatch(err.message, /^401 no gemini credential: set gemini\.keys in config\.yaml/);
   assertEquals(t.fake.requests.length, 0);
+});
+
+Deno.test("gemini pool: a placeholder client key never displaces gemini.keys; an AIza… key does", async () => {
+  const fake = await startFakeGemini({ keys: [...POOL, KEY] });
+  const gw = await startGateway({ gemini: { "base-url": fake.origin, keys: [POOL[0]] } });
+  try {
+    const ask = (apiKey: string) =>
+      new OpenAI({ baseURL: gw.url, apiKey, maxRetries: 0 }).chat.completions.create({
+        model: "gemini-2.0-flash",
+        messages: msg,
+      });
+    await ask("sk-placeholder-from-a-client");
+    assertEquals(fake.requests.at(-1)!.headers.get("x-goog-api-key"), POOL[0]);
+    await ask(KEY);
+    assertEquals(fake.requests.at(-1)!.headers.get("x-goog-api-key"), KEY);
+  } finally {
+    await gw.close();
+    await fake.close();
+  }
 });
 
 Deno.test("gemini pool: keys rotate and a 429 rests a key for the retry delay, then all rest", async () => {

@@ -5,11 +5,26 @@
  * @module
  */
 import { type Lease, type Pool, useAccount, withAccount } from "../../../pool/mod.ts";
+import { type CredentialRule, poolNaming } from "../../readiness.ts";
 import type { ChatContext, ChatEvent, RequestContext } from "../../types.ts";
 import type { CozeState } from "../state.ts";
 
 /** Seconds a cookie rests after a message limit when `coze.cooldown` is not set. */
 const LIMIT_COOLDOWN = 3600;
+
+/** True when `token` looks like a Coze credential rather than a placeholder API key. */
+export function looksLikeCozeCookie(token: string): boolean {
+  return /(^|[;\s])sessionid=|\[msToken=|(^|[;\s])msToken=/.test(token) ||
+    /^[0-9a-f]{32}$/i.test(token.trim());
+}
+
+/** The web mode's credentials: coze.com cookies in `coze.cookies`. */
+export const COZE_COOKIES: CredentialRule = {
+  key: "coze.cookies",
+  noun: "cookie",
+  shape: "sessionid=…",
+  matches: looksLikeCozeCookie,
+};
 
 /** The `coze-web` pool of `coze.cookies`. */
 export function cozePool(state: CozeState, ctx: Pick<ChatContext, "config">): Pool {
@@ -17,13 +32,8 @@ export function cozePool(state: CozeState, ctx: Pick<ChatContext, "config">): Po
   return state.pools.get("coze-web", cfg.cookies, {
     concurrency: cfg.concurrency ?? 1,
     cooldown: cfg.cooldown ?? LIMIT_COOLDOWN,
+    ...poolNaming(COZE_COOKIES),
   });
-}
-
-/** True when `token` looks like a Coze credential rather than a placeholder API key. */
-export function looksLikeCozeCookie(token: string): boolean {
-  return /(^|[;\s])sessionid=|\[msToken=|(^|[;\s])msToken=/.test(token) ||
-    /^[0-9a-f]{32}$/i.test(token.trim());
 }
 
 /**

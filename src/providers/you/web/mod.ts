@@ -26,6 +26,7 @@ import { proxyFor } from "../../../net/proxy.ts";
 import { GatewayError, upstreamFailed } from "../../../openai/errors.ts";
 import type { ChatRequest } from "../../../openai/schema.ts";
 import { PoolSet, withAccount } from "../../../pool/mod.ts";
+import { clientCredential, type CredentialRule, poolNaming } from "../../readiness.ts";
 import { maskSecret } from "../../../util/mask.ts";
 import { guardAnswer } from "../../answer.ts";
 import type { ChatContext, ChatEvent, ModelInfo, ModelMatch, ProviderDeps } from "../../types.ts";
@@ -58,13 +59,20 @@ export function looksLikeYouCookie(token: string): boolean {
   return YOU_COOKIE.test(token.trim().replace(/^cookie:\s*/i, ""));
 }
 
+/** The web mode's credentials: account cookies in `you.cookies`. */
+export const YOU_COOKIES: CredentialRule = {
+  key: "you.cookies",
+  noun: "cookie",
+  shape: "the Cookie header of a signed-in you.com tab",
+  matches: looksLikeYouCookie,
+};
+
 /**
  * The client's cookie to use, or undefined for the pool: a key that does not look like a you.com
  * cookie never displaces configured accounts (with none configured it is tried as a session).
  */
 export function clientCookie(token: string | undefined, poolSize: number): string | undefined {
-  if (!token) return undefined;
-  return looksLikeYouCookie(token) || poolSize === 0 ? token : undefined;
+  return clientCredential(YOU_COOKIES, token, poolSize);
 }
 
 /** The you.com model name of `model`, or undefined when it is not one. */
@@ -82,9 +90,8 @@ function promptOf(req: ChatRequest, ctx: ChatContext): YouPrompt {
   });
 }
 
-/** The web mode's models: the built-in modes and `you.models`, when accounts are configured. */
+/** The web mode's models: the built-in modes and `you.models` (listed while it is ready). */
 export function webModels(config: Config): ModelInfo[] {
-  if (config.you.cookies.length === 0) return [];
   const names = [...new Set([...YOU_MODELS, ...config.you.models])];
   return names.map((m) => ({ id: `you/${m}`, owned_by: "you" }));
 }
@@ -112,6 +119,7 @@ export function webChat(
   const pool = state.pools.get("you-web", cfg.cookies, {
     concurrency: cfg.concurrency ?? 1,
     cooldown: cfg.cooldown,
+    ...poolNaming(YOU_COOKIES),
   });
   const own = clientCookie(ctx.token, pool.size);
   return (async function* () {
