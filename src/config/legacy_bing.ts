@@ -25,6 +25,7 @@ const BING: Readonly<Record<string, Fate>> = {
       "it held _U cookies of the retired Bing chat, which no longer sign in to Copilot; use copilot.access-tokens (docs/copilot.md)",
   },
   "base-url": { ignored: "the Sydney ChatHub it pointed at is gone; see copilot.base-url" },
+  baseUrl: { ignored: "the Sydney ChatHub it pointed at is gone; see copilot.base-url" },
   "hub-url": { ignored: "the Sydney ChatHub it pointed at is gone; see copilot.base-url" },
   "bundle-version": { ignored: "Copilot has no bundle version" },
 };

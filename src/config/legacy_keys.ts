@@ -7,9 +7,11 @@
  */
 import type { KeyRule as LegacyKey, LegacyRule } from "./legacy.ts";
 import { migrateArenaKeys } from "./legacy_arena.ts";
+import { migrateCustomKeys } from "./legacy_custom.ts";
 import { migrateBingKeys } from "./legacy_bing.ts";
 import { migrateImageKeys } from "./legacy_images.ts";
 import { migrateInterpreterKeys } from "./legacy_interpreter.ts";
+import { serverLegacy } from "./legacy_server.ts";
 
 /** True unless the raw file turns `<section>.mode` to `web`. */
 function notWebMode(section: string): (value: unknown, root: Record<string, unknown>) => boolean {
@@ -51,13 +53,6 @@ const cozeLegacy: LegacyKey[] = [
     path: ["coze", "websdk-counter"],
     note: "(the original's web SDK account counter) is no longer used",
   },
-  {
-    path: ["coze", "base-url"],
-    to: ["coze", "web-url"],
-    when: urlOnHost(["www.coze.com", "coze.com", "www.coze.cn", "coze.cn"]),
-    note: "names Coze's web site, now coze.web-url (legacy web mode); coze.base-url is the " +
-      "API root (default https://api.coze.com, or https://api.coze.cn)",
-  },
   ...["cookies", "sign-url", "websdk-url", "upload-url", "owner-wait", "web-url"].map((
     k,
   ): LegacyKey => ({
@@ -66,6 +61,13 @@ const cozeLegacy: LegacyKey[] = [
     when: notWebMode("coze"),
     note: COZE_WEB_ONLY,
   })),
+  {
+    path: ["coze", "base-url"],
+    to: ["coze", "web-url"],
+    when: urlOnHost(["www.coze.com", "coze.com", "www.coze.cn", "coze.cn"]),
+    note: "names Coze's web site, now coze.web-url (legacy web mode); coze.base-url is the " +
+      "API root (default https://api.coze.com, or https://api.coze.cn)",
+  },
 ];
 
 const YOU_WEB_ONLY = "is used only by the legacy web mode (you.mode: web); the default API mode " +
@@ -85,6 +87,12 @@ const youLegacy: LegacyKey[] = [
   },
   { path: ["you", "task"], note: "(the original's clearance refresh timer) is no longer used" },
   { path: ["you", "model"], to: ["you", "models"], note: "is now you.models" },
+  ...["cookies", "notice", "clearance", "file-tokens", "web-url"].map((k): LegacyKey => ({
+    path: ["you", k],
+    keep: true,
+    when: notWebMode("you"),
+    note: YOU_WEB_ONLY,
+  })),
   {
     path: ["you", "base-url"],
     to: ["you", "web-url"],
@@ -92,12 +100,6 @@ const youLegacy: LegacyKey[] = [
     note: "names the you.com site, now you.web-url (legacy web mode); you.base-url is the API " +
       "root (default https://api.you.com)",
   },
-  ...["cookies", "notice", "clearance", "file-tokens", "web-url"].map((k): LegacyKey => ({
-    path: ["you", k],
-    keep: true,
-    when: notWebMode("you"),
-    note: YOU_WEB_ONLY,
-  })),
 ];
 
 /** Gemini: the original called the section `google` (`google.safes`, `google.tc`). */
@@ -123,6 +125,7 @@ const cohereLegacy: LegacyRule[] = [{
 
 /** Keys of earlier versions, in the order they are applied. */
 export const LEGACY_KEYS: readonly LegacyRule[] = [
+  ...serverLegacy,
   ...geminiLegacy,
   ...cohereLegacy,
   ...cozeLegacy,
@@ -131,4 +134,5 @@ export const LEGACY_KEYS: readonly LegacyRule[] = [
   { kind: "custom", apply: migrateArenaKeys },
   { kind: "custom", apply: migrateImageKeys },
   { kind: "custom", apply: migrateInterpreterKeys },
+  { kind: "custom", apply: migrateCustomKeys },
 ];
