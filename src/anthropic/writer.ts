@@ -12,7 +12,7 @@
  */
 import type { ChatEvent, UsageEvent } from "../core/events.ts";
 import { toGatewayError } from "../openai/errors.ts";
-import { CLIENT_CLOSED, type WriterEnd } from "../openai/writer.ts";
+import { failedEarly, type WriterEnd } from "../openai/writer.ts";
 import { SSE_HEADERS, streamEvents } from "../util/event_stream.ts";
 import { type BlockOp, BlockSequencer, type BlockStart } from "./blocks.ts";
 import { anthropicErrorBody, anthropicErrorResponse } from "./errors.ts";
@@ -68,16 +68,6 @@ export async function writeMessages(
   o: MessagesWriterOptions,
 ): Promise<Response> {
   return o.stream ? await writeStream(events, o) : await writeJson(events, o);
-}
-
-function failedEarly(err: unknown, o: MessagesWriterOptions): Response {
-  if (o.abort.signal.aborted) {
-    o.onEnd?.({ status: CLIENT_CLOSED, aborted: true });
-    return new Response(null, { status: CLIENT_CLOSED });
-  }
-  const e = toGatewayError(err);
-  o.onEnd?.({ status: e.status, error: e });
-  return anthropicErrorResponse(e, o.requestId);
 }
 
 function usageNote(u: AnthropicUsage) {
@@ -137,7 +127,7 @@ async function writeJson(
   try {
     for await (const ev of events) for (const op of seq.push(ev)) fold(content, op);
   } catch (err) {
-    return failedEarly(err, o);
+    return failedEarly(err, o, (e) => anthropicErrorResponse(e, o.requestId));
   }
   for (const op of seq.end()) fold(content, op);
   const usage = anthropicUsage(seq.usage);
@@ -244,7 +234,7 @@ function writeStream(
       return out;
     },
     fail: (err) => [sse("error", JSON.stringify(anthropicErrorBody(err, o.requestId)))],
-    failEarly: (err) => failedEarly(err, o),
+    failEarly: (err) => failedEarly(err, o, (e) => anthropicErrorResponse(e, o.requestId)),
     onCommit: o.onCommit,
     onEnd(end) {
       if (end.aborted) o.onEnd?.({ status: 200, aborted: true });

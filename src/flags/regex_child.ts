@@ -1,6 +1,6 @@
 /**
  * The process that runs the patterns clients write (`<regex>`, `<matcher>`): one JSON job per
- * line on stdin, one answer per line on stdout. It imports nothing and needs no permission, so it
+ * line on stdin, one answer per line on stdout. It imports only a line splitter and needs no permission, so it
  * runs as `deno run <this file>` (or as a compiled binary with `GATEWAY_REGEX_CHILD=1`, see
  * main.ts). The server kills it when a job runs past its budget: a catastrophic pattern costs that
  * process, never the server's event loop (see `regex_pool.ts` for why a Worker cannot do this).
@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { LineSplitter } from "../util/line_splitter.ts";
 
 /** The environment variable that makes a compiled binary run as this process. */
 export const REGEX_CHILD_ENV = "GATEWAY_REGEX_CHILD";
@@ -52,21 +53,13 @@ function writeLine(value: unknown): void {
 /** Serves jobs from stdin until it closes. */
 export async function serveRegexChild(): Promise<void> {
   writeLine({ ready: true });
-  // A line's pieces: only each new chunk is searched for the line end.
-  let parts: string[] = [];
+  const lines = new LineSplitter();
   for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
-    let start = 0;
-    let nl: number;
-    while ((nl = chunk.indexOf("\n", start)) >= 0) {
-      parts.push(chunk.slice(start, nl));
-      const line = parts.join("");
-      parts = [];
-      start = nl + 1;
+    for (const line of lines.push(chunk)) {
       if (line.trim() === "") continue;
       const job = JSON.parse(line) as Job;
       writeLine(runJob(job, (at) => writeLine({ id: job.id, at })));
     }
-    if (start < chunk.length) parts.push(chunk.slice(start));
   }
 }
 

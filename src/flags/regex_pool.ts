@@ -16,6 +16,7 @@
  * @module
  */
 import { GatewayError } from "../openai/errors.ts";
+import { LineSplitter } from "../util/line_splitter.ts";
 import { REGEX_CHILD_ENV } from "./regex_child.ts";
 
 /** One rule of a job: `pattern` (JavaScript syntax, flag `g`) replaced by `replacement`. */
@@ -103,19 +104,12 @@ class Child {
 
   /** Reads answer lines until the child's stdout ends. */
   async #read(onAnswer: (a: Answer) => void): Promise<void> {
-    let parts: string[] = [];
+    const lines = new LineSplitter();
     try {
       for await (const chunk of this.proc.stdout.pipeThrough(new TextDecoderStream())) {
-        let start = 0;
-        let nl: number;
-        while ((nl = chunk.indexOf("\n", start)) >= 0) {
-          parts.push(chunk.slice(start, nl));
-          const line = parts.join("");
-          parts = [];
-          start = nl + 1;
+        for (const line of lines.push(chunk)) {
           if (line !== "") onAnswer(JSON.parse(line) as Answer);
         }
-        if (start < chunk.length) parts.push(chunk.slice(start));
       }
     } catch {
       // Killed mid-line, or a line that is not JSON: the child is done either way.

@@ -207,15 +207,28 @@ export async function writeChat(
   return options.stream ? await writeStream(events, options) : await writeJson(events, options);
 }
 
-/** The error response for a failure before anything was sent; a client that left is no error. */
-function failedEarly(err: unknown, o: WriterOptions): Response {
+/** What `failedEarly` needs of a writer's options (every client API's writer has it). */
+export interface EarlyFailureOptions {
+  abort: AbortController;
+  onEnd?: (end: { status: number; error?: GatewayError; aborted?: boolean }) => void;
+}
+
+/**
+ * The error response for a failure before anything was sent, in the client API's shape
+ * (`render`); a client that left is no error.
+ */
+export function failedEarly(
+  err: unknown,
+  o: EarlyFailureOptions,
+  render: (e: GatewayError) => Response = errorResponse,
+): Response {
   if (o.abort.signal.aborted) {
     o.onEnd?.({ status: CLIENT_CLOSED, aborted: true });
     return new Response(null, { status: CLIENT_CLOSED });
   }
   const e = toGatewayError(err);
   o.onEnd?.({ status: e.status, error: e });
-  return errorResponse(e);
+  return render(e);
 }
 
 /** The JSON error response for `err` in OpenAI's shape. */

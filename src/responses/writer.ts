@@ -13,7 +13,7 @@
  */
 import type { ChatEvent } from "../core/events.ts";
 import { type GatewayError, toGatewayError } from "../openai/errors.ts";
-import { CLIENT_CLOSED, errorResponse } from "../openai/writer.ts";
+import { errorResponse, failedEarly } from "../openai/writer.ts";
 import { SSE_HEADERS, streamEvents } from "../util/event_stream.ts";
 import { ResponseAssembler } from "./assembler.ts";
 import {
@@ -88,16 +88,6 @@ function finish(asm: ResponseAssembler, meta: ResponseMeta): ResponseObject {
     incomplete,
     completedAt: Math.floor(Date.now() / 1000),
   });
-}
-
-function failedEarly(err: unknown, o: ResponsesWriterOptions): Response {
-  if (o.abort.signal.aborted) {
-    o.onEnd?.({ status: CLIENT_CLOSED, aborted: true });
-    return new Response(null, { status: CLIENT_CLOSED });
-  }
-  const e = toGatewayError(err);
-  o.onEnd?.({ status: e.status, error: e });
-  return errorResponse(e);
 }
 
 async function writeJson(
