@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { closeAll, splice } from "./tcp.ts";
 
 /** A running proxy. */
 export interface ConnectProxy {
@@ -16,21 +17,6 @@ export interface ConnectProxy {
   /** Requests refused (bad credentials, not CONNECT). */
   refused: number;
   close(): Promise<void>;
-}
-
-async function pipe(from: Deno.Conn, to: Deno.Conn): Promise<void> {
-  const buf = new Uint8Array(32 * 1024);
-  try {
-    while (true) {
-      const n = await from.read(buf);
-      if (n === null) break;
-      let off = 0;
-      while (off < n) off += await to.write(buf.subarray(off, n));
-    }
-    await to.closeWrite();
-  } catch {
-    // A side went away.
-  }
 }
 
 /** Starts the proxy; `auth` makes it require those credentials. */
@@ -71,19 +57,11 @@ export function startConnectProxy(auth?: { user: string; pass: string }): Connec
       open.add(out);
       state.tunnels.push(target);
       await answer("HTTP/1.1 200 Connection established\r\n\r\n");
-      await Promise.all([pipe(conn, out), pipe(out, conn)]);
+      await splice(conn, out);
     } catch {
       // A side went away.
     } finally {
-      for (const c of [conn, out]) {
-        if (!c) continue;
-        open.delete(c);
-        try {
-          c.close();
-        } catch {
-          // Closed.
-        }
-      }
+      closeAll(open, conn, out);
     }
   };
   const accepting = (async () => {

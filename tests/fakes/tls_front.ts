@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { closeAll, splice } from "./tcp.ts";
 import { type ClientHello, readClientHello } from "./client_hello.ts";
 
 /** A running front door. */
@@ -18,25 +19,6 @@ export interface TlsFront {
   helloOf(remotePort: number): ClientHello | undefined;
   /** Stops accepting and closes every open connection. */
   close(): Promise<void>;
-}
-
-async function pipe(from: Deno.Conn, to: Deno.Conn): Promise<void> {
-  const buf = new Uint8Array(32 * 1024);
-  try {
-    while (true) {
-      const n = await from.read(buf);
-      if (n === null) break;
-      let off = 0;
-      while (off < n) off += await to.write(buf.subarray(off, n));
-    }
-  } catch {
-    // One side went away; the other is closed below.
-  }
-  try {
-    await to.closeWrite();
-  } catch {
-    // Already closed.
-  }
 }
 
 /**
@@ -61,19 +43,11 @@ export function startTlsFront(pick: (hello: ClientHello) => number | undefined):
       open.add(back);
       byPort.set((back.localAddr as Deno.NetAddr).port, hello);
       await back.write(bytes);
-      await Promise.all([pipe(conn, back), pipe(back, conn)]);
+      await splice(conn, back);
     } catch {
       // Not TLS, or a side went away.
     } finally {
-      for (const c of [conn, back]) {
-        if (!c) continue;
-        open.delete(c);
-        try {
-          c.close();
-        } catch {
-          // Already closed.
-        }
-      }
+      closeAll(open, conn, back);
     }
   };
   const accepting = (async () => {
