@@ -191,6 +191,14 @@ Deno.test("stream mapper: tool calls without index, by id, continuing the last; 
   ]);
 });
 
+Deno.test("stream mapper: a usage with negative or non-numeric counts is dropped for the meter (fuzz finding)", () => {
+  for (const usage of [{ prompt_tokens: -1, completion_tokens: 0 }, { prompt_tokens: "9" }, 7]) {
+    const m = new OpenAiStreamMapper("custom");
+    const ev = [...m.map(JSON.stringify({ choices: [], usage })), ...m.end()];
+    assertEquals(ev, [], JSON.stringify(usage));
+  }
+});
+
 Deno.test("custom: the internal reasoning fields become reasoning_effort; signatures stay home", () => {
   const base = {
     model: "up/m",

@@ -13,7 +13,7 @@ import type { ChatEvent, FinishReason } from "../types.ts";
 import { z } from "npm:zod@^4.6.7";
 
 const text = z.string().nullish();
-const count = z.number().nullish();
+const count = z.number().nonnegative().nullish();
 
 /** The usage fields read (an unreadable usage is dropped: the meter counts instead). */
 const usageSchema = z.looseObject({
