@@ -186,6 +186,62 @@ export function digest(events: readonly ChatEvent[]): Digest {
   return out;
 }
 
+const FINISH_REASONS = new Set(["stop", "length", "tool_calls", "content_filter"]);
+
+function isCount(v: unknown): boolean {
+  return typeof v === "number" && Number.isFinite(v) && v >= 0;
+}
+
+function isIndex(v: unknown): boolean {
+  return typeof v === "number" && Number.isInteger(v) && v >= 0;
+}
+
+function optional(v: unknown, test: (v: unknown) => boolean): boolean {
+  return v === undefined || test(v);
+}
+
+const isString = (v: unknown) => typeof v === "string";
+
+/**
+ * Fails unless every event has the types `core/events.ts` promises (a reader that lets an
+ * upstream's number through as text breaks whatever reads the text next), and the first event of
+ * each tool call names it.
+ */
+export function assertWellFormed(events: readonly ChatEvent[]): void {
+  const named = new Set<string>();
+  for (const e of events) {
+    const ev = e as unknown as Record<string, unknown>;
+    const ok = optional(ev.choice, isIndex) && (() => {
+      switch (e.type) {
+        case "text":
+          return isString(ev.text);
+        case "reasoning":
+          return isString(ev.text) && optional(ev.signature, isString);
+        case "tool_call": {
+          const key = `${e.choice ?? 0}:${e.index}`;
+          const first = !named.has(key);
+          named.add(key);
+          return isIndex(ev.index) && isString(ev.arguments) && optional(ev.id, isString) &&
+            (first ? isString(ev.name) : optional(ev.name, isString)) &&
+            optional(ev.extra, (x) => typeof x === "object" && x !== null);
+        }
+        case "citation":
+          return isIndex(ev.index) && (ev.index as number) >= 1 && isString(ev.url) &&
+            optional(ev.title, isString);
+        case "usage":
+          return isCount(ev.prompt_tokens) && isCount(ev.completion_tokens) &&
+            optional(ev.cached_tokens, isCount) && optional(ev.reasoning_tokens, isCount) &&
+            optional(ev.cache_creation_tokens, isCount);
+        case "finish":
+          return FINISH_REASONS.has(ev.reason as string) && optional(ev.stop_sequence, isString);
+        default:
+          return false;
+      }
+    })();
+    if (!ok) throw new Error(`a malformed event: ${JSON.stringify(e)}`);
+  }
+}
+
 /** A string of any code units, lone surrogates included (what a hostile peer may send). */
 export const anyText: fc.Arbitrary<string> = fc.string({
   unit: fc.oneof(
