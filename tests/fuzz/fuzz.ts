@@ -63,6 +63,19 @@ export function timed<A extends unknown[]>(
   };
 }
 
+/** `timed` for synchronous predicates (for `fc.property`). */
+export function timedSync<A extends unknown[]>(
+  fn: (...args: A) => unknown,
+  ms = CASE_CEILING_MS,
+): (...args: A) => void {
+  return (...args: A) => {
+    const t0 = performance.now();
+    fn(...args);
+    const took = performance.now() - t0;
+    if (took > ms) throw new Error(`one case took ${Math.round(took)} ms (ceiling ${ms} ms)`);
+  };
+}
+
 /** Cut points of a body: raw numbers (taken modulo its length), or "every byte its own piece". */
 export const cutsArb: fc.Arbitrary<number[] | "bytes"> = fc.oneof(
   { weight: 5, arbitrary: fc.array(fc.nat(), { maxLength: 12 }) },
