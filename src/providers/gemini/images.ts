@@ -19,13 +19,25 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
-/** `{mimeType, data}` of a `data:` URL (base64 or percent-encoded), or undefined. */
-export function parseDataUrl(url: string): { mimeType: string; data: string } | undefined {
+/**
+ * `{mimeType, data}` of a `data:` URL (base64 or percent-encoded), or undefined for another URL.
+ * Percent-escapes that do not decode are the client's 400 naming `field`.
+ */
+export function parseDataUrl(
+  url: string,
+  field = "image_url",
+): { mimeType: string; data: string } | undefined {
   const m = url.match(/^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s);
   if (!m) return undefined;
   const mimeType = m[1] || "application/octet-stream";
   if (/;base64/i.test(m[2])) return { mimeType, data: m[3].replace(/\s+/g, "") };
-  return { mimeType, data: toBase64(new TextEncoder().encode(decodeURIComponent(m[3]))) };
+  let text: string;
+  try {
+    text = decodeURIComponent(m[3]);
+  } catch {
+    throw invalidRequest(`${field}: the data: URL has percent-escapes that do not decode`, field);
+  }
+  return { mimeType, data: toBase64(new TextEncoder().encode(text)) };
 }
 
 const EXT_TYPES: Record<string, string> = {

@@ -216,7 +216,7 @@ async function userParts(
       if (p.text !== "") parts.push({ text: p.text });
     } else if (p.type === "image_url") {
       const url = p.image_url.url;
-      const data = parseDataUrl(url);
+      const data = parseDataUrl(url, `messages[${i}].content`);
       if (data) {
         parts.push({ inlineData: data });
       } else if (/^https?:\/\//i.test(url) && o.upstream) {
