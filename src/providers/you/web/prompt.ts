@@ -63,7 +63,8 @@ export function buildPrompt(messages: readonly Message[], options: PromptOptions
   const total = turns.reduce((n, t) => n + countTokens(t.text), 0);
   if (total < options.fileTokens) {
     const short = asPairs(turns);
-    const size = encodeURIComponent(short.query).length +
+    // As the URL carries it: a lone surrogate goes as U+FFFD (encodeURIComponent would throw).
+    const size = encodeURIComponent(short.query.toWellFormed()).length +
       encodeURIComponent(JSON.stringify(short.chat)).length;
     if (size <= (options.urlLimit ?? URL_LIMIT)) {
       return { ...short, tokens: total };
