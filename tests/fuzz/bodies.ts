@@ -320,3 +320,43 @@ export function mutated<T>(arb: fc.Arbitrary<T>): fc.Arbitrary<unknown> {
   });
   return fc.oneof(arb as fc.Arbitrary<unknown>, edited);
 }
+
+const userText = answerText.filter((t) => t.trim() !== "");
+
+/** Chat bodies the API takes, streamed or not. */
+export const validChat = fc.record({
+  model: fc.constant("fake/gpt-4o-mini"),
+  messages: fc.array(fc.record({ role: fc.constantFrom("user", "system"), content: userText }), {
+    minLength: 1,
+    maxLength: 3,
+  }).map((m) => [...m, { role: "user", content: "hi" }]),
+  stream: fc.boolean(),
+  max_tokens: fc.integer({ min: 1, max: 500 }),
+  temperature: fc.double({ min: 0, max: 1, noNaN: true }),
+}, { requiredKeys: ["model", "messages"] });
+
+/** Messages bodies the API takes. */
+export const validMessages = fc.record({
+  model: fc.constant("fake/gpt-4o-mini"),
+  max_tokens: fc.integer({ min: 1, max: 1000 }),
+  messages: fc.constant([{ role: "user", content: "hi" }]),
+  system: userText,
+  stream: fc.boolean(),
+  stop_sequences: fc.array(fc.stringMatching(/^[a-z]{1,3}$/), { maxLength: 2 }),
+}, { requiredKeys: ["model", "max_tokens", "messages"] });
+
+/** Responses bodies the API takes. */
+export const validResponses = fc.record({
+  model: fc.constant("fake/gpt-4o-mini"),
+  input: fc.oneof(userText, fc.constant([{ role: "user", content: "hi" }])),
+  instructions: userText,
+  stream: fc.boolean(),
+  store: fc.boolean(),
+}, { requiredKeys: ["model", "input"] });
+
+/** Embeddings bodies the API takes. */
+export const validEmbeddings = fc.record({
+  model: fc.constant("fake/text-embedding-3-small"),
+  input: fc.oneof(userText, fc.array(userText, { minLength: 1, maxLength: 3 })),
+  encoding_format: fc.constantFrom("float", "base64"),
+}, { requiredKeys: ["model", "input"] });
