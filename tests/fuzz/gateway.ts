@@ -10,6 +10,9 @@
 import { assert } from "../assert.ts";
 import { serveFake } from "../fakes/serve.ts";
 import { startGateway, type TestGateway } from "../helpers.ts";
+import { isErrorShape, sseEvents } from "./answers.ts";
+
+export { sseEvents } from "./answers.ts";
 
 /** Test permissions: the network only on 127.0.0.1 (a request elsewhere fails the test). */
 export const LOCAL_ONLY: Deno.PermissionOptionsObject = {
@@ -66,39 +69,10 @@ export function apiOf(path: string): "anthropic" | "openai" {
 
 /** Fails unless `body` is an error in `api`'s shape. */
 export function assertErrorShape(api: "anthropic" | "openai", body: unknown, what: string): void {
-  const b = body as Record<string, unknown> | null;
-  const e = b?.error as Record<string, unknown> | undefined;
-  const ok = api === "anthropic"
-    ? b?.type === "error" && typeof e?.type === "string" && typeof e?.message === "string"
-    : typeof e?.message === "string" && typeof e?.type === "string" &&
-      (e.param === null || typeof e.param === "string" || e.param === undefined) &&
-      (e.code === null || typeof e.code === "string" || e.code === undefined);
-  assert(ok, `${what}: not ${api}'s error shape: ${JSON.stringify(body)?.slice(0, 400)}`);
-}
-
-/** One SSE event of a response body. */
-export interface WireEvent {
-  event?: string;
-  data: string;
-}
-
-/** The events of an SSE body (comments skipped). */
-export function sseEvents(text: string): WireEvent[] {
-  const out: WireEvent[] = [];
-  for (const block of text.split(/\r?\n\r?\n/)) {
-    let event: string | undefined;
-    const data: string[] = [];
-    for (const line of block.split(/\r?\n/)) {
-      if (line.startsWith(":") || line === "") continue;
-      const colon = line.indexOf(":");
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-      if (field === "event") event = value;
-      else if (field === "data") data.push(value);
-    }
-    if (data.length > 0 || event !== undefined) out.push({ event, data: data.join("\n") });
-  }
-  return out;
+  assert(
+    isErrorShape(api, body),
+    `${what}: not ${api}'s error shape: ${JSON.stringify(body)?.slice(0, 400)}`,
+  );
 }
 
 /** What one request got: status, content type, body text. */

@@ -8,14 +8,13 @@
  */
 import { assert, assertEquals } from "../assert.ts";
 import { answerText, check, fc, timed } from "./fuzz.ts";
+import { type Api, API_PATHS, readAnswer } from "./answers.ts";
 import {
-  assertErrorShape,
   assertHonest,
   LOCAL_ONLY,
   type RawRequest,
   type Script,
   scriptedUpstream,
-  sseEvents,
   startFuzzGateway,
   startRefuser,
 } from "./gateway.ts";
@@ -53,7 +52,7 @@ const fault = fc.oneof(
 type Fault = typeof fault extends fc.Arbitrary<infer F> ? F : never;
 
 const scenario = fc.record({
-  api: fc.constantFrom("chat", "messages", "responses"),
+  api: fc.constantFrom<Api>("chat", "messages", "responses"),
   stream: fc.boolean(),
   text: fc.array(answerText, { maxLength: 6 }),
   reasoning: fc.array(answerText, { maxLength: 2 }),
@@ -163,12 +162,6 @@ function scriptOf(s: Scenario, req: RawRequest): Script {
   }
 }
 
-const PATHS = {
-  chat: "/v1/chat/completions",
-  messages: "/v1/messages",
-  responses: "/v1/responses",
-};
-
 function requestBody(s: Scenario): unknown {
   const model = "fake/gpt-4o-mini";
   if (s.api === "chat") {
@@ -183,86 +176,6 @@ function requestBody(s: Scenario): unknown {
     };
   }
   return { model, input: "hi", stream: s.stream, store: false };
-}
-
-/** What the client read: the answer's text and whether it ended cleanly, or an error. */
-type Read = { kind: "answer"; text: string; finished: boolean } | { kind: "error" };
-
-function readChat(stream: boolean, body: string): Read {
-  if (!stream) {
-    const b = JSON.parse(body);
-    return {
-      kind: "answer",
-      text: b.choices[0].message.content ?? "",
-      finished: typeof b.choices[0].finish_reason === "string",
-    };
-  }
-  let text = "";
-  let finished = false;
-  const events = sseEvents(body);
-  assertEquals(events.at(-1)?.data, "[DONE]", "a chat stream ends with [DONE]");
-  for (const ev of events.slice(0, -1)) {
-    const data = JSON.parse(ev.data);
-    if (data.error) {
-      assertErrorShape("openai", data, "chat stream error");
-      return { kind: "error" };
-    }
-    const c = data.choices?.[0];
-    text += c?.delta?.content ?? "";
-    if (c?.finish_reason) finished = true;
-  }
-  return { kind: "answer", text, finished };
-}
-
-function readMessages(stream: boolean, body: string): Read {
-  if (!stream) {
-    const b = JSON.parse(body);
-    const text = b.content.filter((c: { type: string }) => c.type === "text")
-      .map((c: { text: string }) => c.text).join("");
-    return { kind: "answer", text, finished: typeof b.stop_reason === "string" };
-  }
-  let text = "";
-  let stopped = false;
-  let reason = false;
-  for (const ev of sseEvents(body)) {
-    const data = JSON.parse(ev.data);
-    if (ev.event === "error") {
-      assertErrorShape("anthropic", data, "messages stream error");
-      return { kind: "error" };
-    }
-    if (ev.event === "content_block_delta" && data.delta?.type === "text_delta") {
-      text += data.delta.text;
-    }
-    if (ev.event === "message_delta" && typeof data.delta?.stop_reason === "string") reason = true;
-    if (ev.event === "message_stop") stopped = true;
-  }
-  return { kind: "answer", text, finished: stopped && reason };
-}
-
-function outputText(
-  response: { output?: { type: string; content?: { type: string; text: string }[] }[] },
-) {
-  return (response.output ?? []).filter((o) => o.type === "message")
-    .flatMap((o) => o.content ?? []).filter((c) => c.type === "output_text")
-    .map((c) => c.text).join("");
-}
-
-function readResponses(stream: boolean, body: string): Read {
-  if (!stream) {
-    const b = JSON.parse(body);
-    if (b.status === "failed") return { kind: "error" };
-    return { kind: "answer", text: outputText(b), finished: b.status === "completed" };
-  }
-  let text = "";
-  let completed: unknown;
-  for (const ev of sseEvents(body)) {
-    const data = JSON.parse(ev.data);
-    if (ev.event === "error" || ev.event === "response.failed") return { kind: "error" };
-    if (ev.event === "response.output_text.delta") text += data.delta;
-    if (ev.event === "response.completed") completed = data.response;
-  }
-  if (completed) assertEquals(outputText(completed as never), text, "completed output = deltas");
-  return { kind: "answer", text, finished: completed !== undefined };
 }
 
 Deno.test({
@@ -288,7 +201,7 @@ Deno.test({
           scenario,
           timed(async (s) => {
             current = s;
-            const path = PATHS[s.api as keyof typeof PATHS];
+            const path = API_PATHS[s.api];
             const res = await fetch(gw.origin + path, {
               method: "POST",
               headers: { "content-type": "application/json" },
@@ -309,12 +222,9 @@ Deno.test({
               tally.errors++;
               return;
             }
-            const read = s.api === "chat"
-              ? readChat(s.stream, body)
-              : s.api === "messages"
-              ? readMessages(s.stream, body)
-              : readResponses(s.stream, body);
+            const read = readAnswer(s.api, s.stream, body);
             if (read.kind === "error") {
+              assert(read.shaped, `an error not in the API's shape: ${read.message}`);
               tally.errors++;
               return;
             }
