@@ -57,7 +57,7 @@ export async function* fromYouStream(events: AsyncIterable<SseEvent>): AsyncGene
           yield { type: "text", text: r.delta };
         }
         break;
-      case "response.output_content.full":
+      case "response.output_content.full": {
         // Sources are extras: a `full` that is not a list gives none, the answer goes on.
         const full = r?.type === "web_search.results" && Array.isArray(r.full) ? r.full : [];
         for (const item of full) {
@@ -71,6 +71,7 @@ export async function* fromYouStream(events: AsyncIterable<SseEvent>): AsyncGene
           yield { type: "citation", index, url, ...(title ? { title } : {}) };
         }
         break;
+      }
       case "response.done":
         yield { type: "finish", reason: "stop" };
         return;
