@@ -16,7 +16,8 @@
  * connections left open, the probe's worst stall and RSS at start, after the first minute, at
  * the peak and at the end. Exits 1 when an answer was corrupted, an error was not in its API's
  * shape or an internal error occurred. Traffic stays on 127.0.0.1; the run stops by itself
- * (`SOAK_MAX_REQUESTS` bounds the count too).
+ * (`SOAK_MAX_REQUESTS` bounds the count too). `SOAK_V8_FLAGS` adds V8 flags to the gateway's
+ * command line, for experiments.
  *
  * @module
  */
@@ -208,6 +209,9 @@ async function main(): Promise<number> {
     ].join("\n"),
   );
   const args = await startCommand(["--config", configFile]);
+  // For experiments only: V8 flags the start task does not have (e.g. a smaller young generation).
+  const v8 = Deno.env.get("SOAK_V8_FLAGS");
+  if (v8) args.splice(1, 0, `--v8-flags=${v8}`);
   console.log(`gateway: deno ${args.join(" ")}`);
   const gateway = new Deno.Command(Deno.execPath(), {
     args,
