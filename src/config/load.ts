@@ -44,9 +44,16 @@ export function parseConfig(text: string, file: string): LoadResult {
     const pos = lineCounter.linePos(e.pos[0]);
     throw new ConfigError(`${file}:${pos.line}:${pos.col}: invalid YAML: ${firstLine(e.message)}`);
   }
+  let js: unknown;
+  try {
+    js = doc.toJS();
+  } catch (err) {
+    // The YAML library refuses alias bombs (and other resource exhaustion) only here.
+    throw new ConfigError(`${file}:1:1: invalid YAML: ${firstLine((err as Error).message)}`);
+  }
   // A key left empty (`browser:` with its children commented out) means "not set".
   const empty = doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null);
-  const raw = dropNulls(doc.toJS()) ?? {};
+  const raw = dropNulls(js, file) ?? {};
   if (typeof raw !== "object" || Array.isArray(raw)) {
     throw new ConfigError(`${file}:1:1: the top level must be a mapping of keys`);
   }
@@ -143,22 +150,30 @@ function positionOf(
 
 /**
  * The raw value with nulls dropped and integers as numbers, or as their exact digits (a string)
- * when a number cannot hold them.
+ * when a number cannot hold them. An alias inside the node it names (`a: &x {b: *x}`) makes a
+ * cycle: that is no configuration (`inside` holds the nodes being walked).
  */
-function dropNulls(value: unknown): unknown {
+function dropNulls(value: unknown, file: string, inside = new Set<object>()): unknown {
   if (value === null) return undefined;
   if (typeof value === "bigint") {
     return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   }
-  if (Array.isArray(value)) return value.map(dropNulls);
-  if (typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (v !== null) out[k] = dropNulls(v);
-    }
-    return out;
+  if (typeof value !== "object") return value;
+  if (inside.has(value)) {
+    throw new ConfigError(`${file}:1:1: invalid YAML: an alias refers to a node that holds it`);
   }
-  return value;
+  inside.add(value);
+  let out: unknown;
+  if (Array.isArray(value)) out = value.map((v) => dropNulls(v, file, inside));
+  else {
+    const o: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (v !== null) o[k] = dropNulls(v, file, inside);
+    }
+    out = o;
+  }
+  inside.delete(value);
+  return out;
 }
 
 function deleteAt(root: unknown, path: Path): void {

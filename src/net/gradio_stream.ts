@@ -17,6 +17,7 @@
  * @module
  */
 import { GatewayError, upstreamFailed } from "../openai/errors.ts";
+import { isObject } from "../util/json.ts";
 import { OutputTracker } from "./gradio_diff.ts";
 import { snippet } from "./http.ts";
 import { readSse, type SseEvent } from "./sse.ts";
@@ -109,7 +110,9 @@ export async function* trackOutputs(
         break;
       }
       case "process_completed": {
-        if (m.success === false || (m.output && "error" in m.output && m.output.error != null)) {
+        // `output` is the app's to fill: only an object of it can carry an error.
+        const output = isObject(m.output) ? m.output : undefined;
+        if (m.success === false || output?.error != null) {
           throw processError(provider, m);
         }
         const data = m.output?.data;

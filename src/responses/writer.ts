@@ -13,7 +13,7 @@
  */
 import type { ChatEvent } from "../core/events.ts";
 import { type GatewayError, toGatewayError } from "../openai/errors.ts";
-import { errorResponse, failedEarly } from "../openai/writer.ts";
+import { failedEarly } from "../openai/writer.ts";
 import { SSE_HEADERS, streamEvents } from "../util/event_stream.ts";
 import { ResponseAssembler } from "./assembler.ts";
 import {

@@ -66,7 +66,18 @@ export async function handleCountTokens(c: Ctx): Promise<Response> {
   const deps = c.get("deps");
   const body = await readBody(c, countTokensRequest);
   c.set("model", body.model);
-  const { req: translated } = toChatRequest(body);
+  // Only the fields count_tokens has are read: others (`stop_sequences`, `max_tokens`, ...) are
+  // not validated here, so whatever a client puts in them is ignored, never read as theirs.
+  const { model, messages, system, tools, tool_choice, thinking, output_config } = body;
+  const { req: translated } = toChatRequest({
+    model,
+    messages,
+    system,
+    tools,
+    tool_choice,
+    thinking,
+    output_config,
+  });
   const route = resolveModel(c, body.model);
   const config = deps.store.current;
   const regex = deps.regex.session(config.server.limits["regex-ms"]);

@@ -1,7 +1,14 @@
 /**
  * config.yaml: defaults, validation messages with file, line and key, unknown keys, hot reload.
  */
-import { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "../assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStringIncludes,
+  assertThrows,
+} from "../assert.ts";
 import { ConfigError, ConfigStore, loadConfig, parseConfig } from "../../src/config/mod.ts";
 import { createLogger } from "../../src/util/log.ts";
 import { startGateway, waitFor } from "../helpers.ts";
@@ -213,4 +220,21 @@ Deno.test("the old bing section is read into copilot with a deprecation warning 
     "old.yaml:7:3: 'bing.transport' is deprecated; read as 'copilot.transport'",
     "old.yaml:8:3: 'bing.colour' is not a key of the deprecated 'bing' section; ignored",
   ]);
+});
+
+Deno.test("config: alias bombs and aliases inside their own node are ConfigErrors, never a crash (fuzz finding)", () => {
+  const bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n' +
+    "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n" +
+    "e: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n";
+  const cycle = "server: &s\n  port: 8080\n  flags: *s\n";
+  for (const text of [bomb, cycle]) {
+    const err = assertThrows(() => parseConfig(text, "c.yaml"), ConfigError);
+    assertStringIncludes(err.message, "c.yaml:1:1: invalid YAML");
+  }
+  // An alias used in two places (no cycle) is an ordinary value.
+  const shared = parseConfig(
+    "server:\n  no-proxy: &hosts [a.example]\n  password: [x]\nbing:\n  no-proxy: *hosts\n",
+    "c.yaml",
+  );
+  assertEquals(shared.config.server["no-proxy"], ["a.example"]);
 });

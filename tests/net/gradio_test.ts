@@ -193,6 +193,21 @@ Deno.test("trackOutputs: a stream that ends before completion or reports errors 
   await assertRejects(() => run([`data: not json`]), GatewayError, "not JSON");
 });
 
+Deno.test("trackOutputs: a completed message whose output is no object is read, never a TypeError (fuzz finding)", async () => {
+  const run = (lines: string[]) =>
+    collect(trackOutputs("t", readQueueStream("t", body([enc.encode(lines.join("\n\n"))]))));
+  const updates = await run([
+    `data: {"msg":"process_generating","output":{"data":["a"]},"success":true}`,
+    `data: {"msg":"process_completed","output":1e308,"success":true}`,
+  ]);
+  assertEquals(updates.at(-1)?.type, "completed");
+  await assertRejects(
+    () => run([`data: {"msg":"process_completed","output":"boom","success":false}`]),
+    GatewayError,
+    "hides its errors",
+  );
+});
+
 /** A streaming function that types its answer out and a plain one. */
 const typing: FakeFn = async function* (data) {
   const text = String(data[0]);

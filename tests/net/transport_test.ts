@@ -282,14 +282,19 @@ Deno.test("chrome transport: a silent body fails with the idle timeout (504)", a
 Deno.test("server.ca-file: without it the test CA is not trusted; an unreadable one is a 500", async () => {
   const gate = await startTlsGate(hello);
   try {
-    const untrusted = configSchema.parse({ server: { "no-proxy": [] } });
-    for (const transport of ["chrome", "fetch"] as const) {
-      const err = await assertRejects(
-        () => client(untrusted, transport).fetch(`${gate.origin}/`),
-        GatewayError,
-      );
-      assertEquals(err.status, 502, transport);
-    }
+    // Trust is process-wide and the test modules share a process: asked from a fresh one.
+    const script = new URL("./transport_untrusted_fixture.ts", import.meta.url).pathname;
+    const env = Deno.env.toObject();
+    delete env.SSL_CERT_FILE;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", script, gate.origin],
+      stdout: "piped",
+      stderr: "piped",
+      clearEnv: true,
+      env: { ...env, NO_COLOR: "1" },
+    }).output();
+    assert(out.success, new TextDecoder().decode(out.stderr));
+    assertEquals(JSON.parse(new TextDecoder().decode(out.stdout)), { chrome: 502, fetch: 502 });
     const missing = configSchema.parse({ server: { "ca-file": "/nonexistent/ca.pem" } });
     for (const transport of ["chrome", "fetch"] as const) {
       const err = await assertRejects(

@@ -192,6 +192,14 @@ Deno.test("stream mapper: tool calls without index, by id, continuing the last; 
   ]);
 });
 
+Deno.test("stream mapper: a usage with negative or non-numeric counts is dropped for the meter (fuzz finding)", () => {
+  for (const usage of [{ prompt_tokens: -1, completion_tokens: 0 }, { prompt_tokens: "9" }, 7]) {
+    const m = new OpenAiStreamMapper("custom");
+    const ev = [...m.map(JSON.stringify({ choices: [], usage })), ...m.end()];
+    assertEquals(ev, [], JSON.stringify(usage));
+  }
+});
+
 Deno.test("custom: the internal reasoning fields become reasoning_effort; signatures stay home", () => {
   const base = {
     model: "up/m",
@@ -318,5 +326,46 @@ Deno.test("custom: an upstream dropping the connection mid-body is the upstream'
   } finally {
     await gw.close();
     up.close();
+  }
+});
+
+Deno.test("custom: stream events of the wrong shape are the upstream's 502, never a 500 (fuzz finding)", async () => {
+  const bad = [
+    "null",
+    '{"choices":{}}',
+    '{"choices":[null]}',
+    '{"choices":[{"index":0,"delta":{"content":5},"finish_reason":null}]}',
+    '{"choices":[{"index":0,"delta":{"tool_calls":[{"index":"x"}]},"finish_reason":null}]}',
+  ];
+  let next = 0;
+  const fake = await serveFake(() =>
+    new Response(`data: ${bad[next++ % bad.length]}\n\ndata: [DONE]\n\n`, {
+      headers: { "content-type": "text/event-stream" },
+    })
+  );
+  const gw = await startGateway({
+    "custom-llm": [{ prefix: "odd", "base-url": `${fake.origin}/v1`, models: ["m"] }],
+  });
+  try {
+    for (const data of bad) {
+      const res = await post(gw.origin, {
+        model: "odd/m",
+        messages: [{ role: "user", content: "x" }],
+        stream: true,
+      });
+      // The error comes before any event: the status says it (else it ends the stream).
+      assertEquals(res.status, 502, data);
+      const { error } = await res.json();
+      assertEquals(error?.type, "upstream_error", `${data}: ${JSON.stringify(error)}`);
+      assert(/not as documented/.test(error!.message), error!.message);
+    }
+    const whole = await post(gw.origin, {
+      model: "odd/m",
+      messages: [{ role: "user", content: "x" }],
+    });
+    assertEquals(whole.status, 502);
+  } finally {
+    await gw.close();
+    await fake.close();
   }
 });

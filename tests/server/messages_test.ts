@@ -358,3 +358,27 @@ Deno.test("Claude Code's real request is accepted and reaches the upstream trans
   assertEquals(sent.reasoning_effort, "high");
   assertEquals("reasoning" in sent, false);
 });
+
+Deno.test("count_tokens ignores fields it does not have, whatever their type (fuzz finding)", async () => {
+  await using t = await setup();
+  const counted = async (extra: Record<string, unknown>) => {
+    const res = await t.post(
+      { model: BASE.model, messages: HI.messages, ...extra },
+      "/v1/messages/count_tokens",
+    );
+    assertEquals(res.status, 200, JSON.stringify(extra));
+    return (await res.json()).input_tokens;
+  };
+  const plain = await counted({});
+  for (
+    const extra of [
+      { stop_sequences: "" },
+      { stop_sequences: [1, 2] },
+      { max_tokens: "many" },
+      { temperature: 9 },
+      { thread: { type: "continue" } },
+    ]
+  ) {
+    assertEquals(await counted(extra), plain);
+  }
+});

@@ -196,3 +196,23 @@ Deno.test("readTagBody: shapes inside a block", () => {
     { calls: [{ name: "f", args: { a: "1", b: "x" } }] },
   );
 });
+
+Deno.test("parser: an over-long opening tag or plan is cut at its limit whatever the chunking (fuzz finding)", () => {
+  const call = '<tool_call>{"name":"get_time","arguments":{}}</tool_call>';
+  const answers = [
+    // Attributes past their limit: prose, and the call after it is still read.
+    `<function=${"x".repeat(320)}\n${call}`,
+    `<tool_call name="${"y".repeat(500)}\n${call}`,
+    // A plan past its limit: text, closed or not, and the call after it is still read.
+    `<tasks>${"z".repeat(20_000)}</tasks>${call}`,
+    `<tasks>${"z".repeat(16_385)}${call}`,
+  ];
+  for (const text of answers) {
+    const whole = parse([text], true);
+    assertEquals(whole.at(-1)?.type, "calls", text.slice(0, 20));
+    assertEquals(parse([...text], true), whole, `one char at a time: ${text.slice(0, 20)}`);
+    const pieces: string[] = [];
+    for (let i = 0; i < text.length; i += 997) pieces.push(text.slice(i, i + 997));
+    assertEquals(parse(pieces, true), whole, `997 at a time: ${text.slice(0, 20)}`);
+  }
+});

@@ -10,7 +10,9 @@
 import type { SseEvent } from "../../net/sse.ts";
 import { upstreamFailed, upstreamTimeout } from "../../openai/errors.ts";
 import type { ToolNames } from "../gemini/names.ts";
+import { readShape } from "../shape.ts";
 import type { ChatEvent, FinishReason } from "../types.ts";
+import { z } from "npm:zod@^4.6.7";
 
 type Json = Record<string, unknown>;
 
@@ -165,6 +167,57 @@ export class CohereMapper {
   }
 }
 
+const text = z.string().nullish();
+const count = z.number().nonnegative().nullish();
+const tokens = z.looseObject({ input_tokens: count, output_tokens: count }).nullish();
+/** An unreadable usage is dropped: the meter counts instead. */
+const usage = z.looseObject({ billed_units: tokens, tokens, cached_tokens: count }).nullish()
+  .catch(undefined);
+const source = z.looseObject({ url: text, title: text }).nullish();
+
+/** Every event: its type and index. */
+const eventBase = z.looseObject({ type: text, index: z.int().nonnegative().nullish() });
+
+function messageDelta<T extends z.core.$ZodLooseShape>(shape: T) {
+  return z.looseObject({
+    delta: z.looseObject({ message: z.looseObject(shape).nullish() }).nullish(),
+  });
+}
+
+/** The fields each event type is read for (`message-start` carries lists where these have objects). */
+const EVENT_SHAPES: Record<string, z.ZodType> = {
+  "content-delta": messageDelta({
+    content: z.looseObject({ text, thinking: text }).nullish(),
+  }),
+  "tool-plan-delta": messageDelta({ tool_plan: text }),
+  "tool-call-start": messageDelta({
+    tool_calls: z.looseObject({
+      id: text,
+      function: z.looseObject({ name: text, arguments: text }).nullish(),
+    }).nullish(),
+  }),
+  "tool-call-delta": messageDelta({
+    tool_calls: z.looseObject({ function: z.looseObject({ arguments: text }).nullish() })
+      .nullish(),
+  }),
+  "citation-start": messageDelta({
+    citations: z.looseObject({
+      sources: z.array(z.looseObject({ document: source, tool_output: source })).nullish(),
+    }).nullish(),
+  }),
+  "message-end": z.looseObject({
+    delta: z.looseObject({ finish_reason: text, error: text, usage }).nullish(),
+  }),
+};
+
+/** One event checked for the fields its type is read for (a 502 naming a field that is not). */
+function readEvent(json: unknown, data: string): CohereEvent {
+  const base = readShape("cohere", eventBase, json, "a stream event", data);
+  const shape = base.type ? EVENT_SHAPES[base.type] : undefined;
+  const ev = shape ? readShape("cohere", shape, base, `a ${base.type} event`, data) : base;
+  return ev as CohereEvent;
+}
+
 /** The `ChatEvent`s of a `/v2/chat` event stream. */
 export async function* fromCohereStream(
   events: AsyncIterable<SseEvent>,
@@ -174,13 +227,13 @@ export async function* fromCohereStream(
   for await (const e of events) {
     const data = e.data.trim();
     if (data === "" || data === "[DONE]") continue;
-    let ev: CohereEvent;
+    let json: unknown;
     try {
-      ev = JSON.parse(data);
+      json = JSON.parse(data);
     } catch {
       throw upstreamFailed("cohere", `stream event is not JSON: ${data.slice(0, 200)}`);
     }
-    yield* mapper.map(ev);
+    yield* mapper.map(readEvent(json, data));
     if (mapper.done) return;
   }
   throw upstreamFailed("cohere", "the stream ended without message-end");

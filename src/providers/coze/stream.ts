@@ -76,8 +76,8 @@ export async function* fromCozeStream(
       }
       case "conversation.chat.completed": {
         const usage = parse<CozeStreamChat>(ev).usage;
-        const input = Number(usage?.input_count ?? 0);
-        const output = Number(usage?.output_count ?? 0);
+        const input = countOf(usage?.input_count);
+        const output = countOf(usage?.output_count);
         if (input > 0 || output > 0) {
           yield { type: "usage", prompt_tokens: input, completion_tokens: output };
         }
@@ -113,6 +113,12 @@ export async function* fromCozeStream(
     }
   }
   throw upstreamFailed("coze", "the chat stream ended without its done event");
+}
+
+/** A token count (a number or its digits); anything else counts as unknown (0). */
+function countOf(v: unknown): number {
+  const n = Number(v ?? 0);
+  return Number.isFinite(n) && n >= 0 ? n : 0;
 }
 
 /** True for a message of the bot's answer (deltas may leave `type` out). */

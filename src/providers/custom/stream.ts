@@ -7,32 +7,61 @@
  */
 import type { SseEvent } from "../../net/sse.ts";
 import { GatewayError, upstreamFailed } from "../../openai/errors.ts";
+import { isObject } from "../../util/json.ts";
+import { readShape } from "../shape.ts";
 import type { ChatEvent, FinishReason } from "../types.ts";
+import { z } from "npm:zod@^4.6.7";
 
-interface Delta {
-  content?: string | null;
-  reasoning_content?: string | null;
-  reasoning?: string | null;
-  tool_calls?: {
-    index?: number;
-    id?: string;
-    type?: string;
-    function?: { name?: string; arguments?: string };
-  }[];
-}
+const text = z.string().nullish();
+const count = z.number().nonnegative().nullish();
 
-interface Chunk {
-  choices?: { index?: number; delta?: Delta; finish_reason?: string | null }[];
-  usage?: Usage | null;
-  error?: unknown;
-}
+/** The usage fields read (an unreadable usage is dropped: the meter counts instead). */
+const usageSchema = z.looseObject({
+  prompt_tokens: count,
+  completion_tokens: count,
+  prompt_tokens_details: z.looseObject({ cached_tokens: count }).nullish(),
+  completion_tokens_details: z.looseObject({ reasoning_tokens: count }).nullish(),
+}).nullish().catch(undefined);
 
-interface Usage {
-  prompt_tokens?: number;
-  completion_tokens?: number;
-  prompt_tokens_details?: { cached_tokens?: number };
-  completion_tokens_details?: { reasoning_tokens?: number };
-}
+const toolCallDelta = z.looseObject({
+  index: z.int().nonnegative().nullish(),
+  id: text,
+  type: text,
+  function: z.looseObject({ name: text, arguments: text }).nullish(),
+});
+
+/** The fields of a `chat.completion.chunk` the mapper reads. */
+const chunkSchema = z.looseObject({
+  choices: z.array(z.looseObject({
+    index: z.int().nonnegative().nullish(),
+    delta: z.looseObject({
+      content: text,
+      reasoning_content: text,
+      reasoning: text,
+      tool_calls: z.array(toolCallDelta).nullish(),
+    }).nullish(),
+    finish_reason: text,
+  })).nullish(),
+  usage: usageSchema,
+});
+
+/** The fields of a whole `chat.completion` the mapper reads. */
+const completionSchema = z.looseObject({
+  choices: z.array(z.looseObject({
+    index: z.int().nonnegative().nullish(),
+    message: z.looseObject({
+      content: text,
+      reasoning_content: text,
+      tool_calls: z.array(toolCallDelta).nullish(),
+    }).nullish(),
+    finish_reason: text,
+  })).nullish(),
+  usage: usageSchema,
+});
+
+type Chunk = z.infer<typeof chunkSchema>;
+type Usage = NonNullable<z.infer<typeof usageSchema>>;
+type ToolCallDelta = z.infer<typeof toolCallDelta>;
 
 const FINISH: Record<string, FinishReason> = {
   stop: "stop",
@@ -61,13 +90,14 @@ export class OpenAiStreamMapper {
 
   /** The events of one `data:` payload. */
   *map(data: string): Generator<ChatEvent> {
-    let chunk: Chunk;
+    let json: unknown;
     try {
-      chunk = JSON.parse(data);
+      json = JSON.parse(data);
     } catch {
       throw upstreamFailed(this.provider, `stream event is not JSON: ${data.slice(0, 200)}`);
     }
-    if (chunk.error) throw streamError(this.provider, chunk.error);
+    if (isObject(json) && json.error) throw streamError(this.provider, json.error);
+    const chunk: Chunk = readShape(this.provider, chunkSchema, json, "a stream event", data);
     for (const c of chunk.choices ?? []) {
       const choice = c.index ?? 0;
       const d = c.delta ?? {};
@@ -85,14 +115,11 @@ export class OpenAiStreamMapper {
     if (this.#usage) yield this.#usage;
   }
 
-  *#toolCall(
-    choice: number,
-    tc: NonNullable<Delta["tool_calls"]>[number],
-  ): Generator<ChatEvent> {
+  *#toolCall(choice: number, tc: ToolCallDelta): Generator<ChatEvent> {
     let calls = this.#calls.get(choice);
     if (!calls) this.#calls.set(choice, calls = new Map());
     // A call is known by its upstream index; without one, by its id; else it continues the last.
-    const key = tc.index !== undefined
+    const key = tc.index != null
       ? `i${tc.index}`
       : tc.id
       ? `id${tc.id}`
@@ -109,7 +136,7 @@ export class OpenAiStreamMapper {
       yield {
         type: "tool_call",
         index,
-        id: tc.id,
+        id: tc.id ?? undefined,
         name: tc.function?.name ?? "",
         arguments: args,
         choice,
@@ -125,8 +152,8 @@ function usageEvent(u: Usage): ChatEvent {
     type: "usage",
     prompt_tokens: u.prompt_tokens ?? 0,
     completion_tokens: u.completion_tokens ?? 0,
-    cached_tokens: u.prompt_tokens_details?.cached_tokens,
-    reasoning_tokens: u.completion_tokens_details?.reasoning_tokens,
+    cached_tokens: u.prompt_tokens_details?.cached_tokens ?? undefined,
+    reasoning_tokens: u.completion_tokens_details?.reasoning_tokens ?? undefined,
   };
 }
 
@@ -170,22 +197,10 @@ export async function* fromCustomStream(
 }
 
 /** The events of a whole `chat.completion` object (an upstream that did not stream). */
-export function* fromCustomCompletion(body: unknown): Generator<ChatEvent> {
-  const b = body as {
-    choices?: {
-      index?: number;
-      message?: {
-        content?: string | null;
-        reasoning_content?: string | null;
-        tool_calls?: { id?: string; function?: { name?: string; arguments?: string } }[];
-      };
-      finish_reason?: string | null;
-    }[];
-    usage?: Usage;
-    error?: unknown;
-  };
-  if (b?.error) throw streamError("custom", b.error);
-  if (!Array.isArray(b?.choices)) throw upstreamFailed("custom", "answer without choices");
+export function* fromCustomCompletion(body: unknown, provider = "custom"): Generator<ChatEvent> {
+  if (isObject(body) && body.error) throw streamError(provider, body.error);
+  const b = readShape(provider, completionSchema, body, "the answer");
+  if (!Array.isArray(b.choices)) throw upstreamFailed(provider, "answer without choices");
   for (const c of b.choices) {
     const choice = c.index ?? 0;
     const m = c.message ?? {};
@@ -196,7 +211,7 @@ export function* fromCustomCompletion(body: unknown): Generator<ChatEvent> {
       yield {
         type: "tool_call",
         index: index++,
-        id: tc.id,
+        id: tc.id ?? undefined,
         name: tc.function?.name ?? "",
         arguments: tc.function?.arguments ?? "",
         choice,

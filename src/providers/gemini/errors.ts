@@ -14,6 +14,7 @@ import {
   readCapped,
 } from "../../net/http.ts";
 import { GatewayError } from "../../openai/errors.ts";
+import { isObject } from "../../util/json.ts";
 
 /** Google's error object. */
 export interface GoogleError {
@@ -42,12 +43,28 @@ function keyInvalid(e: GoogleError): boolean {
     /API key not valid|API key expired/i.test(e.message ?? "");
 }
 
-/** The error object of a parsed body, if it is Google's error shape. */
+/**
+ * The error object of a parsed body, if it is Google's error shape, with only the fields of their
+ * documented types kept (an upstream's odd `details` must not break the error's own reporting).
+ */
 export function googleErrorOf(body: unknown): GoogleError | undefined {
   if (!body || typeof body !== "object") return undefined;
   const b = Array.isArray(body) ? body[0] : body;
   const e = (b as { error?: unknown })?.error;
-  return e && typeof e === "object" ? e as GoogleError : undefined;
+  if (!isObject(e)) return undefined;
+  const str = (v: unknown) => typeof v === "string" ? v : undefined;
+  return {
+    code: typeof e.code === "number" ? e.code : undefined,
+    message: str(e.message),
+    status: str(e.status),
+    details: Array.isArray(e.details)
+      ? e.details.filter(isObject).map((d) => ({
+        "@type": str(d["@type"]),
+        reason: str(d.reason),
+        retryDelay: str(d.retryDelay),
+      }))
+      : undefined,
+  };
 }
 
 /** A `GatewayError` for Google's error object with the HTTP status it came with. */

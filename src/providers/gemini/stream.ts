@@ -11,7 +11,11 @@ import type { SseEvent } from "../../net/sse.ts";
 import { upstreamFailed } from "../../openai/errors.ts";
 import { toolCallId } from "../../util/id.ts";
 import type { ChatEvent, FinishReason } from "../types.ts";
-import { fromGoogleError, type GoogleError } from "./errors.ts";
+import { snippet } from "../../net/http.ts";
+import { isObject } from "../../util/json.ts";
+import { readShape } from "../shape.ts";
+import { fromGoogleError, type GoogleError, googleErrorOf } from "./errors.ts";
+import { z } from "npm:zod@^4.6.7";
 import type { ToolNames } from "./names.ts";
 import type { GeminiPart } from "./request.ts";
 import type { SignatureCache } from "./signatures.ts";
@@ -33,6 +37,38 @@ export interface GeminiResponse {
   };
   error?: GoogleError;
 }
+
+const text = z.string().nullish();
+const count = z.number().nonnegative().nullish();
+
+/** The fields of a part the mapper reads. */
+const partSchema = z.looseObject({
+  text,
+  thought: z.boolean().nullish(),
+  thoughtSignature: text,
+  functionCall: z.looseObject({
+    name: z.string(),
+    args: z.record(z.string(), z.unknown()).nullish(),
+    id: text,
+  }).nullish(),
+});
+
+/** The fields of an answer (chunk) the mapper reads; an unreadable usage is dropped. */
+const responseSchema = z.looseObject({
+  candidates: z.array(z.looseObject({
+    content: z.looseObject({ parts: z.array(partSchema).nullish(), role: text }).nullish(),
+    finishReason: text,
+    index: z.int().nonnegative().nullish(),
+  })).nullish(),
+  promptFeedback: z.looseObject({ blockReason: text }).nullish(),
+  usageMetadata: z.looseObject({
+    promptTokenCount: count,
+    candidatesTokenCount: count,
+    thoughtsTokenCount: count,
+    cachedContentTokenCount: count,
+    totalTokenCount: count,
+  }).nullish().catch(undefined),
+});
 
 const FINISH: Record<string, FinishReason> = {
   STOP: "stop",
@@ -71,9 +107,17 @@ export class GeminiMapper {
     readonly parallel = true,
   ) {}
 
-  /** The events of one chunk; an error object in it is thrown as a `GatewayError`. */
-  *map(chunk: GeminiResponse): Generator<ChatEvent> {
-    if (chunk.error) throw fromGoogleError(chunk.error);
+  /**
+   * The events of one chunk (`raw`: its text, for error messages); an error object in it is
+   * thrown as a `GatewayError`, and so is a field of another type than Gemini's.
+   */
+  *map(json: unknown, raw?: string): Generator<ChatEvent> {
+    const error = googleErrorOf(json);
+    if (error) throw fromGoogleError(error);
+    if (isObject(json) && json.error != null) {
+      throw upstreamFailed("gemini", `an error it did not describe: ${snippet(raw ?? "")}`);
+    }
+    const chunk = readShape("gemini", responseSchema, json, "an answer", raw) as GeminiResponse;
     if (chunk.usageMetadata) this.#usage = chunk.usageMetadata;
     const candidates = chunk.candidates ?? [];
     if (candidates.length === 0 && chunk.promptFeedback?.blockReason) {
@@ -135,7 +179,7 @@ export class GeminiMapper {
   /** The usage event, once the answer is over. */
   *end(): Generator<ChatEvent> {
     const u = this.#usage;
-    if (!u || (u.promptTokenCount === undefined && u.candidatesTokenCount === undefined)) return;
+    if (!u || (u.promptTokenCount == null && u.candidatesTokenCount == null)) return;
     const thoughts = u.thoughtsTokenCount ?? 0;
     const event: Extract<ChatEvent, { type: "usage" }> = {
       type: "usage",
@@ -143,8 +187,8 @@ export class GeminiMapper {
       // OpenAI counts reasoning tokens inside completion tokens.
       completion_tokens: (u.candidatesTokenCount ?? 0) + thoughts,
     };
-    if (u.thoughtsTokenCount !== undefined) event.reasoning_tokens = thoughts;
-    if (u.cachedContentTokenCount !== undefined) event.cached_tokens = u.cachedContentTokenCount;
+    if (u.thoughtsTokenCount != null) event.reasoning_tokens = thoughts;
+    if (u.cachedContentTokenCount != null) event.cached_tokens = u.cachedContentTokenCount;
     yield event;
   }
 }
@@ -156,13 +200,13 @@ export async function* fromGeminiStream(
 ): AsyncGenerator<ChatEvent> {
   for await (const ev of events) {
     if (ev.data.trim() === "") continue;
-    let chunk: GeminiResponse;
+    let chunk: unknown;
     try {
       chunk = JSON.parse(ev.data);
     } catch {
       throw upstreamFailed("gemini", `stream event is not JSON: ${ev.data.slice(0, 200)}`);
     }
-    yield* mapper.map(chunk);
+    yield* mapper.map(chunk, ev.data);
   }
   if (!mapper.complete) throw upstreamFailed("gemini", "the stream ended without a finishReason");
   yield* mapper.end();

@@ -20,6 +20,7 @@
  * @module
  */
 import { GatewayError, upstreamFailed, upstreamTimeout } from "../../openai/errors.ts";
+import { isObject } from "../../util/json.ts";
 import { abortReason } from "../../util/signal.ts";
 import { STOP_COMMAND } from "./request.ts";
 import type { LmcChunk } from "./stream.ts";
@@ -43,7 +44,12 @@ export class InterpreterSocket {
       if (typeof e.data !== "string") return; // Binary outputs (audio, images) stay out.
       try {
         const v = JSON.parse(e.data);
-        this.#push(v && typeof v === "object" ? v : new Error(`a frame that is no object`));
+        this.#push(
+          isObject(v) ? v : upstreamFailed(
+            "interpreter",
+            `a websocket frame that is not an object: ${e.data.slice(0, 200)}`,
+          ),
+        );
       } catch {
         this.#push(
           upstreamFailed(

@@ -57,8 +57,10 @@ export async function* fromYouStream(events: AsyncIterable<SseEvent>): AsyncGene
           yield { type: "text", text: r.delta };
         }
         break;
-      case "response.output_content.full":
-        for (const item of r?.type === "web_search.results" ? r.full ?? [] : []) {
+      case "response.output_content.full": {
+        // Sources are extras: a `full` that is not a list gives none, the answer goes on.
+        const full = r?.type === "web_search.results" && Array.isArray(r.full) ? r.full : [];
+        for (const item of full) {
           const url = typeof item?.url === "string" ? item.url : item?.citation_uri;
           if (typeof url !== "string" || url === "" || cited.has(url)) continue;
           const index = cited.size + 1;
@@ -69,6 +71,7 @@ export async function* fromYouStream(events: AsyncIterable<SseEvent>): AsyncGene
           yield { type: "citation", index, url, ...(title ? { title } : {}) };
         }
         break;
+      }
       case "response.done":
         yield { type: "finish", reason: "stop" };
         return;

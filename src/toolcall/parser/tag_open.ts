@@ -35,13 +35,16 @@ export class TagOpenReader implements Reader {
     const n = s.length;
     const gt = s.indexOf(">", i);
     const end = gt < 0 ? n : gt;
-    this.#attrs += s.slice(i, end);
-    if (this.#attrs.length > MAX_ATTRS) {
-      // Not a tag after all.
-      this.#raw.push(s.slice(i, end));
+    const room = MAX_ATTRS - this.#attrs.length;
+    if (end - i > room) {
+      // Not a tag after all. It goes out as text up to the first character past the limit and
+      // reading goes on from there: the same cut however the answer arrives in chunks.
+      const stop = i + room + 1;
+      this.#raw.push(s.slice(i, stop));
       this.host.release(this.#takeRaw(), "text");
-      return end;
+      return stop;
     }
+    this.#attrs += s.slice(i, end);
     if (gt < 0) {
       this.#raw.push(s.slice(i, n));
       return n;

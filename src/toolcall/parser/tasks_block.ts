@@ -32,22 +32,26 @@ export class TasksReader implements Reader {
   /** Reads on to the closing tag. */
   read(s: string, i: number): number {
     const at = s.indexOf(CLOSER, i);
+    const keep = at >= 0 ? 0 : partialMatchAtEnd(s, CLOSER, i);
+    const body = (at >= 0 ? at : s.length - keep) - i;
+    const room = MAX_TASKS - this.#length;
+    if (body > room) {
+      // Too long for a plan: text up to the first character past the limit, and reading goes
+      // on from there (the same cut however the answer arrives in chunks).
+      const stop = i + room + 1;
+      this.#raw.push(s.slice(i, stop));
+      this.host.release(this.#takeRaw(), "text");
+      return stop;
+    }
     if (at >= 0) {
       const next = at + CLOSER.length;
       this.#raw.push(s.slice(i, next));
       this.#finish();
       return next;
     }
-    const keep = partialMatchAtEnd(s, CLOSER, i);
-    const tail = s.slice(s.length - keep);
     this.#raw.push(s.slice(i, s.length - keep));
-    this.#length += s.length - keep - i;
-    if (this.#length > MAX_TASKS) {
-      this.#raw.push(tail);
-      this.host.release(this.#takeRaw(), "text");
-    } else {
-      this.host.hold(tail);
-    }
+    this.#length += body;
+    this.host.hold(s.slice(s.length - keep));
     return s.length;
   }
 

@@ -130,3 +130,28 @@ Deno.test("cohere stream: an end without message-end is an error, [DONE] or not"
     "stream event is not JSON",
   );
 });
+
+Deno.test("cohere stream: events of the wrong shape are a 502 naming the field, never a TypeError (fuzz finding)", async () => {
+  const cases: [string, string][] = [
+    ["null", "a stream event that is not as documented"],
+    ['{"type":"content-delta","delta":{"message":{"content":{"text":5}}}}', "content.text"],
+    ['{"type":"citation-start","delta":{"message":{"citations":{"sources":{}}}}}', "sources"],
+    ['{"type":"citation-start","delta":{"message":{"citations":{"sources":[null]}}}}', "sources"],
+    [
+      '{"type":"tool-call-start","delta":{"message":{"tool_calls":{"function":{"name":1}}}}}',
+      "name",
+    ],
+  ];
+  for (const [data, says] of cases) {
+    await assertRejects(
+      () => map([new TextEncoder().encode(`data: ${data}\n\n`)]),
+      GatewayError,
+      says,
+    );
+  }
+  // A usage that cannot be read is dropped (the meter counts), the answer is not refused.
+  const end = '{"type":"message-end","delta":{"finish_reason":"COMPLETE","usage":"x"}}';
+  assertEquals(await map([new TextEncoder().encode(`data: ${end}\n\n`)]), [
+    { type: "finish", reason: "stop" },
+  ]);
+});

@@ -77,6 +77,19 @@ Deno.test("coze stream: refusals, a failed chat, requires_action and a missing d
   assertEquals(await status("event:conversation.message.delta\ndata:{oops\n\n"), 502);
 });
 
+Deno.test("coze stream: usage counts that are no numbers count as unknown, never NaN (fuzz finding)", async () => {
+  const stream = [
+    'event:conversation.message.delta\ndata:{"id":"m","role":"assistant","type":"answer","content":"hi"}\n\n',
+    'event:conversation.chat.completed\ndata:{"usage":{"input_count":{},"output_count":"7"}}\n\n',
+    'event:done\ndata:"[DONE]"\n\n',
+  ].join("");
+  assertEquals(await collect(events([new TextEncoder().encode(stream)])), [
+    { type: "text", text: "hi" },
+    { type: "usage", prompt_tokens: 0, completion_tokens: 7 },
+    { type: "finish", reason: "stop" },
+  ]);
+});
+
 Deno.test("coze stream: multimodal answers give their text and images; cards give nothing", async () => {
   const parts = JSON.stringify([{ type: "text", text: "Here:" }, {
     type: "image",

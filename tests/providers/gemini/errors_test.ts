@@ -5,7 +5,13 @@
  * resting is a 429 saying when the first returns).
  */
 import OpenAI from "openai";
-import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStringIncludes,
+} from "../../assert.ts";
 import { startFakeGemini } from "../../fakes/gemini.ts";
 import { serveFake } from "../../fakes/serve.ts";
 import { startGateway } from "../../helpers.ts";
@@ -357,4 +363,31 @@ Deno.test("gemini errors: an error body that never ends is read only up to a cap
     await gw.close();
     await endless.close();
   }
+});
+
+Deno.test("gemini: a data: URL with broken escapes and a model id with a lone surrogate are 400/404, never a URIError 500 (fuzz finding)", async () => {
+  await using t = await setup({ pool: [KEY] });
+  const post = (body: unknown) =>
+    fetch(`${t.gw.origin}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer gateway-pass" },
+      body: JSON.stringify(body),
+    });
+  const image = await post({
+    model: "gemini-2.0-flash",
+    messages: [{
+      role: "user",
+      content: [{ type: "image_url", image_url: { url: "data:image/png,%E0%A4%A" } }],
+    }],
+  });
+  assertEquals(image.status, 400);
+  const e1 = (await image.json()).error;
+  assertEquals(e1.param, "messages[0].content");
+  assertStringIncludes(e1.message, "percent-escape");
+  const model = await post({
+    model: "gemini-2.0-flash\uD800",
+    messages: [{ role: "user", content: "hi" }],
+  });
+  assert(model.status === 400 || model.status === 404, `status ${model.status}`);
+  assertEquals(typeof (await model.json()).error.message, "string");
 });

@@ -228,3 +228,29 @@ Deno.test("gemini thinking: levels, budgets and shut-down ids", () => {
   });
   assertEquals(successorOf("gemini-1.5-flash-8b"), { model: "gemini-3.5-flash-lite" });
 });
+
+Deno.test("gemini stream: chunks of the wrong shape are a 502 naming the field, never a TypeError (fuzz finding)", async () => {
+  const cases: [string, string][] = [
+    ["null", "an answer that is not as documented"],
+    ['{"candidates":1.5}', "candidates"],
+    ['{"candidates":[{"content":{"parts":[{"text":7}]}}]}', "candidates[0].content.parts[0].text"],
+    ['{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":[1]}}]}}]}', "args"],
+    ['{"error":"quota"}', "an error it did not describe"],
+    // An error object whose details are not a list is still Google's error, not a TypeError.
+    ['{"error":{"code":429,"message":"slow down","details":{"a":1}}}', "slow down"],
+  ];
+  for (const [data, says] of cases) {
+    await assertRejects(
+      () => mapBytes([new TextEncoder().encode(`data: ${data}\n\n`)]),
+      GatewayError,
+      says,
+    );
+  }
+  // A usage that cannot be read is dropped (the meter counts), the answer is not refused.
+  const ok = '{"candidates":[{"content":{"parts":[{"text":"hi"}]},"finishReason":"STOP"}],' +
+    '"usageMetadata":{"promptTokenCount":"x"}}';
+  assertEquals(await mapBytes([new TextEncoder().encode(`data: ${ok}\n\n`)]), [
+    { type: "text", text: "hi", choice: 0 },
+    { type: "finish", reason: "stop", choice: 0 },
+  ]);
+});

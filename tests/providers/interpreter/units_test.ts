@@ -3,7 +3,8 @@
  * body and as LMC chunks, the LMC mapper's fences per echo switch, the OpenAI route's inline
  * code filter, and its chunk parser.
  */
-import { assertEquals, assertThrows } from "../../assert.ts";
+import { assertEquals, assertRejects, assertStringIncludes, assertThrows } from "../../assert.ts";
+import { InterpreterSocket, runOverSocket } from "../../../src/providers/interpreter/socket.ts";
 import {
   toInterpreterInput,
   toLmc,
@@ -138,4 +139,32 @@ Deno.test("deltaOf: content deltas, empty chunks, errors and garbage", () => {
   assertThrows(() => deltaOf("not json"), GatewayError, "not JSON");
   assertThrows(() => deltaOf('{"error":{"message":"boom"}}'), GatewayError, "boom");
   assertThrows(() => deltaOf("42"), GatewayError, "not an object");
+});
+
+Deno.test("runOverSocket: a frame that is JSON but no object is the upstream's 502, never a plain Error (fuzz finding)", async () => {
+  for (const sent of ["null", "[1,2]", "7"]) {
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+      const { socket, response } = Deno.upgradeWebSocket(req);
+      socket.onopen = () => socket.send(sent);
+      return response;
+    });
+    const socket = new InterpreterSocket(`ws://127.0.0.1:${server.addr.port}/`, {});
+    try {
+      const run = runOverSocket({
+        socket,
+        key: "k",
+        frames: [],
+        signal: new AbortController().signal,
+        idleMs: 10_000,
+      });
+      const err = await assertRejects(async () => {
+        for await (const _ of run) { /* nothing comes */ }
+      }, GatewayError);
+      assertEquals(err.status, 502, sent);
+      assertStringIncludes(err.message, "not an object");
+    } finally {
+      await socket.close();
+      await server.shutdown();
+    }
+  }
 });

@@ -71,6 +71,19 @@ Deno.test("you stream: no response.done, an error event and unreadable data are 
   );
 });
 
+Deno.test("you stream: web results whose list is not a list give no sources, never a TypeError (fuzz finding)", async () => {
+  const stream = [
+    'event: response.output_content.full\ndata: {"response":{"type":"web_search.results","full":{"a":1}}}\n\n',
+    'event: response.output_content.full\ndata: {"response":{"type":"web_search.results","full":[null,7]}}\n\n',
+    'event: response.output_text.delta\ndata: {"response":{"type":"message.answer","delta":"ok"}}\n\n',
+    'event: response.done\ndata: {"response":{"finished":true}}\n\n',
+  ].join("");
+  assertEquals(await collect(run(stream)), [
+    { type: "text", text: "ok" },
+    { type: "finish", reason: "stop" },
+  ]);
+});
+
 Deno.test("you input: one user message as it is, conversations as Human/Assistant turns", () => {
   const req = (messages: unknown[]) => ({ model: "you/express", messages }) as ChatRequest;
   assertEquals(youInput(req([{ role: "user", content: "50% off?" }])), "50% off?");

@@ -3,7 +3,8 @@
  * `event:message` / `data:{json}` (no space after the colon), `event:done` at the end. The
  * bot's text is the `content` of `message.role == "assistant"`, `message.type == "answer"`
  * events, one delta each; other types (verbose, follow_up, function calls) are not for the
- * client. A line `{"code":...}` or a `data:` object with a non-zero code is a refusal.
+ * client. A line `{"code":...}` or a `data:` object with a non-zero code is a refusal, and a
+ * stream that ends without `event:done` is an error.
  *
  * @module
  */
@@ -62,4 +63,6 @@ export async function* readAnswer(body: ReadableStream<Uint8Array>): AsyncGenera
       throw upstreamFailed("coze", `a tool of the bot failed: ${content.slice(0, 300)}`);
     }
   }
+  // The body ended without `event:done`: the answer was cut off, never a finished one.
+  throw upstreamFailed("coze", "the chat stream ended without its done event");
 }

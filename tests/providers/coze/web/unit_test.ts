@@ -183,6 +183,18 @@ Deno.test("stream: answer deltas only, the same at every split position and byte
   }
 });
 
+Deno.test("stream: a stream cut off before event:done is an error, never a shorter answer (fuzz finding)", async () => {
+  const end = STREAM.indexOf("event:done");
+  // Every cut at a line end before `event:done` leaves lines that read cleanly.
+  for (let at = 0; at < end; at = STREAM.indexOf("\n", at) + 1) {
+    await assertRejects(
+      () => answers(bodyOf([new TextEncoder().encode(STREAM.slice(0, at))])),
+      GatewayError,
+      "ended without its done event",
+    );
+  }
+});
+
 Deno.test("stream: refusals become errors", async () => {
   const enc = (s: string) => bodyOf([new TextEncoder().encode(s)]);
   const e1 = await assertRejects(

@@ -37,6 +37,12 @@ Deno.test("short conversation: history as pairs, last user turn as q, system on 
   assert(p.tokens > 5);
 });
 
+Deno.test("a lone surrogate in the prompt is measured as the URL carries it, never a URIError (issue item 9)", () => {
+  const p = buildPrompt([{ role: "user", content: "broken \uD800 text" }], OPTS);
+  assertEquals(p.file, undefined);
+  assertEquals(p.query, "broken \uD800 text");
+});
+
 Deno.test("gaps in the history are filled; an assistant last turn asks to continue", () => {
   const p = buildPrompt([
     { role: "assistant", content: "I start." },
